@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make run` and `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+FLASK   := $(BIN)/flask --app workshop
+HOST    ?= 127.0.0.1
+PORT    ?= 5000
+
+.PHONY: install run test lint bench translations clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
+	touch $@
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d workshop/translations
+
+install: $(VENV)/.installed static/vendor/.installed translations
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	@echo "Serving on http://$(HOST):$(PORT) (gevent). Ctrl-C stops."
+	$(BIN)/python serve.py --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/ruff check workshop tests bench config.py
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o workshop/translations/messages.pot .
+	$(BIN)/pybabel update -i workshop/translations/messages.pot -d workshop/translations
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,58 @@
+/* Facilitator console: buttons send their operation over the socket (falling back to the
+ * plain form post when offline) and the page follows the shared state. */
+(function () {
+  "use strict";
+  var errorBox = document.getElementById("op-error");
+  var live = Live.connect({
+    onState: function (state) {
+      var current = state.step ? String(state.step.id) : "";
+      var items = document.querySelectorAll("#agenda [data-step-id]");
+      for (var i = 0; i < items.length; i++) {
+        items[i].classList.toggle("current", items[i].dataset.stepId === current);
+      }
+      live.root.dataset.step = current;
+      Live.showTimer(state.timer);
+      Live.showJoined(state.joined);
+    },
+    onDelegate: function (d) {
+      var list = document.getElementById("delegates");
+      var li = list.querySelector('[data-delegate-id="' + d.id + '"]');
+      if (!li) {
+        li = document.createElement("li");
+        li.dataset.delegateId = d.id;
+        li.innerHTML = '<span class="dot" aria-hidden="true"></span><span class="name"></span> <span class="muted org"></span>';
+        list.insertBefore(li, list.firstChild);
+      }
+      li.className = d.online ? "online" : "offline";
+      li.querySelector(".name").textContent = d.name;
+      li.querySelector(".org").textContent = d.organisation + " · " + d.country;
+    }
+  });
+
+  function payload(form) {
+    var data = { workshop_id: live.workshopId };
+    if (form.dataset.stepId) data.step_id = parseInt(form.dataset.stepId, 10);
+    new FormData(form).forEach(function (value, key) {
+      if (key === "csrf_token" || value === "") return;
+      data[key] = key === "seconds" ? parseInt(value, 10) : value;
+    });
+    return data;
+  }
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var op = form.dataset.op;
+    if (!op || !live.socket.connected) return; // plain form post
+    ev.preventDefault();
+    errorBox.hidden = true;
+    live.socket.timeout(10000).emit(op, payload(form), function (err, ack) {
+      if (err) { errorBox.textContent = errorBox.dataset.timeoutText; errorBox.hidden = false; return; }
+      if (!ack.ok) {
+        errorBox.textContent = ack.message + " " + Object.values(ack.fields || {}).join(" ");
+        errorBox.hidden = false;
+      } else if (op === "message.broadcast") {
+        form.reset();
+      }
+    });
+  });
+})();

@@ -1,0 +1,28 @@
+/* Phone and projector: follow the facilitator. A new step's content is fetched as an HTML
+ * fragment rendered by the server (in the reader's language, user text escaped). */
+(function () {
+  "use strict";
+  var live;
+  var wanted = 0;
+
+  function loadStep(stepId) {
+    var ticket = ++wanted;
+    fetch(live.root.dataset.fragment, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        if (ticket !== wanted) return; // a later step arrived meanwhile
+        document.getElementById("step").innerHTML = html;
+        live.root.dataset.step = String(stepId);
+      })
+      .catch(function () { setTimeout(function () { if (ticket === wanted) loadStep(stepId); }, 2000); });
+  }
+
+  live = Live.connect({
+    onState: function (state) {
+      var stepId = state.step ? state.step.id : "";
+      if (String(stepId) !== live.root.dataset.step) loadStep(stepId);
+      Live.showTimer(state.timer);
+      Live.showJoined(state.joined);
+    }
+  });
+})();

@@ -1,0 +1,87 @@
+/* Live connection shared by the phone, projector and console pages.
+ * Socket.IO starts on HTTP long-polling and upgrades to a websocket when it can, so a network
+ * that blocks websockets still works. Each (re)connection receives the full state. */
+(function () {
+  "use strict";
+
+  function connect(opts) {
+    var root = document.getElementById("live");
+    var workshopId = parseInt(root.dataset.workshop, 10);
+    var csrf = document.querySelector('meta[name="csrf-token"]').content;
+    var version = parseInt(root.dataset.version || "0", 10);
+    var status = document.getElementById("connection");
+    var socket = io({ auth: { workshop: workshopId, csrf: csrf }, transports: ["polling", "websocket"] });
+
+    function setStatus(state) {
+      if (!status) return;
+      status.dataset.state = state;
+      status.textContent = state === "online" ? status.dataset.labelOnline : status.dataset.labelOffline;
+    }
+    socket.on("connect", function () { setStatus("online"); });
+    socket.on("disconnect", function () { setStatus("offline"); });
+    socket.on("connect_error", function (err) {
+      setStatus("offline");
+      // Refused (session gone, token stale): reload once so the server can send us on.
+      if (err && (err.message === "forbidden" || err.message === "csrf")) {
+        var last = parseInt(sessionStorage.getItem("live-reload") || "0", 10);
+        if (Date.now() - last > 30000) {
+          sessionStorage.setItem("live-reload", String(Date.now()));
+          location.reload();
+        }
+      }
+    });
+    socket.on("state", function (state) {
+      if (state.version < version) return; // an older snapshot overtaken by a newer one
+      version = state.version;
+      root.dataset.version = String(version);
+      opts.onState(state);
+    });
+    socket.on("message", function (msg) {
+      var el = document.getElementById("message");
+      if (!el) return;
+      el.textContent = msg.text;
+      el.hidden = !msg.text;
+    });
+    if (opts.onDelegate) socket.on("delegate", opts.onDelegate);
+    return { socket: socket, workshopId: workshopId, root: root };
+  }
+
+  var ticking = null;
+  function format(ms) {
+    var total = Math.max(0, Math.ceil(ms / 1000));
+    var m = Math.floor(total / 60), s = total % 60;
+    return m + ":" + (s < 10 ? "0" : "") + s;
+  }
+  function showTimer(timer) {
+    var el = document.getElementById("timer");
+    if (!el) return;
+    if (ticking) { clearInterval(ticking); ticking = null; }
+    el.dataset.status = timer.status;
+    if (timer.status === "none" || timer.remaining_ms === null) {
+      el.hidden = true; el.textContent = ""; return;
+    }
+    el.hidden = false;
+    if (timer.status !== "running") { el.textContent = format(timer.remaining_ms); return; }
+    var endsAt = performance.now() + timer.remaining_ms;
+    var tick = function () {
+      var left = endsAt - performance.now();
+      el.textContent = format(left);
+      el.classList.toggle("ending", left < 60000);
+      if (left <= 0 && ticking) { clearInterval(ticking); ticking = null; }
+    };
+    tick();
+    ticking = setInterval(tick, 250);
+  }
+
+  function showJoined(joined) {
+    var total = document.getElementById("joined-total");
+    if (total) total.textContent = joined.total;
+    var items = document.querySelectorAll("#by-region [data-region]");
+    for (var i = 0; i < items.length; i++) {
+      var b = items[i].querySelector("b");
+      if (b) b.textContent = joined.by_region[items[i].dataset.region] || 0;
+    }
+  }
+
+  window.Live = { connect: connect, showTimer: showTimer, showJoined: showJoined };
+})();

@@ -1,0 +1,87 @@
+"""Workshop: live workshops where delegates propose, discuss and rank lines of work."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from workshop.auth.services import load_principal
+from workshop.errors_http import unauthorized
+from workshop.extensions import babel, csrf, db, login_manager, migrate, socketio
+
+LANGUAGE_CODES = ("en", "fr", "es", "nl")
+
+
+def select_locale() -> str:
+    """The reader's language: an explicit choice, then the account's, then the browser's."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGE_CODES:
+        session["lang"] = chosen
+        return chosen
+    if session.get("lang") in LANGUAGE_CODES:
+        return session["lang"]
+    locale = getattr(current_user, "locale", None)
+    if locale in LANGUAGE_CODES:
+        return locale
+    return request.accept_languages.best_match(LANGUAGE_CODES) or "en"
+
+
+def create_app(config: Any = None) -> Flask:
+    """Build the application: config, extensions, blueprints and socket handlers.
+
+    `config` is a config class or a name from config.CONFIGS; the environment variable
+    WORKSHOP_CONFIG picks one when none is given.
+    """
+    from config import CONFIGS
+
+    if config is None or isinstance(config, str):
+        config = CONFIGS[config or os.environ.get("WORKSHOP_CONFIG", "development")]
+    app = Flask(
+        __name__,
+        static_folder="../static",
+        template_folder="../templates",
+        instance_relative_config=True,
+    )
+    app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("Set the SECRET_KEY environment variable.")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
+    login_manager.init_app(app)
+    login_manager.user_loader(load_principal)
+    login_manager.unauthorized_handler(unauthorized)
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=os.path.join(app.root_path, "translations"),
+    )
+    app.jinja_env.globals["get_locale"] = get_locale
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        ping_interval=10,
+        ping_timeout=20,
+    )
+
+    from workshop import errors_http, sockets
+    from workshop.agenda import console, events, manage, phone, projector
+    from workshop.auth import views as auth_views
+
+    for blueprint in (auth_views.bp, phone.bp, console.bp, manage.bp, projector.bp):
+        app.register_blueprint(blueprint)
+    errors_http.register(app)
+    sockets.register()
+    events.register()
+
+    from workshop import cli
+
+    cli.register(app)
+    return app

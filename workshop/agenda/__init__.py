@@ -1,0 +1,1 @@
+"""Workshops, their agenda of steps, organisations and delegates."""

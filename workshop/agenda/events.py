@@ -1,0 +1,74 @@
+"""Socket.IO events of the live agenda; each calls the same service as the console's forms.
+
+See docs/events.md for names, payloads, senders and broadcasts.
+"""
+
+from __future__ import annotations
+
+from workshop.agenda import services
+from workshop.agenda.schemas import MessageIn, StepRef, TimerExtend, TimerStart, WorkshopRef
+from workshop.agenda.state import snapshot
+from workshop.extensions import db, socketio
+from workshop.permissions import require
+from workshop.sockets import operation
+
+
+@operation(StepRef)
+def agenda_goto(actor, workshop, data: StepRef) -> dict:
+    """Move every screen to a step."""
+    step = services.goto_step(actor, workshop, data.step_id)
+    return {"step_id": step.id}
+
+
+@operation(TimerStart)
+def timer_start(actor, workshop, data: TimerStart) -> None:
+    """Start or resume the current step's timer."""
+    services.start_timer(actor, workshop, data)
+
+
+@operation(WorkshopRef)
+def timer_pause(actor, workshop, data: WorkshopRef) -> None:
+    """Pause the timer."""
+    services.pause_timer(actor, workshop)
+
+
+@operation(TimerExtend)
+def timer_extend(actor, workshop, data: TimerExtend) -> None:
+    """Add or remove time."""
+    services.extend_timer(actor, workshop, data)
+
+
+@operation(WorkshopRef)
+def timer_reset(actor, workshop, data: WorkshopRef) -> None:
+    """Reset the timer to the step's duration."""
+    services.reset_timer(actor, workshop)
+
+
+@operation(MessageIn)
+def message_broadcast(actor, workshop, data: MessageIn) -> None:
+    """Show a message on every screen."""
+    services.broadcast_message(actor, workshop, data.text)
+
+
+@operation(WorkshopRef)
+def state_sync(actor, workshop, data: WorkshopRef) -> dict:
+    """Answer with the current state (a client that doubts its own, e.g. after sleep)."""
+    require("workshop.watch", actor, workshop)
+    return {"state": snapshot(db.session, workshop)}
+
+
+HANDLERS = {
+    "agenda.goto": agenda_goto,
+    "timer.start": timer_start,
+    "timer.pause": timer_pause,
+    "timer.extend": timer_extend,
+    "timer.reset": timer_reset,
+    "message.broadcast": message_broadcast,
+    "state.sync": state_sync,
+}
+
+
+def register() -> None:
+    """Install the handlers under their operation names."""
+    for name, handler in HANDLERS.items():
+        socketio.on_event(name, handler)

@@ -1,0 +1,100 @@
+"""The live state of a workshop, as every screen receives it (on connect and after changes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from workshop.agenda.models import Delegate, Organisation, Step, Workshop
+from workshop.db import utcnow
+from workshop.live import queue, staff_room, workshop_room
+
+
+def timer_state(step: Step | None) -> dict[str, Any]:
+    """Timer as idle / running / paused with the milliseconds left.
+
+    Clients count down from `remaining_ms` on their own clock, so a phone whose clock is
+    wrong still shows the right time.
+    """
+    if step is None:
+        return {"status": "none", "remaining_ms": None, "duration_s": None}
+    if step.timer_ends_at is not None:
+        left = (step.timer_ends_at - utcnow()).total_seconds()
+        return {
+            "status": "running",
+            "remaining_ms": max(0, int(left * 1000)),
+            "duration_s": step.duration_seconds,
+        }
+    if step.timer_remaining is not None:
+        return {
+            "status": "paused",
+            "remaining_ms": step.timer_remaining * 1000,
+            "duration_s": step.duration_seconds,
+        }
+    if step.duration_seconds:
+        return {
+            "status": "idle",
+            "remaining_ms": step.duration_seconds * 1000,
+            "duration_s": step.duration_seconds,
+        }
+    return {"status": "none", "remaining_ms": None, "duration_s": None}
+
+
+def joined_by_region(session: Session, workshop_id: int) -> dict[str, int]:
+    """How many delegates have joined, per region of their organisation."""
+    stmt = (
+        sa.select(Organisation.region, sa.func.count(Delegate.id))
+        .join(Organisation, Delegate.organisation_id == Organisation.id)
+        .where(Delegate.workshop_id == workshop_id, Delegate.joined_at.is_not(None))
+        .group_by(Organisation.region)
+    )
+    return {region: count for region, count in session.execute(stmt)}
+
+
+def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
+    """Everything a phone or projector needs to draw the current step."""
+    step = workshop.current_step
+    by_region = joined_by_region(session, workshop.id)
+    return {
+        "workshop_id": workshop.id,
+        "version": workshop.state_version,
+        "step": None
+        if step is None
+        else {
+            "id": step.id,
+            "position": step.position,
+            "kind": step.kind,
+            "title": step.title,
+            "count": len(workshop.steps),
+        },
+        "timer": timer_state(step),
+        "joined": {"total": sum(by_region.values()), "by_region": by_region},
+    }
+
+
+def announce(session: Session, workshop: Workshop) -> None:
+    """Bump the state version and queue the new snapshot for every screen of the workshop."""
+    workshop.state_version = (workshop.state_version or 0) + 1
+    session.flush()
+    queue(session, "state", snapshot(session, workshop), workshop_room(workshop.id))
+
+
+def delegate_payload(delegate: Delegate) -> dict[str, Any]:
+    """A delegate as the console lists them."""
+    org = delegate.organisation
+    return {
+        "id": delegate.id,
+        "name": delegate.name,
+        "organisation": org.name,
+        "country": org.country,
+        "region": org.region,
+        "online": delegate.connections > 0,
+    }
+
+
+def announce_delegate(session: Session, delegate: Delegate) -> None:
+    """Tell the consoles that a delegate joined, came online or went offline."""
+    session.flush()
+    queue(session, "delegate", delegate_payload(delegate), staff_room(delegate.workshop_id))

@@ -1,0 +1,40 @@
+"""Recording and reading the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from workshop.audit.models import AuditEntry
+from workshop.extensions import db
+from workshop.permissions import Actor, require
+
+
+def record(actor: Actor, operation: str, workshop_id: int | None, **details: Any) -> AuditEntry:
+    """Add an entry to the current transaction: it commits or rolls back with the change."""
+    entry = AuditEntry(
+        workshop_id=workshop_id,
+        actor_kind=getattr(actor, "kind", "system"),
+        actor_id=getattr(actor, "id", None),
+        actor_name=getattr(actor, "display_name", "system"),
+        operation=operation,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def list_entries(actor: Actor, workshop, limit: int = 500) -> list[AuditEntry]:
+    """The newest entries of a workshop's log.
+
+    :raise PermissionDenied: unless the actor may read the audit log.
+    """
+    require("audit.view", actor, workshop)
+    stmt = (
+        sa.select(AuditEntry)
+        .where(AuditEntry.workshop_id == workshop.id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))

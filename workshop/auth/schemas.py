@@ -1,0 +1,13 @@
+"""Input schemas of staff login."""
+
+from __future__ import annotations
+
+from workshop.validation import Schema, chars
+
+
+class LoginIn(Schema):
+    """E-mail and password of a staff account."""
+
+    email: chars(254)
+    password: chars(200)
+    next: chars(500, min_length=0) = ""

@@ -1,0 +1,54 @@
+"""Domain errors raised by services and turned into clear answers by views, API and events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WorkshopError(Exception):
+    """Base of every error a user can cause; `status` is the HTTP status it maps to."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: Any, **fields: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.fields: dict[str, Any] = fields
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape every client receives: ok false, a code, a message, per-field errors."""
+        return {
+            "ok": False,
+            "error": self.code,
+            "message": str(self.message),
+            "fields": {k: str(v) for k, v in self.fields.items()},
+        }
+
+
+class ValidationFailed(WorkshopError):
+    """The input had the wrong shape; `fields` names each wrong or missing field."""
+
+    status = 422
+    code = "validation"
+
+
+class PermissionDenied(WorkshopError):
+    """The actor may not do this."""
+
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(WorkshopError):
+    """The object does not exist, or the actor may not know it exists."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(WorkshopError):
+    """The request is well formed but the current state forbids it."""
+
+    status = 409
+    code = "conflict"

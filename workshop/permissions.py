@@ -1,0 +1,110 @@
+"""Who may do what: one rule per operation name, used by views, API and socket events alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+
+from workshop.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from workshop.agenda.models import Workshop
+
+
+@dataclass(frozen=True)
+class ProjectorViewer:
+    """A big screen opened with the workshop's projector key: may watch, never act."""
+
+    workshop_id: int
+    kind: str = "projector"
+    id: int | None = None
+    display_name: str = "projector"
+
+
+Actor = Any  # User | Delegate | ProjectorViewer | None (anonymous)
+
+
+def is_staff(actor: Actor) -> bool:
+    """An organiser or facilitator account."""
+    return getattr(actor, "kind", None) == "user"
+
+
+def is_organiser(actor: Actor) -> bool:
+    """Organisers prepare every workshop and read every result."""
+    return is_staff(actor) and actor.role == "organiser"
+
+
+def facilitates(actor: Actor, workshop: Workshop | None) -> bool:
+    """Organisers, and facilitators assigned to this workshop, may drive it."""
+    if not is_staff(actor) or workshop is None:
+        return False
+    return actor.role == "organiser" or any(u.id == actor.id for u in workshop.facilitators)
+
+
+def is_delegate_of(actor: Actor, workshop: Workshop | None) -> bool:
+    """A delegate who joined this workshop."""
+    return (
+        getattr(actor, "kind", None) == "delegate"
+        and workshop is not None
+        and actor.workshop_id == workshop.id
+    )
+
+
+def watches(actor: Actor, workshop: Workshop | None) -> bool:
+    """Anyone who may see the workshop's live state: its delegates, projector and staff."""
+    if workshop is None:
+        return False
+    if getattr(actor, "kind", None) == "projector":
+        return actor.workshop_id == workshop.id
+    return is_delegate_of(actor, workshop) or facilitates(actor, workshop)
+
+
+def _organiser(actor: Actor, workshop: Workshop | None) -> bool:
+    return is_organiser(actor)
+
+
+def _staff(actor: Actor, workshop: Workshop | None) -> bool:
+    return is_staff(actor)
+
+
+Rule = Callable[[Actor, "Workshop | None"], bool]
+
+#: The one table of permissions. Every operation name used by a service is here.
+RULES: dict[str, Rule] = {
+    "workshop.create": _organiser,
+    "workshop.update": _organiser,
+    "workshop.list": _staff,
+    "workshop.console": facilitates,
+    "workshop.watch": watches,
+    "agenda.edit": _organiser,
+    "agenda.goto": facilitates,
+    "timer.start": facilitates,
+    "timer.pause": facilitates,
+    "timer.extend": facilitates,
+    "timer.reset": facilitates,
+    "message.broadcast": facilitates,
+    "facilitator.assign": _organiser,
+    "delegate.invite": _organiser,
+    "delegate.list": facilitates,
+    "organisation.create": _organiser,
+    "audit.view": _organiser,
+    "user.create": _organiser,
+}
+
+
+def can(operation: str, actor: Actor, workshop: Workshop | None = None) -> bool:
+    """True when the actor may perform the operation (on this workshop)."""
+    rule = RULES[operation]
+    return bool(actor is not None and rule(actor, workshop))
+
+
+def require(operation: str, actor: Actor, workshop: Workshop | None = None) -> None:
+    """Raise PermissionDenied unless `can(operation, actor, workshop)`.
+
+    :raise PermissionDenied: the actor may not perform the operation.
+    """
+    if not can(operation, actor, workshop):
+        raise PermissionDenied(_l("You are not allowed to do this."))

@@ -1,0 +1,123 @@
+"""Socket.IO plumbing: who is connected, and the one wrapper every event handler goes through.
+
+A socket is authenticated by the same login session as HTTP (the session cookie sent with the
+handshake) plus the page's CSRF token, so a foreign page cannot open a socket in a user's name.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_wtf.csrf import ValidationError as CSRFValidationError
+from flask_wtf.csrf import validate_csrf
+from pydantic import BaseModel
+
+from workshop.agenda.delegates import mark_connected
+from workshop.agenda.models import Workshop
+from workshop.agenda.state import snapshot
+from workshop.errors import ValidationFailed, WorkshopError
+from workshop.extensions import db, socketio
+from workshop.live import delegate_room, staff_room, workshop_room
+from workshop.permissions import Actor, ProjectorViewer, facilitates, watches
+from workshop.validation import parse
+
+
+def projector_session_key(workshop_id: int) -> str:
+    """Session key set when a projector page was opened with the right key."""
+    return f"projector:{workshop_id}"
+
+
+def socket_actor(workshop: Workshop | None = None) -> Actor:
+    """The logged-in user or delegate; else a projector viewer allowed by the session."""
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    if workshop is not None and session.get(projector_session_key(workshop.id)):
+        return ProjectorViewer(workshop.id)
+    return None
+
+
+def _workshop_from_auth(auth: Any) -> Workshop | None:
+    if isinstance(auth, dict):
+        raw = auth.get("workshop")
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return db.session.get(Workshop, raw)
+        if isinstance(raw, str) and raw.isdigit():
+            return db.session.get(Workshop, int(raw))
+    return None
+
+
+def on_connect(auth: Any = None) -> None:
+    """Accept a socket only for someone who may watch the workshop named in `auth`.
+
+    :raise ConnectionRefusedError: no valid CSRF token, no workshop, or no right to watch it.
+    """
+    token = auth.get("csrf") if isinstance(auth, dict) else None
+    try:
+        validate_csrf(token)
+    except CSRFValidationError:
+        raise ConnectionRefusedError("csrf") from None
+    workshop = _workshop_from_auth(auth)
+    actor = socket_actor(workshop)
+    if not watches(actor, workshop):
+        raise ConnectionRefusedError("forbidden")
+    join_room(workshop_room(workshop.id))
+    if facilitates(actor, workshop):
+        join_room(staff_room(workshop.id))
+    if getattr(actor, "kind", None) == "delegate":
+        join_room(delegate_room(actor.id))
+        mark_connected(actor, +1)
+    session["socket_workshop"] = workshop.id
+    emit("state", snapshot(db.session, workshop))
+
+
+def on_disconnect(reason: Any = None) -> None:
+    """Count a delegate's socket as closed."""
+    if current_user.is_authenticated and getattr(current_user, "kind", None) == "delegate":
+        mark_connected(current_user._get_current_object(), -1)
+
+
+def operation(schema: type[BaseModel]) -> Callable:
+    """Wrap a socket handler: validate the payload, load the actor, answer with an ack.
+
+    The handler receives (actor, workshop, data). Errors become `{"ok": false, ...}` acks that
+    name the wrong field; nothing is committed when the handler raises.
+    """
+
+    def decorator(handler: Callable[[Actor, Workshop, Any], dict | None]) -> Callable:
+        @functools.wraps(handler)
+        def wrapper(payload: Any = None) -> dict:
+            try:
+                data = parse(schema, payload)
+                workshop = db.session.get(Workshop, data.workshop_id)
+                if workshop is None or session.get("socket_workshop") != workshop.id:
+                    raise ValidationFailed(
+                        _("Some fields need correcting."),
+                        workshop_id=_("This is not the workshop you are connected to."),
+                    )
+                result = handler(socket_actor(workshop), workshop, data)
+            except WorkshopError as exc:
+                db.session.rollback()
+                return exc.to_dict()
+            return {"ok": True, **(result or {})}
+
+        return wrapper
+
+    return decorator
+
+
+def register() -> None:
+    """Install the connection handlers."""
+    socketio.on_event("connect", on_connect)
+    socketio.on_event("disconnect", on_disconnect)
+
+    @socketio.on_error_default
+    def _unexpected(exc: Exception) -> dict:
+        db.session.rollback()
+        socketio.server.logger.exception("socket event %s failed", request.event)
+        return {"ok": False, "error": "server", "message": _("Something went wrong.")}
