@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -18,6 +18,8 @@ LANGUAGE_CODES = ("en", "fr", "es", "nl")
 
 def select_locale() -> str:
     """The reader's language: an explicit choice, then the account's, then the browser's."""
+    if not has_request_context():
+        return "en"
     chosen = request.args.get("lang")
     if chosen in LANGUAGE_CODES:
         session["lang"] = chosen

@@ -12,7 +12,7 @@ class WorkshopError(Exception):
     code = "bad_request"
 
     def __init__(self, message: Any, **fields: Any) -> None:
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.fields: dict[str, Any] = fields
 

@@ -36,7 +36,7 @@
       root.dataset.version = String(version);
       opts.onState(state);
     });
-    socket.on("message", function (msg) {
+    socket.on("notice", function (msg) {
       var el = document.getElementById("message");
       if (!el) return;
       el.textContent = msg.text;

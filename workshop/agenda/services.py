@@ -328,7 +328,7 @@ def broadcast_message(actor: Actor, workshop: Workshop, text: str) -> None:
     """
     require("message.broadcast", actor, workshop)
     record(actor, "message.broadcast", workshop.id, text=text)
-    queue(db.session, "message", {"text": text}, workshop_room(workshop.id))
+    queue(db.session, "notice", {"text": text}, workshop_room(workshop.id))
     db.session.commit()
 
 

@@ -1,0 +1,197 @@
+"""Fixtures: an in-process app per test, and (for live and browser tests) a real gevent server.
+
+The database is SQLite unless TEST_DATABASE_URL / LIVE_DATABASE_URL name a PostgreSQL server
+(CI runs the whole suite a second time that way).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+from flask import Flask, g
+
+from config import TestConfig
+from workshop import create_app
+from workshop.extensions import db, socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """A fresh app and empty schema for each test."""
+    app = create_app(TestConfig)
+    handle_event = socketio._handle_event
+
+    def fresh_event(*args, **kwargs):
+        # A real server gives each socket event a fresh app context; the test client reuses
+        # the test's, so empty `g` to keep one socket's login from leaking into another's.
+        g.__dict__.clear()
+        return handle_event(*args, **kwargs)
+
+    monkeypatch.setattr(socketio, "_handle_event", fresh_event)
+
+    @app.before_request
+    def _fresh_globals() -> None:
+        # The test's app context is reused by every request of the test client; start each
+        # request with empty `g`, as a real server does, so no login or locale leaks across.
+        g.__dict__.clear()
+
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.drop_all()
+
+
+@pytest.fixture
+def client(app: Flask):
+    """A test client of the app."""
+    return app.test_client()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Poll the server until it answers (or fail with its log)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not answer in {timeout} s")
+
+
+def reset_database(url: str) -> None:
+    """Empty a PostgreSQL database (a SQLite file is simply new)."""
+    if not url.startswith("postgresql"):
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@dataclass
+class LiveServer:
+    """A real server process and an in-process app on the same database, to set up data."""
+
+    url: str
+    app: Flask
+    proc: subprocess.Popen
+    env: dict
+
+
+def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
+    """Start `serve.py` (gevent) on a port, logging to a file."""
+    log = open(log_path, "w")  # noqa: SIM115  (closed with the process)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    wait_until_up(f"http://127.0.0.1:{port}/", proc)
+    return proc
+
+
+def server_env(database_url: str, port: int, **extra: str) -> dict:
+    """The environment of a production-like server under test."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "live-test-secret",
+        "WORKSHOP_CONFIG": "production",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """Migrate a fresh database with `flask db upgrade`, then serve it with gevent."""
+    tmp = Path(tempfile.mkdtemp(prefix="workshop-live-"))
+    url = os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{tmp / 'live.db'}"
+    reset_database(url)
+    port = free_port()
+    env = server_env(url, port)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    proc = start_server(env, port, tmp / "server.log")
+
+    class SetupConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        PUBLIC_URL = f"http://127.0.0.1:{port}"
+
+    setup_app = create_app(SetupConfig)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", app=setup_app, proc=proc, env=env)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        with setup_app.app_context():
+            db.engine.dispose()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def live(live_server: LiveServer) -> Iterator[LiveServer]:
+    """The live server, with an app context for setting up data through the services."""
+    with live_server.app.app_context():
+        yield live_server
+        db.session.remove()
+
+
+# --- Browser: Playwright driving Debian's Chromium -------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+PHONE = {
+    "viewport": {"width": 360, "height": 740},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "user_agent": "Mozilla/5.0 (Linux; Android 12; Pixel 5) AppleWebKit/537.36 "
+                  "(KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36",
+}
+DESKTOP = {"viewport": {"width": 1366, "height": 800}}
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """Use Debian's Chromium: Playwright cannot download its own browser here."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return {
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    """Pages are phones unless a test opens a desktop context."""
+    return PHONE

@@ -1,0 +1,101 @@
+"""Builders that make each test a short story: create_workshop(), create_delegate(), ..."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from workshop.agenda import delegates as delegate_services
+from workshop.agenda import services
+from workshop.agenda.models import Delegate, Organisation, Workshop
+from workshop.agenda.schemas import InviteIn, JoinIn, StepIn, WorkshopIn
+from workshop.auth.models import User
+from workshop.auth.services import create_user as _create_user
+from workshop.extensions import db
+
+PASSWORD = "correct horse battery"
+_counter = {"n": 0}
+
+
+def _next() -> int:
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+def create_user(role: str = "organiser", email: str | None = None) -> User:
+    """A staff account with the shared test password."""
+    n = _next()
+    return _create_user(email or f"{role}{n}@example.org", f"{role.title()} {n}", PASSWORD, role)
+
+
+def create_organisation(region: str = "west_africa", org_type: str = "trade_union",
+                        country: str = "Senegal", name: str | None = None) -> Organisation:
+    """An organisation of the given region and type."""
+    org = Organisation(name=name or f"Org {_next()}", country=country, region=region,
+                       type=org_type)
+    db.session.add(org)
+    db.session.commit()
+    return org
+
+
+def create_workshop(organiser: User | None = None, steps: int = 3, facilitator: User | None = None,
+                    durations: tuple[int | None, ...] = ()) -> Workshop:
+    """A workshop with `steps` steps (the first a welcome), optionally assigned a facilitator."""
+    organiser = organiser or create_user("organiser")
+    workshop = services.create_workshop(
+        organiser,
+        WorkshopIn(title=f"Workshop {_next()}", kind="face_to_face",
+                   starts_on=date(2027, 3, 1), ends_on=date(2027, 3, 3)),
+    )
+    kinds = ["welcome", "propose", "discuss", "vote", "results", "action_plan", "free_text"]
+    for i in range(steps):
+        minutes = durations[i] if i < len(durations) else None
+        services.add_step(organiser, workshop, StepIn(
+            kind=kinds[i % len(kinds)], title=f"Step {i + 1}", body=f"Body of step {i + 1}",
+            duration_minutes=minutes,
+        ))
+    if facilitator is not None:
+        services.assign_facilitator(organiser, workshop, facilitator.id, True)
+    return workshop
+
+
+def create_delegate(workshop: Workshop, organisation: Organisation | None = None,
+                    name: str | None = None) -> Delegate:
+    """A delegate who joined by code."""
+    organisation = organisation or create_organisation()
+    return delegate_services.join_workshop(
+        workshop, JoinIn(name=name or f"Delegate {_next()}", organisation_id=organisation.id)
+    )
+
+
+def invite(workshop: Workshop, organiser: User, organisation: Organisation | None = None,
+           name: str = "Invited Delegate") -> tuple[Delegate, str]:
+    """A personal invitation: the delegate and the raw token of their link."""
+    organisation = organisation or create_organisation()
+    return delegate_services.invite_delegate(
+        organiser, workshop, InviteIn(name=name, organisation_id=organisation.id)
+    )
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page carries (meta tag or hidden field)."""
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def login(client, user: User, password: str = PASSWORD):
+    """Log a staff user in through the real login form."""
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    return client.post("/login", data={"email": user.email, "password": password,
+                                       "csrf_token": token})
+
+
+def join(client, workshop: Workshop, organisation: Organisation, name: str = "Amina"):
+    """Join a workshop through the real join form."""
+    page = client.get(f"/j/{workshop.join_code}").get_data(as_text=True)
+    return client.post(f"/j/{workshop.join_code}", data={
+        "name": name, "organisation_id": str(organisation.id), "csrf_token": csrf_from(page),
+    })
