@@ -408,11 +408,14 @@ def _weight_units(ballots: Sequence[Ballot]) -> tuple[dict[Any, int], int]:
     exact: dict[Any, Fraction] = {}
     for index, ballot in enumerate(ballots):
         weight = ballot.weight
-        if weight not in exact or isinstance(weight, bool):  # True == 1.0 as a dict key
-            try:
-                exact[weight] = _exact_weight(weight)
-            except ValueError as exc:
-                raise ValueError(f"ballot {index}: {exc}") from exc
+        # Fast path for the usual float; anything else is checked every time (True == 1.0 as a
+        # dict key, and an unhashable weight must give a clear error, not a TypeError).
+        if type(weight) is float and weight in exact:
+            continue
+        try:
+            exact[weight] = _exact_weight(weight)
+        except ValueError as exc:
+            raise ValueError(f"ballot {index}: {exc}") from exc
     denominator = math.lcm(*(f.denominator for f in exact.values()))
     units = {w: f.numerator * (denominator // f.denominator) for w, f in exact.items()}
     return units, denominator
