@@ -13,7 +13,11 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test,oracle]'
 	touch $@
 
 static/vendor/.installed: package.json package-lock.json
@@ -33,7 +37,7 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT) (gevent). Ctrl-C stops."
 	$(BIN)/python serve.py --host $(HOST) --port $(PORT)
 
-test: install
+test: install $(VENV)/.installed-test
 	$(BIN)/ruff check workshop tests bench config.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
