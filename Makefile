@@ -42,7 +42,7 @@ test: install $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python bench/run.py
+	for f in bench/bench_*.py; do $(BIN)/python $$f; done
 
 extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o workshop/translations/messages.pot .
