@@ -12,6 +12,7 @@ from flask_login import current_user
 from workshop.auth.services import load_principal
 from workshop.errors_http import unauthorized
 from workshop.extensions import babel, csrf, db, login_manager, migrate, socketio
+from workshop.models import __all__ as _all_models  # noqa: F401  (the whole schema is known)
 
 LANGUAGE_CODES = ("en", "fr", "es", "nl")
 

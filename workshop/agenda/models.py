@@ -51,6 +51,7 @@ class Workshop(db.Model):
     current_step_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("step.id", use_alter=True, ondelete="SET NULL")
     )
+    proposals_locked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Bumped on every change a screen must follow, so clients can ignore stale snapshots.
     state_version: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

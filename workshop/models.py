@@ -1,0 +1,17 @@
+"""Every model, imported in one place so Alembic and create_all see the whole schema."""
+
+from workshop.agenda.models import Delegate, Organisation, Step, Workshop, workshop_facilitator
+from workshop.audit.models import AuditEntry
+from workshop.auth.models import User
+from workshop.proposals.models import (
+    Comment,
+    Proposal,
+    ProposalRevision,
+    ProposalTranslation,
+    Support,
+)
+
+__all__ = [
+    "AuditEntry", "Comment", "Delegate", "Organisation", "Proposal", "ProposalRevision",
+    "ProposalTranslation", "Step", "Support", "User", "Workshop", "workshop_facilitator",
+]

@@ -1,0 +1,1 @@
+"""Proposals (lines of work), their discussion, translations, moderation and merging."""
