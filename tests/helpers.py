@@ -12,6 +12,9 @@ from workshop.agenda.schemas import InviteIn, JoinIn, StepIn, WorkshopIn
 from workshop.auth.models import User
 from workshop.auth.services import create_user as _create_user
 from workshop.extensions import db
+from workshop.proposals import services as proposal_services
+from workshop.proposals.models import Proposal
+from workshop.proposals.schemas import ProposalIn
 
 PASSWORD = "correct horse battery"
 _counter = {"n": 0}
@@ -99,3 +102,29 @@ def join(client, workshop: Workshop, organisation: Organisation, name: str = "Am
     return client.post(f"/j/{workshop.join_code}", data={
         "name": name, "organisation_id": str(organisation.id), "csrf_token": csrf_from(page),
     })
+
+
+def create_proposal(workshop: Workshop, delegate: Delegate | None = None, title: str = "",
+                    theme: str = "decent_work", level: str = "national",
+                    description: str = "") -> Proposal:
+    """A proposal submitted by a delegate during a propose step (moving there if needed)."""
+    _ensure_step(workshop, "propose")
+    delegate = delegate or create_delegate(workshop)
+    return proposal_services.submit_proposal(delegate, workshop, ProposalIn(
+        title=title or f"Line of work {_next()}", description=description, theme=theme,
+        level=level))
+
+
+def go_to_kind(workshop: Workshop, kind: str) -> None:
+    """Make the first step of this kind current (adding one if the agenda has none)."""
+    _ensure_step(workshop, kind)
+
+
+def _ensure_step(workshop: Workshop, kind: str) -> None:
+    if workshop.current_step is not None and workshop.current_step.kind == kind:
+        return
+    organiser = db.session.get(User, workshop.created_by_id)
+    step = next((s for s in workshop.steps if s.kind == kind), None)
+    if step is None:
+        step = services.add_step(organiser, workshop, StepIn(kind=kind, title=kind.title()))
+    services.goto_step(organiser, workshop, step.id)

@@ -77,12 +77,17 @@ def create_app(config: Any = None) -> Flask:
     from workshop import errors_http, sockets
     from workshop.agenda import console, events, manage, phone, projector
     from workshop.auth import views as auth_views
+    from workshop.proposals import events as proposal_events
+    from workshop.proposals import steps as _proposal_steps  # noqa: F401  (registers)
+    from workshop.proposals import views as proposal_views
 
-    for blueprint in (auth_views.bp, phone.bp, console.bp, manage.bp, projector.bp):
+    for blueprint in (auth_views.bp, phone.bp, console.bp, manage.bp, projector.bp,
+                      proposal_views.bp):
         app.register_blueprint(blueprint)
     errors_http.register(app)
     sockets.register()
     events.register()
+    proposal_events.register()
 
     from workshop import cli
 

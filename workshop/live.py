@@ -26,9 +26,19 @@ def staff_room(workshop_id: int) -> str:
     return f"w{workshop_id}:staff"
 
 
+def screen_room(workshop_id: int) -> str:
+    """Projector screens opened with the workshop's projector key."""
+    return f"w{workshop_id}:screens"
+
+
 def delegate_room(delegate_id: int) -> str:
     """All the tabs and phones of one delegate."""
     return f"d{delegate_id}"
+
+
+def language_room(workshop_id: int, language: str) -> str:
+    """The screens of a workshop that read one language (for server-rendered fragments)."""
+    return f"w{workshop_id}:{language}"
 
 
 def queue(session: Session, event_name: str, payload: Any, room: str) -> None:

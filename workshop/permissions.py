@@ -62,6 +62,10 @@ def watches(actor: Actor, workshop: Workshop | None) -> bool:
     return is_delegate_of(actor, workshop) or facilitates(actor, workshop)
 
 
+def _delegate_or_staff(actor: Actor, workshop: Workshop | None) -> bool:
+    return is_delegate_of(actor, workshop) or facilitates(actor, workshop)
+
+
 def _organiser(actor: Actor, workshop: Workshop | None) -> bool:
     return is_organiser(actor)
 
@@ -92,6 +96,17 @@ RULES: dict[str, Rule] = {
     "organisation.create": _organiser,
     "audit.view": _organiser,
     "user.create": _organiser,
+    "proposal.create": is_delegate_of,
+    "proposal.support": is_delegate_of,
+    "proposal.comment": _delegate_or_staff,
+    "proposal.translate": _delegate_or_staff,
+    "proposal.edit": facilitates,
+    "proposal.hide": facilitates,
+    "comment.hide": facilitates,
+    "proposal.lock": facilitates,
+    "proposal.merge": facilitates,
+    "proposal.duplicates": facilitates,
+    "proposal.import": _organiser,
 }
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room
@@ -23,7 +24,13 @@ from workshop.agenda.models import Workshop
 from workshop.agenda.state import snapshot
 from workshop.errors import ValidationFailed, WorkshopError
 from workshop.extensions import db, socketio
-from workshop.live import delegate_room, staff_room, workshop_room
+from workshop.live import (
+    delegate_room,
+    language_room,
+    screen_room,
+    staff_room,
+    workshop_room,
+)
 from workshop.permissions import Actor, ProjectorViewer, facilitates, watches
 from workshop.validation import parse
 
@@ -67,8 +74,11 @@ def on_connect(auth: Any = None) -> None:
     if not watches(actor, workshop):
         raise ConnectionRefusedError("forbidden")
     join_room(workshop_room(workshop.id))
+    join_room(language_room(workshop.id, str(get_locale())))
     if facilitates(actor, workshop):
         join_room(staff_room(workshop.id))
+    if getattr(actor, "kind", None) == "projector":
+        join_room(screen_room(workshop.id))
     if getattr(actor, "kind", None) == "delegate":
         join_room(delegate_room(actor.id))
         mark_connected(actor, +1)
@@ -117,7 +127,9 @@ def register() -> None:
     socketio.on_event("disconnect", on_disconnect)
 
     @socketio.on_error_default
-    def _unexpected(exc: Exception) -> dict:
+    def _unexpected(exc: Exception) -> dict | bool:
         db.session.rollback()
         socketio.server.logger.exception("socket event %s failed", request.event)
+        if request.event.get("message") == "connect":
+            return False  # a half-done connection would follow nothing: refuse it
         return {"ok": False, "error": "server", "message": _("Something went wrong.")}

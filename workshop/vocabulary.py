@@ -44,3 +44,29 @@ THEMES = {
     "health_protection": _l("Health and universal social protection"),
     "labour_rights": _l("Labour rights: just transition and human-rights due diligence"),
 }
+
+LEVELS = {
+    "national": _l("National"),
+    "continental": _l("Continental"),
+    "international": _l("International"),
+}
+
+TAGS = {
+    "gender": _l("Gender"),
+    "climate": _l("Climate"),
+    "informal_economy": _l("Informal economy"),
+    "youth": _l("Youth"),
+}
+
+#: Countries of the programme and their region (imports may give a country instead of an
+#: organisation).
+COUNTRY_REGIONS = {
+    "Burundi": "central_africa", "Rwanda": "central_africa", "DR Congo": "central_africa",
+    "Cameroon": "central_africa", "Senegal": "west_africa", "Burkina Faso": "west_africa",
+    "Benin": "west_africa", "Togo": "west_africa", "Guinea": "west_africa",
+    "Mali": "west_africa", "Mauritania": "west_africa", "Niger": "west_africa",
+    "Bolivia": "latin_america", "Peru": "latin_america", "Guatemala": "latin_america",
+    "Dominican Republic": "latin_america", "Haiti": "latin_america", "India": "asia",
+    "Nepal": "asia", "Indonesia": "asia", "Philippines": "asia", "Bangladesh": "asia",
+    "Cambodia": "asia", "Belgium": "belgium",
+}

@@ -11,6 +11,7 @@
         items[i].classList.toggle("current", items[i].dataset.stepId === current);
       }
       live.root.dataset.step = current;
+      if (live.root.dataset.agenda && state.agenda !== live.root.dataset.agenda) location.reload();
       Live.showTimer(state.timer);
       Live.showJoined(state.joined);
     },
@@ -50,8 +51,8 @@
       if (!ack.ok) {
         errorBox.textContent = ack.message + " " + Object.values(ack.fields || {}).join(" ");
         errorBox.hidden = false;
-      } else if (op === "message.broadcast") {
-        form.reset();
+      } else if (op === "message.broadcast" || op === "timer.start") {
+        form.reset(); // a later Start resumes instead of restarting from this duration
       }
     });
   });

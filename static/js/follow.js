@@ -19,8 +19,8 @@
 
   live = Live.connect({
     onState: function (state) {
-      var stepId = state.step ? state.step.id : "";
-      if (String(stepId) !== live.root.dataset.step) loadStep(stepId);
+      var key = state.step ? state.step.key : "";
+      if (String(key) !== live.root.dataset.step) loadStep(key);
       Live.showTimer(state.timer);
       Live.showJoined(state.joined);
     }

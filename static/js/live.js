@@ -43,7 +43,9 @@
       el.hidden = !msg.text;
     });
     if (opts.onDelegate) socket.on("delegate", opts.onDelegate);
-    return { socket: socket, workshopId: workshopId, root: root };
+    window.Live.current = { socket: socket, workshopId: workshopId, root: root };
+    document.dispatchEvent(new CustomEvent("live:ready"));
+    return window.Live.current;
   }
 
   var ticking = null;
@@ -57,6 +59,7 @@
     if (!el) return;
     if (ticking) { clearInterval(ticking); ticking = null; }
     el.dataset.status = timer.status;
+    el.classList.toggle("ending", timer.remaining_ms !== null && timer.remaining_ms < 60000);
     if (timer.status === "none" || timer.remaining_ms === null) {
       el.hidden = true; el.textContent = ""; return;
     }
@@ -83,5 +86,30 @@
     }
   }
 
-  window.Live = { connect: connect, showTimer: showTimer, showJoined: showJoined };
+  /* Send a form's operation over the socket; show per-field errors from the acknowledgement. */
+  function submitOperation(form, payload, done) {
+    var box = form.querySelector("[data-form-error]");
+    var fieldErrors = form.querySelectorAll("[data-error-for]");
+    for (var i = 0; i < fieldErrors.length; i++) { fieldErrors[i].hidden = true; }
+    if (box) box.hidden = true;
+    window.Live.current.socket.timeout(15000).emit(form.dataset.op, payload, function (err, ack) {
+      if (err) {
+        if (box) { box.textContent = document.getElementById("connection").dataset.labelOffline; box.hidden = false; }
+        return;
+      }
+      if (!ack.ok) {
+        var shown = false;
+        Object.keys(ack.fields || {}).forEach(function (name) {
+          var el = form.querySelector('[data-error-for="' + name + '"]');
+          if (el) { el.textContent = ack.fields[name]; el.hidden = false; shown = true; }
+        });
+        if (box && (!shown || ack.error !== "validation")) { box.textContent = ack.message; box.hidden = false; }
+        return;
+      }
+      done(ack);
+    });
+  }
+
+  window.Live = { connect: connect, showTimer: showTimer, showJoined: showJoined,
+                  submitOperation: submitOperation, current: null };
 })();

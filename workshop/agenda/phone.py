@@ -12,6 +12,7 @@ from workshop.agenda.services import find_by_join_code
 from workshop.agenda.state import snapshot
 from workshop.errors import NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
+from workshop.steps import step_context
 from workshop.validation import parse
 from workshop.vocabulary import LANGUAGES, ORG_TYPES, REGIONS, STEP_KINDS
 
@@ -119,7 +120,8 @@ def follow():
         state=snapshot(db.session, workshop),
         step=workshop.current_step,
         step_kinds=STEP_KINDS,
-        languages=LANGUAGES,
+        **{"languages": LANGUAGES,
+           **step_context(delegate, workshop, workshop.current_step)},
     )
 
 
@@ -135,4 +137,5 @@ def step_fragment():
         workshop=workshop,
         step=workshop.current_step,
         step_kinds=STEP_KINDS,
+        **step_context(delegate, workshop, workshop.current_step),
     )

@@ -13,11 +13,19 @@ from workshop.agenda.services import get_workshop
 from workshop.agenda.state import snapshot
 from workshop.errors import PermissionDenied
 from workshop.extensions import db
-from workshop.permissions import facilitates
+from workshop.permissions import ProjectorViewer, facilitates
 from workshop.sockets import projector_session_key
+from workshop.steps import step_context
 from workshop.vocabulary import REGIONS, STEP_KINDS
 
 bp = Blueprint("projector", __name__, url_prefix="/w/<int:workshop_id>/projector")
+
+
+def _viewer(workshop):
+    """The projector's actor: the staff user, or the projector key's viewer."""
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    return ProjectorViewer(workshop.id)
 
 
 def _projector_workshop(workshop_id: int):
@@ -53,6 +61,7 @@ def projector(workshop_id: int):
         regions=REGIONS,
         join_url=join_url(workshop),
         qr_svg=join_qr_svg(workshop),
+        **step_context(_viewer(workshop), workshop, workshop.current_step),
     )
 
 
@@ -63,4 +72,5 @@ def step_fragment(workshop_id: int):
     return render_template(
         "projector/_step.html", workshop=workshop, step=workshop.current_step,
         step_kinds=STEP_KINDS,
+        **step_context(_viewer(workshop), workshop, workshop.current_step),
     )

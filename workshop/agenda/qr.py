@@ -18,4 +18,4 @@ def join_url(workshop: Workshop) -> str:
 def join_qr_svg(workshop: Workshop, scale: int = 8) -> Markup:
     """An inline SVG QR code of the join link (segno escapes nothing user-written: a URL only)."""
     qr = segno.make(join_url(workshop), error="m")
-    return Markup(qr.svg_inline(scale=scale, border=2, dark="#111", light="#fff"))  # noqa: S704
+    return Markup(qr.svg_inline(scale=scale, border=2, dark="#111", light="#fff", omitsize=True))  # noqa: S704

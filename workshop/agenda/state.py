@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -42,6 +43,11 @@ def timer_state(step: Step | None) -> dict[str, Any]:
     return {"status": "none", "remaining_ms": None, "duration_s": None}
 
 
+def _digest(*parts: str) -> str:
+    """A short fingerprint of some text, to tell screens that it changed."""
+    return format(zlib.crc32("\x1f".join(parts).encode()), "08x")
+
+
 def joined_by_region(session: Session, workshop_id: int) -> dict[str, int]:
     """How many delegates have joined, per region of their organisation."""
     stmt = (
@@ -68,8 +74,13 @@ def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
             "kind": step.kind,
             "title": step.title,
             "count": len(workshop.steps),
+            # Phones and projector reload the step's part of the page when this changes.
+            "key": ":".join((str(step.id), str(int(workshop.proposals_locked)),
+                             _digest(step.kind, step.title, step.body))),
         },
         "timer": timer_state(step),
+        # The console reloads its agenda when steps are added, removed, renamed or moved.
+        "agenda": _digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in workshop.steps)),
         "joined": {"total": sum(by_region.values()), "by_region": by_region},
     }
 

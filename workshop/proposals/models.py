@@ -56,6 +56,15 @@ class Proposal(db.Model):
         back_populates="proposal", cascade="all, delete-orphan"
     )
 
+    def version(self, language: str) -> tuple[str, str, str]:
+        """(title, description, language) in `language` when a translation exists, else the
+        original."""
+        if language != self.language:
+            for t in self.translations:
+                if t.language == language:
+                    return t.title, t.description, t.language
+        return self.title, self.description, self.language
+
 
 class ProposalRevision(db.Model):
     """The text of a proposal before a moderator edited it: the history is never lost."""

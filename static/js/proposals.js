@@ -1,0 +1,199 @@
+/* Proposals on phones, the projector and the moderation page: live cards, +1, comments,
+ * filters and sorting. Cards arrive as HTML rendered (and escaped) by the server. */
+(function () {
+  "use strict";
+  var mine = {};
+
+  function live() {
+    if (!window.Live.current && document.getElementById("live")) {
+      Live.connect({ onState: function () {} });
+    }
+    return window.Live.current;
+  }
+
+  function readSupported() {
+    var lists = document.querySelectorAll(".proposals[data-supported]");
+    for (var i = 0; i < lists.length; i++) {
+      JSON.parse(lists[i].dataset.supported || "[]").forEach(function (id) { mine[id] = true; });
+    }
+  }
+
+  function paintSupport(root) {
+    var buttons = (root || document).querySelectorAll("button.support");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute("aria-pressed", mine[buttons[i].dataset.proposalId] ? "true" : "false");
+    }
+  }
+
+  function arrange() {
+    var list = document.getElementById("cards");
+    if (!list) return;
+    var filters = document.querySelectorAll("[data-filter]");
+    var sort = document.querySelector("[data-sort]");
+    var cards = Array.prototype.slice.call(list.querySelectorAll(":scope > .card"));
+    var key = sort ? sort.value : "created";
+    cards.sort(function (a, b) {
+      return (parseInt(b.dataset[key], 10) - parseInt(a.dataset[key], 10)) ||
+             (parseInt(b.dataset.created, 10) - parseInt(a.dataset.created, 10));
+    });
+    var shown = 0;
+    cards.forEach(function (card) {
+      var ok = true;
+      for (var i = 0; i < filters.length; i++) {
+        var want = filters[i].value, facet = filters[i].dataset.filter;
+        if (want && (" " + (card.dataset[facet] || "") + " ").indexOf(" " + want + " ") < 0) ok = false;
+      }
+      card.hidden = !ok;
+      if (ok) shown++;
+      list.appendChild(card);
+    });
+    var count = document.querySelector(".line-count");
+    if (count) count.textContent = cards.length;
+  }
+
+  function onCard(data) {
+    var banner = document.getElementById("new-proposals");
+    if (banner) { banner.hidden = false; return; } // moderation page: reload to moderate
+    var existing = document.getElementById("proposal-" + data.id);
+    var holder = document.createElement("div");
+    holder.innerHTML = data.html;
+    var card = holder.firstElementChild;
+    if (existing) existing.replaceWith(card);
+    else {
+      var list = document.getElementById("cards");
+      if (!list) return;
+      list.insertBefore(card, list.firstChild);
+    }
+    paintSupport(card.parentNode);
+    arrange();
+  }
+
+  function onCounts(data) {
+    var card = document.getElementById("proposal-" + data.id);
+    if (!card) return;
+    card.dataset.supporters = data.supporters;
+    card.dataset.comments = data.comments;
+    card.querySelector(".supporters").textContent = data.supporters;
+    card.querySelector(".comments").textContent = data.comments;
+    arrange();
+  }
+
+  function onRemoved(data) {
+    data.ids.forEach(function (id) {
+      var card = document.getElementById("proposal-" + id);
+      if (card && !document.getElementById("new-proposals")) card.remove();
+    });
+    arrange();
+  }
+
+  function onComment(data) {
+    var root = document.getElementById("live");
+    if (!root || String(root.dataset.line) !== String(data.line_id)) return;
+    if (document.getElementById("comment-" + data.id)) return;
+    var holder = document.createElement("ul");
+    holder.innerHTML = data.html;
+    var item = holder.firstElementChild;
+    var parent = data.parent_id && document.querySelector("#comment-" + data.parent_id + " > .replies");
+    (parent || document.getElementById("comments")).appendChild(item);
+  }
+
+  function attach() {
+    var current = live();
+    if (!current || current.proposalsAttached) return;
+    current.proposalsAttached = true;
+    current.socket.on("proposal.card", onCard);
+    current.socket.on("proposal.counts", onCounts);
+    current.socket.on("proposal.removed", onRemoved);
+    current.socket.on("comment.created", onComment);
+  }
+
+  function formPayload(form) {
+    var data = { workshop_id: window.Live.current.workshopId };
+    if (form.dataset.proposalId) data.proposal_id = parseInt(form.dataset.proposalId, 10);
+    new FormData(form).forEach(function (value, key) {
+      if (key === "csrf_token" || value === "") return;
+      if (key === "tags") { (data.tags = data.tags || []).push(value); return; }
+      data[key] = key === "parent_id" ? parseInt(value, 10) : value;
+    });
+    return data;
+  }
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    var op = form.dataset.op;
+    if (op !== "proposal.create" && op !== "proposal.comment") return;
+    if (!window.Live.current || !window.Live.current.socket.connected) return; // plain post
+    ev.preventDefault();
+    Live.submitOperation(form, formPayload(form), function () {
+      form.reset();
+      var sent = form.querySelector("[data-sent]");
+      if (sent) sent.hidden = false;
+      var replying = form.querySelector(".replying");
+      if (replying) replying.hidden = true;
+    });
+  });
+
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest("button.support");
+    if (button && window.Live.current) {
+      var id = button.dataset.proposalId;
+      var on = button.getAttribute("aria-pressed") !== "true";
+      window.Live.current.socket.timeout(15000).emit("proposal.support",
+        { workshop_id: window.Live.current.workshopId, proposal_id: parseInt(id, 10), on: on },
+        function (err, ack) {
+          if (err || !ack.ok) {
+            if (ack && ack.message) alertBox(button, ack.message);
+            return;
+          }
+          if (ack.on) mine[id] = true; else delete mine[id];
+          paintSupport();
+        });
+      return;
+    }
+    var reply = ev.target.closest("button.reply");
+    if (reply) {
+      var form = document.getElementById("comment-form");
+      form.querySelector('[name="parent_id"]').value = reply.dataset.parentId;
+      form.querySelector(".replying").hidden = false;
+      form.querySelector("textarea").focus();
+      return;
+    }
+    var cancel = ev.target.closest("[data-cancel-reply]");
+    if (cancel) {
+      var f = document.getElementById("comment-form");
+      f.querySelector('[name="parent_id"]').value = "";
+      f.querySelector(".replying").hidden = true;
+      return;
+    }
+    var pick = ev.target.closest("[data-preselect]");
+    if (pick) {
+      pick.dataset.preselect.split(" ").forEach(function (id) {
+        var box = document.querySelector('input[name="proposal_ids"][value="' + id + '"]');
+        if (box) box.checked = true;
+      });
+      document.getElementById("m-title").focus();
+    }
+  });
+
+  function alertBox(near, text) {
+    var p = document.createElement("p");
+    p.className = "flash error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    near.closest(".card").appendChild(p);
+  }
+
+  document.addEventListener("change", function (ev) {
+    if (ev.target.matches("[data-filter], [data-sort]")) arrange();
+  });
+
+  // The step part of the phone page is replaced when the step changes: redo the set-up.
+  var observed = document.getElementById("step");
+  if (observed) new MutationObserver(function () { readSupported(); paintSupport(); arrange(); })
+    .observe(observed, { childList: true });
+  document.addEventListener("live:ready", attach);
+  readSupported();
+  paintSupport();
+  arrange();
+  attach();
+})();

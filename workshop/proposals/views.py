@@ -1,0 +1,290 @@
+"""Pages of proposals: the discussion page, form fallbacks, moderation and import."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from workshop.agenda.services import get_workshop, get_workshop_for
+from workshop.errors import Conflict, NotFound, ValidationFailed
+from workshop.permissions import can, facilitates, is_delegate_of, require
+from workshop.proposals import importing, services
+from workshop.proposals import live as broadcast
+from workshop.proposals.schemas import (
+    CommentIn,
+    EditIn,
+    HideIn,
+    LockIn,
+    MergeIn,
+    ProposalIn,
+    TranslationIn,
+)
+from workshop.validation import parse
+
+bp = Blueprint("proposals", __name__, url_prefix="/w/<int:workshop_id>/proposals")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _workshop(workshop_id: int):
+    """The workshop, if the user is its delegate or staff.
+
+    :raise 404 / 403:
+    """
+    return get_workshop_for("workshop.watch", _actor(), workshop_id)
+
+
+def _line_or_404(workshop, proposal_id: int) -> services.Line:
+    staff = facilitates(_actor(), workshop)
+    lines = services.lines_of(_actor(), workshop, include_hidden=staff, only=proposal_id)
+    if not lines:
+        merged = services.get_proposal(workshop, proposal_id)  # raises NotFound if unknown
+        if merged.merged_into_id is not None:
+            return _line_or_404(workshop, merged.merged_into_id)
+        raise NotFound(_("This proposal does not exist."))
+    return lines[0]
+
+
+def discussion_context(workshop, line: services.Line, errors: dict | None = None) -> dict:
+    """Everything the discussion page of a line needs."""
+    actor = _actor()
+    comments = services.comments_of(actor, workshop, line)
+    replies: dict[int | None, list] = {}
+    for c in comments:
+        replies.setdefault(c.parent_id, []).append(c)
+    supported = services.supported_by(actor) if is_delegate_of(actor, workshop) else set()
+    return {
+        "workshop": workshop,
+        "line": line,
+        "replies": replies,
+        "lang": str(get_locale()),
+        "supported": bool(supported & {m.id for m in line.members}),
+        "can_moderate": facilitates(actor, workshop),
+        "can_reply": can("proposal.comment", actor, workshop),
+        "revisions": services.revisions_of(line.proposal) if facilitates(actor, workshop) else [],
+        "errors": errors or {},
+        "form": request.form,
+        **broadcast.card_context(),
+    }
+
+
+@bp.route("/<int:proposal_id>")
+@login_required
+def discussion(workshop_id: int, proposal_id: int):
+    """A line of work with its discussion (comments and threaded replies).
+
+    :raise 404: no such proposal (or hidden, for delegates).
+    """
+    workshop = _workshop(workshop_id)
+    line = _line_or_404(workshop, proposal_id)
+    if line.proposal.id != proposal_id:
+        return redirect(url_for(".discussion", workshop_id=workshop_id,
+                                proposal_id=line.proposal.id))
+    return render_template("proposals/discussion.html", **discussion_context(workshop, line))
+
+
+def _back_to(workshop_id: int, proposal_id: int | None = None):
+    if proposal_id is not None:
+        return redirect(url_for(".discussion", workshop_id=workshop_id, proposal_id=proposal_id))
+    if facilitates(_actor(), get_workshop(workshop_id)):
+        return redirect(url_for(".moderate", workshop_id=workshop_id))
+    return redirect(url_for("phone.follow"))
+
+
+@bp.route("", methods=["POST"])
+@login_required
+def create(workshop_id: int):
+    """Form fallback of `proposal.create`.
+
+    :raise 422: a missing or wrong field. :raise 409: not a propose step, or locked.
+    """
+    workshop = _workshop(workshop_id)
+    proposal = services.submit_proposal(_actor(), workshop, parse(ProposalIn, request.form))
+    broadcast.announce_line(_actor(), workshop, proposal.id)
+    flash(_("Your proposal was received."), "success")
+    return _back_to(workshop_id)
+
+
+@bp.route("/<int:proposal_id>/support", methods=["POST"])
+@login_required
+def support(workshop_id: int, proposal_id: int):
+    """Form fallback of `proposal.support`."""
+    workshop = _workshop(workshop_id)
+    on = request.form.get("on", "true") == "true"
+    services.set_support(_actor(), workshop, proposal_id, on)
+    broadcast.announce_counts(_actor(), workshop, proposal_id)
+    return _back_to(workshop_id, proposal_id)
+
+
+@bp.route("/<int:proposal_id>/comments", methods=["POST"])
+@login_required
+def comment(workshop_id: int, proposal_id: int):
+    """Form fallback of `proposal.comment`."""
+    workshop = _workshop(workshop_id)
+    line = _line_or_404(workshop, proposal_id)
+    data = {"workshop_id": workshop_id, "proposal_id": proposal_id, **_fields()}
+    try:
+        parsed = parse(CommentIn, data)
+    except ValidationFailed as exc:
+        return render_template("proposals/discussion.html",
+                               **discussion_context(workshop, line, exc.fields)), 422
+    new = services.add_comment(_actor(), workshop, proposal_id, parsed.body, parsed.parent_id)
+    broadcast.announce_comment(workshop, line.proposal.id, new)
+    broadcast.announce_counts(_actor(), workshop, line.proposal.id)
+    return _back_to(workshop_id, proposal_id)
+
+
+def _fields() -> dict:
+    return {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
+
+
+@bp.route("/<int:proposal_id>/translations", methods=["POST"])
+@login_required
+def translate(workshop_id: int, proposal_id: int):
+    """Add or replace a translation."""
+    workshop = _workshop(workshop_id)
+    line = _line_or_404(workshop, proposal_id)
+    try:
+        services.translate_proposal(_actor(), workshop, proposal_id,
+                                    parse(TranslationIn, request.form))
+    except (ValidationFailed, Conflict) as exc:
+        return render_template("proposals/discussion.html",
+                               **discussion_context(workshop, line, exc.fields)), exc.status
+    broadcast.announce_line(_actor(), workshop, line.proposal.id)
+    return _back_to(workshop_id, proposal_id)
+
+
+# --- Moderation (facilitators) ---------------------------------------------------------------
+
+
+@bp.route("/moderate")
+@login_required
+def moderate(workshop_id: int):
+    """All lines of work (hidden ones too), duplicates suggestions, merging, locking.
+
+    :raise 403: not a facilitator of this workshop.
+    """
+    workshop = get_workshop_for("proposal.merge", _actor(), workshop_id)
+    lines = services.lines_of(_actor(), workshop, include_hidden=True)
+    pairs = services.suggest_duplicates(_actor(), workshop)
+    by_id = {line.proposal.id: line for line in lines}
+    return render_template(
+        "proposals/moderate.html", workshop=workshop, lines=lines, pairs=pairs, by_id=by_id,
+        lang=str(get_locale()), can_import=can("proposal.import", _actor(), workshop),
+        errors={}, **broadcast.card_context())
+
+
+@bp.route("/<int:proposal_id>/edit", methods=["POST"])
+@login_required
+def edit(workshop_id: int, proposal_id: int):
+    """Edit a proposal's text (the previous text is kept)."""
+    workshop = get_workshop(workshop_id)
+    services.edit_proposal(_actor(), workshop, proposal_id, parse(EditIn, request.form))
+    broadcast.announce_line(_actor(), workshop, proposal_id)
+    return _back_to(workshop_id, proposal_id)
+
+
+@bp.route("/<int:proposal_id>/hide", methods=["POST"])
+@login_required
+def hide(workshop_id: int, proposal_id: int):
+    """Hide a proposal (with a reason) or show it again."""
+    workshop = get_workshop(workshop_id)
+    data = parse(HideIn, request.form)
+    services.hide_proposal(_actor(), workshop, proposal_id, data.hidden, data.reason)
+    broadcast.announce_line(_actor(), workshop, proposal_id)
+    return _back_to(workshop_id)
+
+
+@bp.route("/comments/<int:comment_id>/hide", methods=["POST"])
+@login_required
+def hide_comment(workshop_id: int, comment_id: int):
+    """Hide a comment (with a reason) or show it again."""
+    workshop = get_workshop(workshop_id)
+    data = parse(HideIn, request.form)
+    hidden = services.hide_comment(_actor(), workshop, comment_id, data.hidden, data.reason)
+    return _back_to(workshop_id, hidden.proposal_id)
+
+
+@bp.route("/lock", methods=["POST"])
+@login_required
+def lock(workshop_id: int):
+    """Lock or unlock new submissions."""
+    workshop = get_workshop(workshop_id)
+    services.lock_submissions(_actor(), workshop, parse(LockIn, request.form).locked)
+    return _back_to(workshop_id)
+
+
+@bp.route("/merge", methods=["POST"])
+@login_required
+def merge(workshop_id: int):
+    """Merge the chosen proposals into one line of work."""
+    workshop = get_workshop(workshop_id)
+    data = parse(MergeIn, {
+        "proposal_ids": request.form.getlist("proposal_ids"),
+        "title": request.form.get("title", ""),
+        "description": request.form.get("description", ""),
+    })
+    merged = services.merge_proposals(_actor(), workshop, data)
+    broadcast.announce_removed(workshop, list(dict.fromkeys(data.proposal_ids)))
+    broadcast.announce_line(_actor(), workshop, merged.id)
+    flash(_("Merged into one line of work."), "success")
+    return _back_to(workshop_id)
+
+
+@bp.route("/<int:proposal_id>/unmerge", methods=["POST"])
+@login_required
+def unmerge(workshop_id: int, proposal_id: int):
+    """Undo a merge."""
+    workshop = get_workshop(workshop_id)
+    restored = services.undo_merge(_actor(), workshop, proposal_id)
+    broadcast.announce_removed(workshop, [proposal_id])
+    for proposal in restored:
+        broadcast.announce_line(_actor(), workshop, proposal.id)
+    return _back_to(workshop_id)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_file(workshop_id: int):
+    """Upload a CSV or XLSX of input priorities: check it, then import it whole.
+
+    :raise 403: not an organiser.
+    """
+    workshop = get_workshop(workshop_id)
+    require("proposal.import", _actor(), workshop)
+    checked, filename, encoded = None, "", ""
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is not None and upload.filename:
+            filename, data = upload.filename, upload.read()
+        else:
+            filename = request.form.get("filename", "")
+            try:
+                data = base64.b64decode(request.form.get("content", ""), validate=True)
+            except (binascii.Error, ValueError):
+                data = b""
+        if not filename:
+            checked = importing.ImportPreview(errors=[importing.RowError(
+                0, "file", _("Choose a file to upload."))])
+        elif request.form.get("action") == "import":
+            try:
+                count = importing.import_proposals(_actor(), workshop, filename, data)
+            except ValidationFailed:
+                checked = importing.preview(filename, data)
+            else:
+                flash(_("%(n)s proposals imported.", n=count), "success")
+                return redirect(url_for(".moderate", workshop_id=workshop_id))
+        else:
+            checked = importing.preview(filename, data)
+        encoded = base64.b64encode(data).decode() if checked and checked.ok else ""
+    status = 422 if checked is not None and checked.errors else 200
+    return render_template("proposals/import.html", workshop=workshop, checked=checked,
+                           filename=filename, encoded=encoded,
+                           **broadcast.card_context()), status
