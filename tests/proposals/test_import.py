@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -24,8 +26,6 @@ GOOD = [
 
 
 def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
-    import csv
-
     out = io.StringIO()
     csv.writer(out).writerows(rows)
     return out.getvalue().encode(encoding)
@@ -53,7 +53,8 @@ def setting(app):
     return organiser, workshop
 
 
-@pytest.mark.parametrize(("name", "maker"), [("inputs.csv", csv_bytes), ("inputs.xlsx", xlsx_bytes)])
+@pytest.mark.parametrize(("name", "maker"),
+                         [("inputs.csv", csv_bytes), ("inputs.xlsx", xlsx_bytes)])
 def test_good_file_imports_every_row(setting, name, maker):
     organiser, workshop = setting
     data = maker([HEADER, *GOOD])
@@ -125,8 +126,6 @@ def test_import_page_previews_then_imports(client, setting):
     assert page.status_code == 200
     assert "Social protection floors" in html
     assert proposal_count() == 0
-    import re
-
     content = re.search(r'name="content" value="([^"]+)"', html).group(1)
     done = client.post(url, data={"csrf_token": token, "action": "import",
                                   "filename": "in.csv", "content": content})
