@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 
@@ -68,6 +69,8 @@ def join(code: str):
     if request.method == "POST":
         try:
             data = parse(JoinIn, request.form)
+            if data.locale is None:  # keep the language the page was read in
+                data = data.model_copy(update={"locale": str(get_locale())})
             delegate = join_workshop(workshop, data)
         except ValidationFailed as exc:
             errors, message = exc.fields, exc.message

@@ -1,6 +1,7 @@
 """Likely duplicates among a workshop's lines of work, across languages.
 
-Texts are compared with RapidFuzz (C++, vectorised over all pairs). Each proposal is compared in
+Texts are compared with RapidFuzz's token-sort ratio (word order does not matter; extra or
+missing words lower the score), vectorised over all pairs in C++. Each proposal is compared in
 every language it exists in (its original and its translations), so a French and a Spanish input
 on the same line of work meet through a translation of either into the other's language.
 """
@@ -45,8 +46,13 @@ def normalise(text: str) -> str:
 
 
 def _text(version: Version) -> str:
-    # The title weighs most; the start of the description breaks ties between short titles.
-    return normalise(f"{version.title} {version.title} {version.description[:240]}")
+    """Normalised words, sorted once here: a plain ratio of these is the token-sort ratio.
+
+    The title is counted twice so it weighs most; the start of the description breaks ties
+    between short titles.
+    """
+    words = normalise(f"{version.title} {version.title} {version.description[:240]}").split()
+    return " ".join(sorted(words))
 
 
 def suggest(versions: list[Version], threshold: float = DEFAULT_THRESHOLD,
@@ -63,7 +69,7 @@ def suggest(versions: list[Version], threshold: float = DEFAULT_THRESHOLD,
         if len(group) < 2:
             continue
         texts = [_text(v) for v in group]
-        scores = process.cdist(texts, texts, scorer=fuzz.token_set_ratio, dtype=np.uint8,
+        scores = process.cdist(texts, texts, scorer=fuzz.ratio, dtype=np.uint8,
                                score_cutoff=int(threshold), workers=-1)
         upper = np.triu(scores, k=1)
         for i, j in zip(*np.nonzero(upper), strict=True):

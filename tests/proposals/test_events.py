@@ -1,0 +1,205 @@
+"""Proposal socket events and forms: validation, permissions and live cards."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.agenda.test_events import connect
+from tests.helpers import (
+    create_organisation,
+    create_proposal,
+    create_user,
+    create_workshop,
+    csrf_from,
+    go_to_kind,
+    join,
+    login,
+)
+from workshop.agenda.models import Delegate
+from workshop.extensions import db
+from workshop.proposals.models import Comment, Proposal, Support
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def received(sock, name: str) -> list[dict]:
+    return [m["args"][0] for m in sock.get_received() if m["name"] == name]
+
+
+@pytest.fixture
+def phones(app):
+    """A workshop on a propose step and two joined phones with sockets."""
+    workshop = create_workshop()
+    go_to_kind(workshop, "propose")
+    clients, socks = [], []
+    for name, lang in (("Awa", "fr"), ("Ana", "es")):
+        client = app.test_client()
+        client.get(f"/?lang={lang}")
+        join(client, workshop, create_organisation(), name=name)
+        clients.append(client)
+        socks.append(connect(app, client, workshop))
+    return workshop, clients, socks
+
+
+def test_submitted_proposal_reaches_every_phone_in_its_language(phones):
+    workshop, _, (a, b) = phones
+    a.get_received()
+    b.get_received()
+    ack = a.emit("proposal.create", {"workshop_id": workshop.id, "title": "Salud para todos",
+                                     "description": "<b>bold</b>", "theme": "health_protection",
+                                     "level": "national", "tags": ["gender", "youth"]},
+                 callback=True)
+    assert ack["ok"] is True
+    proposal = db.session.get(Proposal, ack["proposal_id"])
+    assert proposal.tags == ["gender", "youth"]
+    [card_b] = received(b, "proposal.card")
+    assert "Salud para todos" in card_b["html"]
+    assert "&lt;b&gt;bold&lt;/b&gt;" in card_b["html"]
+    assert "<b>bold</b>" not in card_b["html"]
+    assert "Santé" not in card_b["html"]  # b reads Spanish: the theme label is Spanish
+    assert "Salud" in card_b["html"]
+    [card_a] = received(a, "proposal.card")
+    assert "Santé" in card_a["html"]
+
+
+def test_bad_proposal_payloads_name_the_field_and_store_nothing(phones):
+    workshop, _, (a, _) = phones
+    base = {"workshop_id": workshop.id, "title": "x", "theme": "decent_work",
+            "level": "national"}
+    for change, field in (({"title": ""}, "title"), ({"title": "x" * 201}, "title"),
+                          ({"theme": "astrology"}, "theme"), ({"level": None}, "level"),
+                          ({"tags": ["gender", "cats"]}, "tags.1"),
+                          ({"description": "y" * 5001}, "description"),
+                          ({"workshop_id": "one"}, "workshop_id"), ({"hack": 1}, "hack")):
+        ack = a.emit("proposal.create", {**base, **change}, callback=True)
+        assert ack["ok"] is False, change
+        assert field in ack["fields"], (change, ack)
+    assert a.emit("proposal.create", ["x"], callback=True)["ok"] is False
+    assert count(Proposal) == 0
+
+
+def test_support_twice_counts_once_and_counts_are_broadcast(phones):
+    workshop, _, (a, b) = phones
+    proposal = create_proposal(workshop)
+    for _ in range(2):
+        ack = a.emit("proposal.support", {"workshop_id": workshop.id,
+                                          "proposal_id": proposal.id}, callback=True)
+        assert ack == {"ok": True, "proposal_id": proposal.id, "on": True}
+    assert count(Support) == 1
+    counts = received(b, "proposal.counts")
+    assert counts[-1]["supporters"] == 1
+    ack = a.emit("proposal.support", {"workshop_id": workshop.id, "proposal_id": proposal.id,
+                                      "on": False}, callback=True)
+    assert ack["on"] is False
+    assert count(Support) == 0
+
+
+def test_comment_validation_and_reply(phones):
+    workshop, _, (a, b) = phones
+    proposal = create_proposal(workshop)
+    ack = a.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": proposal.id,
+                                      "body": ""}, callback=True)
+    assert "body" in ack["fields"]
+    ack = a.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": proposal.id,
+                                      "body": "Good idea"}, callback=True)
+    assert ack["ok"] is True
+    reply = b.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": proposal.id,
+                                        "body": "Agreed", "parent_id": ack["comment_id"]},
+                   callback=True)
+    assert reply["ok"] is True
+    assert db.session.get(Comment, reply["comment_id"]).parent_id == ack["comment_id"]
+    created = received(a, "comment.created")
+    assert created[-1]["parent_id"] == ack["comment_id"]
+    bad = b.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": 9999,
+                                      "body": "Lost"}, callback=True)
+    assert bad["error"] == "not_found"
+    assert count(Comment) == 2
+
+
+def test_proposals_outside_a_propose_step_are_refused(phones):
+    workshop, _, (a, _) = phones
+    go_to_kind(workshop, "vote")
+    ack = a.emit("proposal.create", {"workshop_id": workshop.id, "title": "Late",
+                                     "theme": "decent_work", "level": "national"},
+                 callback=True)
+    assert ack["error"] == "conflict"
+    assert count(Proposal) == 0
+
+
+def test_staff_cannot_support_as_a_delegate(app, client):
+    facilitator = create_user("facilitator")
+    workshop = create_workshop(facilitator=facilitator)
+    proposal = create_proposal(workshop)
+    login(client, facilitator)
+    sock = connect(app, client, workshop, f"/w/{workshop.id}/console")
+    ack = sock.emit("proposal.support", {"workshop_id": workshop.id,
+                                         "proposal_id": proposal.id}, callback=True)
+    assert ack["error"] == "forbidden"
+    assert count(Support) == 0
+
+
+def test_form_fallbacks(phones):
+    workshop, (a, _), _ = phones
+    page = a.get("/d").get_data(as_text=True)
+    token = csrf_from(page)
+    response = a.post(f"/w/{workshop.id}/proposals", data={
+        "csrf_token": token, "title": "By form", "theme": "decent_work", "level": "national",
+        "tags": ["climate"]})
+    assert response.status_code == 302
+    proposal = db.session.scalar(sa.select(Proposal))
+    assert proposal.tags == ["climate"]
+    response = a.post(f"/w/{workshop.id}/proposals", data={
+        "csrf_token": token, "title": "", "theme": "decent_work", "level": "national"})
+    assert response.status_code == 422
+    assert a.post(f"/w/{workshop.id}/proposals/{proposal.id}/support",
+                  data={"csrf_token": token}).status_code == 302
+    assert count(Support) == 1
+    response = a.post(f"/w/{workshop.id}/proposals/{proposal.id}/comments",
+                      data={"csrf_token": token, "body": ""})
+    assert response.status_code == 422
+    assert 'id="body-error"' in response.get_data(as_text=True)
+    page = a.get(f"/w/{workshop.id}/proposals/{proposal.id}")
+    assert page.status_code == 200
+    assert "By form" in page.get_data(as_text=True)
+
+
+def test_delegates_cannot_moderate_or_import(phones):
+    workshop, (a, _), _ = phones
+    proposal = create_proposal(workshop)
+    token = csrf_from(a.get("/d").get_data(as_text=True))
+    for url, data in ((f"/proposals/{proposal.id}/hide", {"hidden": "true", "reason": "x"}),
+                      (f"/proposals/{proposal.id}/edit", {"title": "Mine", "theme":
+                                                          "decent_work", "level": "national"}),
+                      ("/proposals/lock", {"locked": "true"}),
+                      ("/proposals/merge", {"proposal_ids": [str(proposal.id)] * 2,
+                                            "title": "x"})):
+        response = a.post(f"/w/{workshop.id}{url}", data={"csrf_token": token, **data})
+        assert response.status_code == 403, url
+    assert a.get(f"/w/{workshop.id}/proposals/moderate").status_code == 403
+    assert a.get(f"/w/{workshop.id}/proposals/import").status_code == 403
+    db.session.refresh(proposal)
+    assert (proposal.hidden, proposal.title) == (False, proposal.title)
+
+
+def test_delegate_of_another_workshop_sees_nothing(app, phones):
+    workshop, _, _ = phones
+    proposal = create_proposal(workshop)
+    other = create_workshop()
+    outsider = app.test_client()
+    join(outsider, other, create_organisation())
+    assert outsider.get(f"/w/{workshop.id}/proposals/{proposal.id}").status_code == 403
+    assert count(Delegate) == 4  # two phones, the proposal's author, the outsider
+
+
+def test_moderation_page_shows_duplicates(client):
+    facilitator = create_user("facilitator")
+    workshop = create_workshop(facilitator=facilitator)
+    create_proposal(workshop, title="Universal health coverage for informal workers")
+    create_proposal(workshop, title="Universal health coverage for the informal workers")
+    login(client, facilitator)
+    html = client.get(f"/w/{workshop.id}/proposals/moderate").get_data(as_text=True)
+    assert 'id="duplicates"' in html
+    assert "data-preselect" in html
