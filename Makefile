@@ -5,6 +5,9 @@ BIN     := $(VENV)/bin
 FLASK   := $(BIN)/flask --app workshop
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+# The address phones are given (join links and QR codes); set it to the laptop's LAN address
+# when phones join over the room's Wi-Fi.
+export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: install run test lint bench translations clean
 

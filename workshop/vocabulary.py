@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "nl": "Nederlands"}
 
-WORKSHOP_KINDS = {"virtual": _l("Virtual"), "face_to_face": _l("Face to face")}
+WORKSHOP_KINDS = {"virtual": _l("Virtual"), "face_to_face": _l("Face-to-face")}
 
 STEP_KINDS = {
     "welcome": _l("Welcome"),
@@ -32,7 +32,7 @@ ORG_TYPES = {
     "cooperative": _l("Cooperative"),
     "womens_org": _l("Women's organisation"),
     "youth_org": _l("Youth organisation"),
-    "elderly_org": _l("Elderly organisation"),
+    "elderly_org": _l("Older people's organisation"),
     "farmers_org": _l("Farmers' organisation"),
     "ngo": _l("NGO"),
     "microcredit": _l("Microcredit organisation"),
