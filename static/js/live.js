@@ -89,6 +89,8 @@
   /* Send a form's operation over the socket; show per-field errors from the acknowledgement. */
   function submitOperation(form, payload, done) {
     var box = form.querySelector("[data-form-error]");
+    var sent = form.querySelector("[data-sent]");
+    if (sent) sent.hidden = true;
     var fieldErrors = form.querySelectorAll("[data-error-for]");
     for (var i = 0; i < fieldErrors.length; i++) { fieldErrors[i].hidden = true; }
     if (box) box.hidden = true;

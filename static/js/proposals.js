@@ -58,6 +58,8 @@
     var holder = document.createElement("div");
     holder.innerHTML = data.html;
     var card = holder.firstElementChild;
+    // A line merged from proposals this delegate supported is supported too.
+    if ((data.members || []).some(function (id) { return mine[id]; })) mine[data.id] = true;
     if (existing) existing.replaceWith(card);
     else {
       var list = document.getElementById("cards");
@@ -130,6 +132,8 @@
       if (sent) sent.hidden = false;
       var replying = form.querySelector(".replying");
       if (replying) replying.hidden = true;
+      var parent = form.querySelector('[name="parent_id"]');
+      if (parent) parent.value = ""; // reset() keeps a hidden input's value
     });
   });
 

@@ -52,17 +52,17 @@ def _projector_workshop(workshop_id: int):
 def projector(workshop_id: int):
     """The big screen: current step, join code and QR, delegates by region, countdown."""
     workshop = _projector_workshop(workshop_id)
-    return render_template(
-        "projector/projector.html",
-        workshop=workshop,
-        state=snapshot(db.session, workshop),
-        step=workshop.current_step,
-        step_kinds=STEP_KINDS,
-        regions=REGIONS,
-        join_url=join_url(workshop),
-        qr_svg=join_qr_svg(workshop),
-        **step_context(_viewer(workshop), workshop, workshop.current_step),
-    )
+    context = {
+        "workshop": workshop,
+        "state": snapshot(db.session, workshop),
+        "step": workshop.current_step,
+        "step_kinds": STEP_KINDS,
+        "regions": REGIONS,
+        "join_url": join_url(workshop),
+        "qr_svg": join_qr_svg(workshop),
+    }
+    context.update(step_context(_viewer(workshop), workshop, workshop.current_step))
+    return render_template("projector/projector.html", **context)
 
 
 @bp.route("/step")

@@ -28,7 +28,8 @@ def line_payload(line: services.Line) -> dict:
     """The numbers and facets a phone sorts and filters by."""
     p = line.proposal
     return {"id": p.id, "supporters": len(line.supporters), "comments": line.comment_count,
-            "theme": p.theme, "level": p.level, "regions": line.regions}
+            "theme": p.theme, "level": p.level, "regions": line.regions,
+            "members": [m.id for m in line.members]}
 
 
 def announce_line(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
