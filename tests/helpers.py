@@ -128,3 +128,45 @@ def _ensure_step(workshop: Workshop, kind: str) -> None:
     if step is None:
         step = services.add_step(organiser, workshop, StepIn(kind=kind, title=kind.title()))
     services.goto_step(organiser, workshop, step.id)
+
+
+# --- Voting -----------------------------------------------------------------------------------
+
+
+def create_lines(workshop: Workshop, n: int = 4, theme: str = "decent_work") -> list[Proposal]:
+    """`n` lines of work stored straight away (no propose step needed), in id order."""
+    lines = [Proposal(workshop_id=workshop.id, title=f"Line {_next()}", theme=theme,
+                      level="national", language="en") for _ in range(n)]
+    db.session.add_all(lines)
+    db.session.commit()
+    return lines
+
+
+def open_test_ballot(workshop: Workshop, method: str = "approval", actor: User | None = None,
+                     **fields):
+    """A ballot opened by the workshop's organiser (or `actor`) on all its lines of work."""
+    from workshop.voting import services as voting
+    from workshop.voting.schemas import BallotOpen
+
+    actor = actor or db.session.get(User, workshop.created_by_id)
+    if method == "points":
+        fields.setdefault("budget", 10)
+    return voting.open_ballot(actor, workshop, BallotOpen(
+        workshop_id=workshop.id, title=fields.pop("title", f"Ballot {_next()}"), method=method,
+        **fields))
+
+
+def cast_vote(delegate: Delegate | User, ballot, choices, secret: str | None = None,
+              on_behalf_of: int | None = None):
+    """Cast a ballot paper as a delegate, through the service (validated like a phone's)."""
+    from workshop.validation import parse
+    from workshop.voting import services as voting
+    from workshop.voting.schemas import CastIn
+
+    payload = {"workshop_id": ballot.workshop_id, "ballot_id": ballot.id, "choices": choices}
+    if secret is not None:
+        payload["secret"] = secret
+    if on_behalf_of is not None:
+        payload["on_behalf_of"] = on_behalf_of
+    workshop = db.session.get(Workshop, ballot.workshop_id)
+    return voting.cast_vote(delegate, workshop, parse(CastIn, payload))

@@ -80,14 +80,18 @@ def create_app(config: Any = None) -> Flask:
     from workshop.proposals import events as proposal_events
     from workshop.proposals import steps as _proposal_steps  # noqa: F401  (registers)
     from workshop.proposals import views as proposal_views
+    from workshop.voting import events as voting_events
+    from workshop.voting import steps as _voting_steps  # noqa: F401  (registers)
+    from workshop.voting import views as voting_views
 
     for blueprint in (auth_views.bp, phone.bp, console.bp, manage.bp, projector.bp,
-                      proposal_views.bp):
+                      proposal_views.bp, voting_views.bp):
         app.register_blueprint(blueprint)
     errors_http.register(app)
     sockets.register()
     events.register()
     proposal_events.register()
+    voting_events.register(app)
 
     from workshop import cli
 

@@ -10,8 +10,10 @@ from workshop.proposals.models import (
     ProposalTranslation,
     Support,
 )
+from workshop.voting.models import Ballot, BallotOption, Participation, ProxyAssignment, Vote
 
 __all__ = [
     "AuditEntry", "Comment", "Delegate", "Organisation", "Proposal", "ProposalRevision",
     "ProposalTranslation", "Step", "Support", "User", "Workshop", "workshop_facilitator",
+    "Ballot", "BallotOption", "Participation", "ProxyAssignment", "Vote",
 ]

@@ -107,6 +107,15 @@ RULES: dict[str, Rule] = {
     "proposal.merge": facilitates,
     "proposal.duplicates": facilitates,
     "proposal.import": _organiser,
+    "ballot.open": facilitates,
+    "ballot.close": facilitates,
+    "ballot.extend": facilitates,
+    "ballot.show_results": facilitates,
+    "ballot.select_top": facilitates,
+    "ballot.paper": facilitates,
+    "ballot.cast": is_delegate_of,
+    "ballot.view": watches,
+    "proxy.assign": _organiser,
 }
 
 

@@ -1,0 +1,398 @@
+"""Benchmark casting: 1,000 delegates on real Socket.IO clients each cast a ballot at once.
+
+Run with `python bench/bench_votes.py [--clients 1000] [--processes 4]`. It migrates a fresh
+database (SQLite in a temporary folder, or DATABASE_URL if it names PostgreSQL), starts the real
+gevent server (`serve.py`) on 127.0.0.1, makes a workshop with that many joined delegates and a
+secret ranking ballot on 10 lines of work, and opens one python-socketio AsyncClient per delegate
+(websocket transport), spread over several processes so the load client is not the bottleneck.
+Once every client is connected, all send at once and the time from sending to the receipt (the
+acknowledgement, which comes after the commit) is recorded. It prints, in the same run:
+
+* bare Flask-SocketIO (gevent): the same clients sending an event answered by a trivial handler;
+* ours, `state.sync`: an authenticated, validated read of the workshop state (no write);
+* ours, `ballot.cast`: votes durably stored per second, p50/p95/p99 from send to receipt, and
+  whether the number of ballot papers in the database equals the number sent.
+
+A projector screen connected during the burst counts the `ballot.turnout` updates it receives
+(coalesced by the server, at most about two per second). Bounded: every phase has a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SECRET_KEY = "bench-votes-secret"  # noqa: S105  (a throw-away server's)
+OPTIONS = 10
+CONNECT_TIMEOUT = 120
+PHASE_TIMEOUT = 120
+
+BARE_SERVER = """
+from gevent import monkey; monkey.patch_all()
+import sys
+from flask import Flask
+from flask_socketio import SocketIO
+app = Flask("bare")
+sio = SocketIO(app, async_mode="gevent")
+@app.route("/")
+def index():
+    return "ok"
+@sio.on("ack")
+def ack(payload=None):
+    return {"ok": True}
+sio.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_output=False)
+"""
+
+
+# --- Servers ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Poll until the server answers."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+def start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
+    """Start a server process (its output goes to a log file) and wait until it answers."""
+    out = open(log, "w")  # noqa: SIM115  (closed with the process)
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    wait_until_up(f"http://127.0.0.1:{port}/", proc)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server process we started."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# --- The workshop, its delegates and their sessions -------------------------------------------
+
+
+def prepare(database_url: str, clients: int) -> dict[str, Any]:
+    """Create the workshop, delegates and ballot; sign each delegate's session cookie."""
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf
+
+    from config import TestConfig
+    from workshop import create_app
+    from workshop.agenda.models import Delegate, Organisation
+    from workshop.auth.services import create_user
+    from workshop.db import utcnow
+    from workshop.extensions import db
+    from workshop.proposals.models import Proposal
+    from workshop.sockets import projector_session_key
+    from workshop.vocabulary import ORG_TYPES, REGIONS
+    from workshop.voting import services
+    from workshop.voting.schemas import BallotOpen
+
+    class BenchConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    app = create_app(BenchConfig)
+    app.config["SECRET_KEY"] = SECRET_KEY
+    rng = random.Random(2027)
+    with app.app_context():
+        from workshop.agenda import services as agenda
+        from workshop.agenda.schemas import WorkshopIn
+
+        organiser = create_user("bench@example.org", "Bench", "bench-password", "organiser")
+        workshop = agenda.create_workshop(organiser, WorkshopIn(title="Bench", kind="virtual"))
+        orgs = [Organisation(name=f"Org {i}", country="Senegal", region=region, type=org_type)
+                for i, (region, org_type) in enumerate(
+                    (rng.choice(list(REGIONS)), rng.choice(list(ORG_TYPES))) for _ in range(60))]
+        db.session.add_all(orgs)
+        db.session.flush()
+        delegates = [Delegate(workshop_id=workshop.id, name=f"Delegate {i}",
+                              organisation_id=rng.choice(orgs).id, locale="en",
+                              joined_at=utcnow()) for i in range(clients)]
+        db.session.add_all(delegates)
+        db.session.add_all([Proposal(workshop_id=workshop.id, title=f"Line {i}",
+                                     theme="decent_work", level="national", language="en")
+                            for i in range(OPTIONS)])
+        db.session.commit()
+        ballot = services.open_ballot(organiser, workshop, BallotOpen(
+            workshop_id=workshop.id, title="Rank the lines of work", method="ranking",
+            secret=True))
+        serializer = app.session_interface.get_signing_serializer(app)
+
+        def signed(values: dict) -> tuple[str, str]:
+            with app.test_request_context():
+                g.pop("csrf_token", None)  # generate_csrf caches one token per app context
+                for key, value in values.items():
+                    session[key] = value
+                token = generate_csrf()
+                return serializer.dumps(dict(session)), token
+
+        people = [signed({"_user_id": d.get_id(), "_fresh": True}) for d in delegates]
+        screen = signed({projector_session_key(workshop.id): True})
+        result = {"workshop_id": workshop.id, "ballot_id": ballot.id,
+                  "options": ballot.option_ids, "people": people, "screen": screen}
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+def count_votes(database_url: str, ballot_id: int) -> int:
+    """Ballot papers stored for the ballot, read straight from the database."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    with engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM ballot_vote WHERE ballot_id = :b"),
+                         {"b": ballot_id}).scalar_one()
+    engine.dispose()
+    return n
+
+
+# --- Load clients -----------------------------------------------------------------------------
+
+
+async def _clients(url: str, people: list, workshop_id: int | None, event: str,
+                   payloads: list, ready, go) -> dict[str, Any]:
+    import socketio
+
+    clients = [socketio.AsyncClient(reconnection=False) for _ in people]
+    gate = asyncio.Semaphore(50)
+
+    async def connect(sio, person) -> bool:
+        async with gate:
+            try:
+                headers = {"Cookie": f"session={person[0]}"} if person else {}
+                auth = {"workshop": workshop_id, "csrf": person[1]} if person else None
+                await sio.connect(url, headers=headers, auth=auth, transports=["websocket"],
+                                  wait_timeout=30)
+                return True
+            except Exception:  # counted as not connected
+                return False
+
+    connected = await asyncio.gather(*(connect(c, p) for c, p in zip(clients, people,
+                                                                     strict=True)))
+    ready.put(sum(connected))
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, go.wait, CONNECT_TIMEOUT + PHASE_TIMEOUT)
+
+    async def one(sio, payload) -> tuple[float | None, bool]:
+        start = time.perf_counter()
+        try:
+            ack = await sio.call(event, payload, timeout=PHASE_TIMEOUT)
+        except Exception:
+            return None, False
+        return time.perf_counter() - start, bool(ack and ack.get("ok"))
+
+    started = time.perf_counter()
+    answers = await asyncio.gather(*(one(c, p) for c, p, ok in zip(clients, payloads, connected,
+                                                                   strict=True) if ok))
+    finished = time.perf_counter()
+    await asyncio.gather(*(c.disconnect() for c in clients if c.connected),
+                         return_exceptions=True)
+    return {"latencies": [t for t, ok in answers if ok and t is not None],
+            "ok": sum(1 for _, ok in answers if ok), "sent": len(answers),
+            "started": started, "finished": finished}
+
+
+def _worker(url, people, workshop_id, event, payloads, ready, go, results) -> None:
+    results.put(asyncio.run(_clients(url, people, workshop_id, event, payloads, ready, go)))
+
+
+def load(url: str, people: list, workshop_id: int | None, event: str, payloads: list,
+         processes: int) -> dict[str, Any]:
+    """All clients connect; then all send `event` at once; latencies and throughput."""
+    ctx = mp.get_context("fork")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    shares = [list(range(i, len(people), processes)) for i in range(processes)]
+    procs = [ctx.Process(target=_worker, args=(url, [people[j] for j in share], workshop_id,
+                                               event, [payloads[j] for j in share], ready, go,
+                                               results))
+             for share in shares]
+    for proc in procs:
+        proc.start()
+    connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
+    go.set()
+    parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+    latencies = sorted(t for part in parts for t in part["latencies"])
+    # Processes share one monotonic clock (perf_counter is CLOCK_MONOTONIC on Linux).
+    wall = max(p["finished"] for p in parts) - min(p["started"] for p in parts)
+    ok = sum(p["ok"] for p in parts)
+    return {"connected": connected, "sent": sum(p["sent"] for p in parts), "ok": ok,
+            "wall": wall, "rate": ok / wall if wall else 0.0, "latencies": latencies}
+
+
+def quantile(values: list[float], q: float) -> float:
+    """The q-quantile in milliseconds (nearest rank)."""
+    if not values:
+        return float("nan")
+    return 1000 * values[min(len(values) - 1, max(0, round(q * len(values)) - 1))]
+
+
+def line(name: str, r: dict[str, Any]) -> str:
+    """One row of the results table."""
+    lat = r["latencies"]
+    return (f"{name:<30} {r['rate']:>9,.0f}/s {quantile(lat, .5):>8.0f} "
+            f"{quantile(lat, .95):>8.0f} {quantile(lat, .99):>8.0f}   {r['ok']:>5}/{r['sent']}")
+
+
+# --- Turnout as a projector sees it -----------------------------------------------------------
+
+
+def watch_turnout(url: str, workshop_id: int, screen: tuple[str, str], done, counts) -> None:
+    """A projector screen: count the `ballot.turnout` updates and the last count it showed."""
+    import socketio
+
+    async def run() -> None:
+        sio = socketio.AsyncClient(reconnection=False)
+        seen = {"events": 0, "voted": 0}
+
+        @sio.on("ballot.turnout")
+        async def _turnout(data):
+            seen["events"] += 1
+            seen["voted"] = max(seen["voted"], data["voted"])
+
+        await sio.connect(url, headers={"Cookie": f"session={screen[0]}"},
+                          auth={"workshop": workshop_id, "csrf": screen[1]},
+                          transports=["websocket"], wait_timeout=CONNECT_TIMEOUT)
+        counts.put("connected")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, done.wait, CONNECT_TIMEOUT + 2 * PHASE_TIMEOUT)
+        await asyncio.sleep(1.0)  # the last coalesced update comes at most 0.5 s late
+        await sio.disconnect()
+        counts.put(seen)
+
+    asyncio.run(run())
+
+
+# --- Main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    """Run the three phases and print them side by side."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=4)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-votes-"))
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url.startswith("postgresql"):
+        database_url = f"sqlite:///{tmp / 'bench.db'}"
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
+           "WORKSHOP_CONFIG": "production"}
+    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    procs: list[subprocess.Popen] = []
+    try:
+        if database_url.startswith("postgresql"):
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(database_url)
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+            engine.dispose()
+        subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
+                       cwd=ROOT, env=env, check=True, capture_output=True)
+        setup = prepare(database_url, args.clients)
+        people = setup["people"]
+        n = len(people)
+
+        bare_port = free_port()
+        bare = start([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port,
+                     tmp / "bare.log")
+        procs.append(bare)
+        bare_result = load(f"http://127.0.0.1:{bare_port}", [None] * n, None, "ack",
+                           [{"n": i} for i in range(n)], args.processes)
+        stop(bare)
+
+        port = free_port()
+        server = start([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], env, port,
+                       tmp / "server.log")
+        procs.append(server)
+        url = f"http://127.0.0.1:{port}"
+        wid, bid = setup["workshop_id"], setup["ballot_id"]
+        read = load(url, people, wid, "state.sync", [{"workshop_id": wid}] * n, args.processes)
+
+        rng = random.Random(7)
+        payloads = []
+        for _ in range(n):
+            ranking = rng.sample(setup["options"], rng.randint(1, len(setup["options"])))
+            payloads.append({"workshop_id": wid, "ballot_id": bid, "choices": ranking,
+                             "secret": f"{rng.getrandbits(256):064x}"})
+        ctx = mp.get_context("fork")
+        counts, done = ctx.Queue(), ctx.Event()
+        watcher = ctx.Process(target=watch_turnout,
+                              args=(url, wid, setup["screen"], done, counts))
+        watcher.start()
+        counts.get(timeout=CONNECT_TIMEOUT)
+        cast = load(url, people, wid, "ballot.cast", payloads, args.processes)
+        stored = count_votes(database_url, bid)
+        done.set()
+        seen = counts.get(timeout=30)
+        watcher.join(timeout=5)
+        stop(server)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                stop(proc)
+
+    kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+    print(f"{n:,} clients in {args.processes} processes (python-socketio AsyncClient, "
+          f"websocket) against one gevent server on 127.0.0.1; database: {kind}; "
+          f"{os.cpu_count()} cores shared by server and clients.")
+    print(f"{'':<30} {'events/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   ok/sent")
+    print(line("bare Flask-SocketIO ack", bare_result))
+    print(line("ours: state.sync (read)", read))
+    print(line("ours: ballot.cast (stored)", cast))
+    lost = cast["sent"] - stored
+    print(f"votes durably stored: {stored:,} in the database for {cast['sent']:,} sent "
+          f"({cast['ok']:,} receipts) -> {'nothing lost' if lost == 0 else f'{lost} LOST'}; "
+          f"{cast['rate']:,.0f} votes/s over {cast['wall']:.2f} s")
+    print(f"turnout on the projector during the burst: {seen['events']} updates (coalesced), "
+          f"last one showing {seen['voted']:,} voted")
+    if bare_result["rate"]:
+        p50_ratio = quantile(cast["latencies"], .5) / max(quantile(bare_result["latencies"], .5),
+                                                          1e-9)
+        print(f"ratio: ballot.cast runs at {cast['rate'] / bare_result['rate']:.2f}x the bare "
+              f"framework's rate, with {p50_ratio:.1f}x its p50")
+    shutil.rmtree(tmp, ignore_errors=True)
+    if stored != cast["ok"] or cast["ok"] != cast["sent"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

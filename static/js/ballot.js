@@ -1,0 +1,407 @@
+/* Ballots on phones, the projector and the console.
+ *
+ * Phones: the ballot paper is a server-rendered form (it works without JavaScript); this
+ * script adds touch controls (ticks with a limit, point steppers with the budget left, a
+ * ranking built by tapping and moved with up/down buttons), keeps a secret ballot's secret in
+ * localStorage (made with crypto.getRandomValues before the first send, so a retry reuses it),
+ * and sends the paper over the socket, or by HTTP when the socket is down. "Vote received"
+ * shows only once the server answers, and it answers only after the vote is stored.
+ * Projector and console: turnout as it comes, and a reload of the ballot part when a ballot
+ * opens, closes or shows its results. */
+(function () {
+  "use strict";
+
+  var best = {}; // ballot id -> highest turnout seen (updates may overtake each other)
+
+  function live() { return window.Live && window.Live.current; }
+  function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
+  function ints(list) { return list.map(function (v) { return parseInt(v, 10); }); }
+  function all(root, selector) { return Array.prototype.slice.call(root.querySelectorAll(selector)); }
+
+  // --- What this phone remembers of a ballot paper --------------------------------------
+
+  function storeKey(form) { return "ballot:" + form.dataset.ballotId + ":" + form.dataset.delegateId; }
+  function load(form) {
+    try { return JSON.parse(localStorage.getItem(storeKey(form)) || "null") || {}; } catch (e) { return {}; }
+  }
+  function save(form, data) {
+    try { localStorage.setItem(storeKey(form), JSON.stringify(data)); } catch (e) { /* private mode */ }
+  }
+  function newSecret() {
+    var bytes = new Uint8Array(32);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // --- Reading and writing the choices of a paper ---------------------------------------
+
+  function readChoices(form) {
+    var method = form.dataset.method;
+    if (method === "approval") {
+      return ints(all(form, 'input[name="choice"]:checked').map(function (el) { return el.value; }));
+    }
+    if (method === "ranking") {
+      return ints(all(form, ".ranked .rank-item").map(function (li) { return li.dataset.option; }));
+    }
+    var out = {};
+    if (method === "points") {
+      all(form, ".points-row").forEach(function (row) {
+        var n = parseInt(row.querySelector("input").value || "0", 10);
+        if (n) out[row.dataset.option] = isNaN(n) ? row.querySelector("input").value : n;
+      });
+      return out;
+    }
+    all(form, ".matrix-row").forEach(function (row) {
+      var a = row.querySelector('input[name^="a-"]:checked');
+      var b = row.querySelector('input[name^="b-"]:checked');
+      if (a || b) out[row.dataset.option] = [a ? parseInt(a.value, 10) : 0, b ? parseInt(b.value, 10) : 0];
+    });
+    return out;
+  }
+
+  function applyChoices(form, choices) {
+    var method = form.dataset.method;
+    if (!choices) return;
+    if (method === "approval") {
+      all(form, 'input[name="choice"]').forEach(function (el) {
+        el.checked = choices.indexOf(parseInt(el.value, 10)) >= 0;
+      });
+    } else if (method === "ranking") {
+      var ranked = form.querySelector(".ranked"), unranked = form.querySelector(".unranked");
+      all(form, ".rank-item").forEach(function (li) { unranked.appendChild(li); });
+      choices.forEach(function (id) {
+        var li = form.querySelector('.rank-item[data-option="' + id + '"]');
+        if (li) ranked.appendChild(li);
+      });
+    } else if (method === "points") {
+      all(form, ".points-row").forEach(function (row) {
+        row.querySelector("input").value = choices[row.dataset.option] || 0;
+      });
+    } else {
+      all(form, ".matrix-row").forEach(function (row) {
+        var pair = choices[row.dataset.option] || [];
+        all(row, "input").forEach(function (el) {
+          var which = el.name.charAt(0) === "a" ? 0 : 1;
+          el.checked = pair[which] === parseInt(el.value, 10);
+        });
+      });
+    }
+    refresh(form);
+  }
+
+  // --- Controls of each method ------------------------------------------------------------
+
+  function refresh(form) {
+    var method = form.dataset.method;
+    if (method === "approval") {
+      var k = parseInt(form.dataset.maxApprovals || "0", 10);
+      var boxes = all(form, 'input[name="choice"]');
+      var ticked = boxes.filter(function (el) { return el.checked; }).length;
+      var count = form.querySelector(".approval-count");
+      if (count) count.textContent = k ? ticked + " / " + k : String(ticked);
+      boxes.forEach(function (el) { el.disabled = !!k && !el.checked && ticked >= k; });
+    } else if (method === "points") {
+      var budget = parseInt(form.dataset.budget, 10), most = parseInt(form.dataset.maxPerOption, 10);
+      var rows = all(form, ".points-row");
+      var used = rows.reduce(function (sum, row) { return sum + (parseInt(row.querySelector("input").value, 10) || 0); }, 0);
+      var left = budget - used;
+      var shown = form.querySelector(".points-left");
+      shown.textContent = left;
+      shown.classList.toggle("over", left < 0);
+      rows.forEach(function (row) {
+        var n = parseInt(row.querySelector("input").value, 10) || 0;
+        row.querySelector(".plus").disabled = left <= 0 || n >= most;
+        row.querySelector(".minus").disabled = n <= 0;
+        row.classList.toggle("given", n > 0);
+      });
+    } else if (method === "ranking") {
+      all(form, ".ranked .rank-item").forEach(function (li, i, list) {
+        li.querySelector(".place").textContent = (i + 1) + ".";
+        li.querySelector("select").value = String(i + 1);
+        li.querySelector(".up").disabled = i === 0;
+        li.querySelector(".down").disabled = i === list.length - 1;
+      });
+      all(form, ".unranked .rank-item").forEach(function (li) {
+        li.querySelector(".place").textContent = "";
+        li.querySelector("select").value = "";
+      });
+      form.querySelector(".unranked-label").hidden = !form.querySelector(".unranked .rank-item");
+    }
+  }
+
+  function onClick(form, ev) {
+    var button = ev.target.closest("button");
+    if (!button || button.type === "submit") return;
+    var method = form.dataset.method;
+    if (method === "points") {
+      var row = button.closest(".points-row");
+      if (!row) return;
+      var input = row.querySelector("input");
+      var n = parseInt(input.value, 10) || 0;
+      input.value = Math.max(0, n + (button.classList.contains("plus") ? 1 : -1));
+    } else if (method === "ranking") {
+      var li = button.closest(".rank-item");
+      if (!li) return;
+      var ranked = form.querySelector(".ranked");
+      if (button.classList.contains("pick")) {
+        if (li.parentNode !== ranked) ranked.appendChild(li);
+      } else if (button.classList.contains("up") && li.previousElementSibling) {
+        ranked.insertBefore(li, li.previousElementSibling);
+      } else if (button.classList.contains("down") && li.nextElementSibling) {
+        ranked.insertBefore(li.nextElementSibling, li);
+      } else if (button.classList.contains("remove")) {
+        form.querySelector(".unranked").appendChild(li);
+      }
+      // Keep the focus on the moved item's button, so keyboard and screen-reader users follow it.
+      var again = li.querySelector("." + (button.className.split(" ")[0]));
+      if (again && !again.disabled) again.focus();
+    } else {
+      return;
+    }
+    changed(form);
+  }
+
+  function changed(form) {
+    refresh(form);
+    all(form, "[data-error-for]").forEach(function (el) { el.hidden = true; });
+    if (form.dataset.voted !== "true") {
+      var st = load(form);
+      st.draft = readChoices(form);
+      save(form, st);
+    }
+  }
+
+  // --- Sending ------------------------------------------------------------------------------
+
+  function showError(form, ack) {
+    var field = form.querySelector('[data-error-for="choices"]');
+    var box = form.querySelector("[data-form-error]");
+    var fields = ack.fields || {};
+    if (fields.choices) { field.textContent = fields.choices; field.hidden = false; }
+    var rest = Object.keys(fields).filter(function (k) { return k !== "choices"; })
+      .map(function (k) { return fields[k]; });
+    if (!fields.choices || rest.length) {
+      box.textContent = [ack.message].concat(rest).join(" ");
+      box.hidden = false;
+    }
+  }
+
+  function received(form, ack, choices) {
+    var st = load(form);
+    st.receipt = ack.receipt;
+    st.choices = choices;
+    delete st.draft;
+    save(form, st);
+    form.dataset.voted = "true";
+    form.dataset.received = String((parseInt(form.dataset.received || "0", 10)) + 1);
+    var receipt = form.querySelector(".receipt");
+    receipt.querySelector(".receipt-code").textContent = ack.receipt;
+    receipt.hidden = false;
+    form.querySelector(".cast").textContent = form.dataset.labelChange;
+  }
+
+  function overHttp(form, payload, done) {
+    var body = { choices: payload.choices };
+    if (payload.secret) body.secret = payload.secret;
+    if (payload.on_behalf_of) body.on_behalf_of = payload.on_behalf_of;
+    fetch(form.action, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(body)
+    }).then(function (r) { return r.json(); })
+      .then(done)
+      .catch(function () { done({ ok: false, message: form.dataset.labelOffline, fields: {} }); });
+  }
+
+  function send(form, payload, done) {
+    var conn = live();
+    if (!conn || !conn.socket.connected) { overHttp(form, payload, done); return; }
+    conn.socket.timeout(15000).emit("ballot.cast", payload, function (err, ack) {
+      // No answer in time: the vote may be stored already; sending the same paper again
+      // (same secret) is harmless, so try by HTTP.
+      if (err) overHttp(form, payload, done); else done(ack);
+    });
+  }
+
+  function onSubmit(form, ev) {
+    ev.preventDefault();
+    var button = form.querySelector(".cast");
+    if (button.disabled) return;
+    all(form, "[data-error-for], [data-form-error]").forEach(function (el) { el.hidden = true; });
+    var choices = readChoices(form);
+    var payload = {
+      workshop_id: parseInt(document.getElementById("live").dataset.workshop, 10),
+      ballot_id: parseInt(form.dataset.ballotId, 10),
+      choices: choices
+    };
+    if (form.dataset.secret === "true") {
+      var st = load(form);
+      if (!st.secret) { st.secret = newSecret(); save(form, st); } // before sending: a retry reuses it
+      payload.secret = st.secret;
+    }
+    if (form.dataset.own !== "true") payload.on_behalf_of = parseInt(form.dataset.delegateId, 10);
+    var label = button.textContent;
+    button.disabled = true;
+    button.textContent = form.dataset.labelSending;
+    form.setAttribute("aria-busy", "true");
+    send(form, payload, function (ack) {
+      button.disabled = false;
+      form.removeAttribute("aria-busy");
+      if (ack && ack.ok) { received(form, ack, choices); } else { button.textContent = label; showError(form, ack || {}); }
+    });
+  }
+
+  // --- Setting up what the server rendered --------------------------------------------------
+
+  function setUpPaper(form) {
+    if (form.dataset.ready) return;
+    form.dataset.ready = "1";
+    form.classList.add("js");
+    var st = load(form);
+    if (form.dataset.method === "ranking") {
+      // The server marks a named ballot's places; put those items in the ranked list, in order.
+      var placed = all(form, ".rank-item").filter(function (li) { return li.dataset.place; });
+      placed.sort(function (a, b) { return a.dataset.place - b.dataset.place; });
+      placed.forEach(function (li) { form.querySelector(".ranked").appendChild(li); });
+    }
+    if (form.dataset.voted === "true") {
+      if (form.dataset.secret === "true") {
+        if (st.secret && st.choices) {
+          applyChoices(form, st.choices);
+          form.querySelector(".receipt-code").textContent = st.receipt || "";
+        } else {
+          // Voted from elsewhere: only the phone that holds the secret can change the vote.
+          var box = form.querySelector("[data-form-error]");
+          box.textContent = form.dataset.labelElsewhere;
+          box.hidden = false;
+          box.classList.remove("error");
+          form.querySelector(".cast").hidden = true;
+          form.querySelector(".receipt").hidden = true;
+        }
+      }
+    } else if (st.draft) {
+      applyChoices(form, st.draft);
+    }
+    refresh(form);
+    form.addEventListener("click", function (ev) { onClick(form, ev); });
+    form.addEventListener("change", function () { changed(form); });
+    form.addEventListener("input", function () { refresh(form); });
+    form.addEventListener("submit", function (ev) { onSubmit(form, ev); });
+  }
+
+  // Receipts of closed ballots: a secret ballot's code is known only to the phone.
+  function setUpReceiptNotes(root) {
+    all(root, ".receipt-note").forEach(function (note) {
+      var code = note.querySelector(".receipt-code");
+      if (code.textContent.trim()) return;
+      var st = load(note);
+      if (st.receipt) code.textContent = st.receipt; else note.hidden = !note.dataset.receipt;
+    });
+  }
+
+  var countdowns = [];
+  function setUpCountdowns(root) {
+    all(root, ".countdown[data-remaining-ms]").forEach(function (el) {
+      if (el.dataset.ready) return;
+      el.dataset.ready = "1";
+      el.endsAt = performance.now() + parseInt(el.dataset.remainingMs, 10);
+      countdowns.push(el);
+    });
+    tick();
+  }
+  function tick() {
+    countdowns = countdowns.filter(function (el) { return document.body.contains(el); });
+    countdowns.forEach(function (el) {
+      var total = Math.max(0, Math.ceil((el.endsAt - performance.now()) / 1000));
+      var m = Math.floor(total / 60), s = total % 60;
+      el.textContent = m + ":" + (s < 10 ? "0" : "") + s;
+      el.classList.toggle("ending", total < 60);
+    });
+  }
+  setInterval(tick, 500);
+
+  function setUp(root) {
+    all(root, "form.paper").forEach(setUpPaper);
+    setUpReceiptNotes(root);
+    setUpCountdowns(root);
+  }
+
+  // --- Live updates -------------------------------------------------------------------------
+
+  function showTurnout(t) {
+    var top = best[t.ballot_id];
+    if (top && top.voted > t.voted) return; // an older count overtaken by a newer one
+    best[t.ballot_id] = t;
+    all(document, '.turnout[data-ballot-id="' + t.ballot_id + '"]').forEach(function (box) {
+      var voted = box.querySelector(":scope > * .voted, :scope > .voted");
+      var eligible = box.querySelector(":scope > * .eligible, :scope > .eligible");
+      if (voted) voted.textContent = t.voted;
+      if (eligible) eligible.textContent = t.eligible;
+      all(box, "[data-region]").forEach(function (li) {
+        var r = t.by_region[li.dataset.region] || { voted: 0, eligible: 0 };
+        li.querySelector(".voted").textContent = r.voted;
+        li.querySelector(".eligible").textContent = r.eligible;
+        var bar = li.querySelector("progress");
+        if (bar) { bar.max = r.eligible || 1; bar.value = r.voted; }
+        li.hidden = !r.eligible;
+      });
+    });
+  }
+
+  var reloading = 0;
+  function reloadStep() {
+    var root = document.getElementById("live");
+    if (!root || !root.dataset.fragment) return;
+    var ticket = ++reloading;
+    fetch(root.dataset.fragment, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) {
+        if (ticket !== reloading) return;
+        document.getElementById("step").innerHTML = html;
+      })
+      .catch(function () { setTimeout(function () { if (ticket === reloading) reloadStep(); }, 2000); });
+  }
+
+  function reloadPanel() {
+    var panel = document.getElementById("voting-panel");
+    if (!panel) return;
+    fetch(panel.dataset.src, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { panel.innerHTML = html; setUp(panel); })
+      .catch(function () { /* the next event or a reload tries again */ });
+  }
+
+  function onBallot(b) {
+    if (document.getElementById("voting-panel")) { reloadPanel(); return; }
+    var step = document.querySelector("#step .step");
+    if (!step || (step.dataset.kind !== "vote" && step.dataset.kind !== "results")) return;
+    var shown = document.getElementById("ballot");
+    var same = shown && shown.dataset.ballotId === String(b.ballot_id);
+    if (same && shown.dataset.status === b.status &&
+        shown.dataset.resultsVisible === String(b.results_visible)) {
+      // Only the closing time moved: keep what the delegate is filling in.
+      all(shown, ".countdown").forEach(function (el) {
+        if (b.remaining_ms !== null) el.endsAt = performance.now() + b.remaining_ms;
+      });
+      return;
+    }
+    if (!same && shown && shown.dataset.status === "open" && b.status !== "open") return;
+    reloadStep();
+  }
+
+  function attach(conn) {
+    if (!conn || conn.ballotReady) return;
+    conn.ballotReady = true;
+    conn.socket.on("ballot", onBallot);
+    conn.socket.on("ballot.turnout", showTurnout);
+    conn.socket.on("connect", function () { if (document.getElementById("voting-panel")) reloadPanel(); });
+  }
+
+  var step = document.getElementById("step");
+  if (step && window.MutationObserver) {
+    new MutationObserver(function () { setUp(step); }).observe(step, { childList: true });
+  }
+  setUp(document);
+  reloadPanel();
+  if (live()) attach(live()); else document.addEventListener("live:ready", function () { attach(live()); });
+})();

@@ -1,0 +1,99 @@
+"""Live turnout for the screens that watch a vote, coalesced so a rush of votes stays cheap.
+
+A thousand phones voting within a second would mean a thousand turnout updates; the
+facilitator's console and the projector need a couple per second. The first vote after a
+quiet spell is announced with its own commit (queued on the session like every broadcast);
+votes within the next `interval` seconds are announced together once it has passed, by a
+background task that reads the committed count. Turnout goes to the staff room and the
+projector screens, never to the phones, and never carries results.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from workshop.extensions import db, socketio
+from workshop.live import queue, screen_room, staff_room
+
+EVENT = "ballot.turnout"
+
+
+def _rooms(workshop_id: int) -> tuple[str, str]:
+    return staff_room(workshop_id), screen_room(workshop_id)
+
+
+class TurnoutPublisher:
+    """Sends `ballot.turnout` at most once per `interval` seconds per ballot (0: every vote)."""
+
+    def __init__(self) -> None:
+        self.interval = 0.0
+        self.app: Flask | None = None
+        self._last: dict[int, float] = {}
+        self._pending: set[int] = set()
+        self._lock = threading.Lock()
+
+    def configure(self, app: Flask, interval: float) -> None:
+        """Bind the app (for background tasks' app context) and the coalescing interval."""
+        self.app = app
+        self.interval = interval
+
+    def before_commit(self, session: Session, ballot: Any) -> bool:
+        """Queue the turnout with this commit, unless one went out less than `interval` ago.
+
+        Returns whether it was queued; if not, `after_commit` schedules a later update.
+        """
+        from workshop.voting.services import turnout
+
+        if self.interval > 0:
+            now = time.monotonic()
+            with self._lock:
+                if ballot.id in self._pending or now < self._last.get(ballot.id, 0) + self.interval:
+                    return False
+                self._last[ballot.id] = now
+        payload = turnout(ballot)
+        for room in _rooms(ballot.workshop_id):
+            queue(session, EVENT, payload, room)
+        return True
+
+    def after_commit(self, ballot_id: int, workshop_id: int, announced: bool) -> None:
+        """A committed vote that was not announced with its commit: schedule an update.
+
+        The update reads the count after this commit (the pending mark is cleared only by the
+        task, just before it reads), so no vote is left out of the last update.
+        """
+        if announced or self.interval <= 0 or self.app is None:
+            return
+        with self._lock:
+            if ballot_id in self._pending:
+                return
+            self._pending.add(ballot_id)
+            delay = max(0.0, self._last.get(ballot_id, 0) + self.interval - time.monotonic())
+        socketio.start_background_task(self._later, ballot_id, workshop_id, delay)
+
+    def _later(self, ballot_id: int, workshop_id: int, delay: float) -> None:
+        socketio.sleep(delay)
+        from workshop.voting.models import Ballot
+        from workshop.voting.services import turnout
+
+        if self.app is None:
+            return
+        with self.app.app_context():
+            try:
+                with self._lock:
+                    self._pending.discard(ballot_id)
+                    self._last[ballot_id] = time.monotonic()
+                ballot = db.session.get(Ballot, ballot_id)
+                if ballot is not None:
+                    payload = turnout(ballot)
+                    for room in _rooms(workshop_id):
+                        socketio.emit(EVENT, payload, to=room)
+            finally:
+                db.session.remove()
+
+
+publisher = TurnoutPublisher()

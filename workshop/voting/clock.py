@@ -1,0 +1,57 @@
+"""Closing ballots at their set time: one background task per ballot with a closing time.
+
+The task only hurries what would happen anyway: a ballot past its closing time refuses votes
+(checked at cast time) and closes itself on the next read or vote, so a server restart that
+loses the task loses nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+
+from workshop.db import utcnow
+from workshop.extensions import db, socketio
+
+POLL_SECONDS = 5.0
+
+_watching: set[int] = set()
+_lock = threading.Lock()
+
+
+def schedule(app: Flask, ballot_id: int) -> None:
+    """Make sure a task closes this ballot at its closing time (no-op in tests)."""
+    if app.testing:
+        return
+    with _lock:
+        if ballot_id in _watching:
+            return
+        _watching.add(ballot_id)
+    socketio.start_background_task(_watch, app, ballot_id)
+
+
+def _watch(app: Flask, ballot_id: int) -> None:
+    from workshop.voting import services
+    from workshop.voting.models import Ballot
+
+    try:
+        while True:
+            with app.app_context():
+                try:
+                    ballot = db.session.get(Ballot, ballot_id)
+                    if ballot is None or not ballot.is_open or ballot.closes_at is None:
+                        return
+                    left = (ballot.closes_at - utcnow()).total_seconds()
+                    if left <= 0:
+                        services.close_if_due(ballot)
+                        return
+                finally:
+                    db.session.remove()
+            # Re-read now and then: the facilitator may extend or shorten the ballot.
+            socketio.sleep(min(left, POLL_SECONDS))
+    except Exception:  # a task must never die silently: log and let reads close the ballot
+        app.logger.exception("auto-close of ballot %s failed", ballot_id)
+    finally:
+        with _lock:
+            _watching.discard(ballot_id)

@@ -1,0 +1,89 @@
+"""The voting part of vote and results steps, on phones and the projector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from workshop.db import utcnow
+from workshop.extensions import db
+from workshop.permissions import Actor, is_delegate_of
+from workshop.steps import provides
+from workshop.vocabulary import ORG_TYPES, REGIONS
+from workshop.voting import services
+from workshop.voting.models import Ballot
+
+DEFAULT_CRITERIA = (_l("Importance"), _l("Feasibility"))
+
+
+def criteria(ballot: Ballot) -> tuple[Any, Any]:
+    """The two matrix criteria, with the default labels (translated) where none was typed."""
+    return (ballot.criterion_1 or DEFAULT_CRITERIA[0], ballot.criterion_2 or DEFAULT_CRITERIA[1])
+
+
+def results_shown(ballot: Ballot) -> bool:
+    """Whether screens may show this ballot's results now."""
+    return not ballot.is_open or ballot.results_visible
+
+
+def prefill(method: str, stored: list | None) -> dict[int, Any]:
+    """A stored choice as option id -> what to show (ticked, points, place, two ratings)."""
+    if not stored:
+        return {}
+    if method == "approval":
+        return dict.fromkeys(stored, True)
+    if method == "ranking":
+        return {option: place for place, option in enumerate(stored, start=1)}
+    if method == "points":
+        return {option: points for option, points in stored}
+    return {option: (a, b) for option, a, b in stored}
+
+
+def paper_for(ballot: Ballot, delegate: Any, titles: dict[int, str], salt: int = 0
+              ) -> dict[str, Any]:
+    """One ballot paper for one voter: their own option order, and what they voted if named."""
+    vote = services.named_vote(ballot, delegate.id)
+    return {
+        "delegate": delegate,
+        "options": [{"id": o, "title": titles.get(o, "")}
+                    for o in services.shuffled_options(ballot, delegate.id, salt)],
+        "voted": services.has_voted(ballot, delegate.id),
+        "choices": vote.choices if vote is not None else None,
+        "prefill": prefill(ballot.method, vote.choices if vote is not None else None),
+        "receipt": services.format_receipt(vote.receipt) if vote is not None else None,
+    }
+
+
+def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[str, Any]:
+    """Everything the voting templates draw: the ballot, its papers, turnout and results."""
+    if ballot is None:
+        return {"ballot": None}
+    if services.close_if_due(ballot):
+        db.session.refresh(ballot)
+    titles = services.option_titles(ballot)
+    context: dict[str, Any] = {
+        "ballot": ballot,
+        "criteria": criteria(ballot),
+        "remaining_ms": services.remaining_ms(ballot),
+        "titles": titles,
+        "regions": REGIONS,
+        "org_types": ORG_TYPES,
+        "show_results": results_shown(ballot),
+        "results": services.current_results(ballot) if results_shown(ballot) else None,
+        "now": utcnow(),
+    }
+    if is_delegate_of(actor, workshop):
+        context["papers"] = [paper_for(ballot, actor, titles)] + [
+            paper_for(ballot, absent, titles, salt=actor.id)
+            for absent in services.carried_by(actor)
+        ]
+    else:
+        context["turnout"] = services.turnout(ballot)
+    return context
+
+
+@provides("vote", "results")
+def voting_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
+    """The ballot a vote or results step shows, as the `voting` template variable."""
+    return {"voting": ballot_context(actor, workshop, services.ballot_for_step(workshop, step))}
