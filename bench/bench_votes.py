@@ -25,7 +25,6 @@ import multiprocessing as mp
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port, start_process, start_server  # noqa: E402
 
 SECRET_KEY = "bench-votes-secret"  # noqa: S105  (a throw-away server's)
 OPTIONS = 10
@@ -59,37 +60,6 @@ sio.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_output=False)
 
 
 # --- Servers ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    """Poll until the server answers."""
-    import requests
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer in {timeout} s")
-
-
-def start(args: list[str], env: dict, port: int, log: Path) -> subprocess.Popen:
-    """Start a server process (its output goes to a log file) and wait until it answers."""
-    out = open(log, "w")  # noqa: SIM115  (closed with the process)
-    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    wait_until_up(f"http://127.0.0.1:{port}/", proc)
-    return proc
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -332,7 +302,7 @@ def main() -> None:
         n = len(people)
 
         bare_port = free_port()
-        bare = start([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port,
+        bare = start_process([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port,
                      tmp / "bare.log")
         procs.append(bare)
         bare_result = load(f"http://127.0.0.1:{bare_port}", [None] * n, None, "ack",
@@ -340,8 +310,7 @@ def main() -> None:
         stop(bare)
 
         port = free_port()
-        server = start([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], env, port,
-                       tmp / "server.log")
+        server = start_server(env, port, tmp / "server.log")
         procs.append(server)
         url = f"http://127.0.0.1:{port}"
         wid, bid = setup["workshop_id"], setup["ballot_id"]

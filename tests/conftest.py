@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 import sqlalchemy as sa
 from flask import Flask, g
 
 from config import TestConfig
+from tests.servers import ROOT, free_port, server_env, start_server
 from workshop import create_app
 from workshop.extensions import db, socketio
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -63,28 +59,6 @@ def client(app: Flask):
     return app.test_client()
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
-    """Poll the server until it answers (or fail with its log)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"server at {url} did not answer in {timeout} s")
-
-
 def reset_database(url: str) -> None:
     """Empty a PostgreSQL database (a SQLite file is simply new)."""
     if not url.startswith("postgresql"):
@@ -104,29 +78,6 @@ class LiveServer:
     app: Flask
     proc: subprocess.Popen
     env: dict
-
-
-def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    """Start `serve.py` (gevent) on a port, logging to a file."""
-    log = open(log_path, "w")  # noqa: SIM115  (closed with the process)
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    wait_until_up(f"http://127.0.0.1:{port}/", proc)
-    return proc
-
-
-def server_env(database_url: str, port: int, **extra: str) -> dict:
-    """The environment of a production-like server under test."""
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "live-test-secret",
-        "WORKSHOP_CONFIG": "production",
-        "PUBLIC_URL": f"http://127.0.0.1:{port}",
-        **extra,
-    }
 
 
 @pytest.fixture(scope="session")

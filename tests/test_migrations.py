@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests.conftest import ROOT
+from tests.servers import ROOT
 
 
 def flask(env: dict, *args: str) -> subprocess.CompletedProcess:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import free_port, server_env, start_server
 from tests.helpers import create_organisation, create_user, create_workshop
 from tests.live.clients import Person
+from tests.servers import free_port, server_env, start_server
 
 pytestmark = pytest.mark.live
 

@@ -110,35 +110,26 @@ def invitation(token: str):
     return redirect(url_for("phone.follow"))
 
 
+def _step_page(template: str, **extra) -> str:
+    """Render a delegate's page (or its step part) with the current step's context."""
+    delegate = _current_delegate()
+    workshop = delegate.workshop
+    context = {"delegate": delegate, "workshop": workshop, "step": workshop.current_step,
+               "step_kinds": STEP_KINDS, "languages": LANGUAGES, **extra}
+    context.update(step_context(delegate, workshop, workshop.current_step))
+    return render_template(template, **context)
+
+
 @bp.route("/d")
 @login_required
 def follow():
     """The delegate's live page: it follows the facilitator from step to step."""
-    delegate = _current_delegate()
-    workshop = delegate.workshop
-    return render_template(
-        "phone/follow.html",
-        delegate=delegate,
-        workshop=workshop,
-        state=snapshot(db.session, workshop),
-        step=workshop.current_step,
-        step_kinds=STEP_KINDS,
-        **{"languages": LANGUAGES,
-           **step_context(delegate, workshop, workshop.current_step)},
-    )
+    return _step_page("phone/follow.html",
+                      state=snapshot(db.session, _current_delegate().workshop))
 
 
 @bp.route("/d/step")
 @login_required
 def step_fragment():
     """The current step's part of the page, fetched by the phone when the step changes."""
-    delegate = _current_delegate()
-    workshop = delegate.workshop
-    return render_template(
-        "phone/_step.html",
-        delegate=delegate,
-        workshop=workshop,
-        step=workshop.current_step,
-        step_kinds=STEP_KINDS,
-        **step_context(delegate, workshop, workshop.current_step),
-    )
+    return _step_page("phone/_step.html")

@@ -1,0 +1,62 @@
+"""Real server processes for live tests and benchmarks: ports, start-up, environment."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Poll the server until it answers (or fail if it exits or stays silent)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server at {url} did not answer in {timeout} s")
+
+
+def start_process(args: list[str], env: dict, port: int, log_path: Path) -> subprocess.Popen:
+    """Start a server command (output to a log file) and wait until it answers on `port`."""
+    log = open(log_path, "w")  # noqa: SIM115  (closed with the process)
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    wait_until_up(f"http://127.0.0.1:{port}/", proc)
+    return proc
+
+
+def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
+    """Start `serve.py` (gevent) on a port."""
+    return start_process([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], env,
+                         port, log_path)
+
+
+def server_env(database_url: str, port: int, **extra: str) -> dict:
+    """The environment of a production-like server under test."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "live-test-secret",
+        "WORKSHOP_CONFIG": "production",
+        "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **extra,
+    }
