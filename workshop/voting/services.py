@@ -599,6 +599,16 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     return vote, changed
 
 
+def _commit_cast(ballot: Ballot, vote: Vote, changed: bool) -> CastResult:
+    """Commit a stored paper, then send the coalesced turnout: the receipt follows the commit."""
+    result = CastResult(ballot.id, vote.receipt, changed)
+    workshop_id = ballot.workshop_id
+    announced = publisher.before_commit(db.session, ballot)
+    db.session.commit()
+    publisher.after_commit(result.ballot_id, workshop_id, announced)
+    return result
+
+
 def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
     ballot = _ballot_for_cast(workshop, data.ballot_id)
     voter, source = _voter_for(actor, workshop, data.on_behalf_of)
@@ -609,12 +619,7 @@ def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
         record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, proxy=True,
                holder_id=actor.id, holder=actor.display_name, absent_id=voter.id,
                absent=voter.name, changed=changed)
-    result = CastResult(ballot.id, vote.receipt, changed)
-    workshop_id = ballot.workshop_id
-    announced = publisher.before_commit(db.session, ballot)
-    db.session.commit()
-    publisher.after_commit(result.ballot_id, workshop_id, announced)
-    return result
+    return _commit_cast(ballot, vote, changed)
 
 
 def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
@@ -671,12 +676,7 @@ def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastR
     vote, changed = _store(ballot, delegate, choices, "paper", actor, secret)
     record(actor, "ballot.paper", workshop.id, ballot_id=ballot.id, delegate_id=delegate.id,
            delegate=delegate.name, changed=changed)
-    result = CastResult(ballot.id, vote.receipt, changed)
-    workshop_id = ballot.workshop_id
-    announced = publisher.before_commit(db.session, ballot)
-    db.session.commit()
-    publisher.after_commit(result.ballot_id, workshop_id, announced)
-    return result
+    return _commit_cast(ballot, vote, changed)
 
 
 # --------------------------------------------------------------------------------------------
