@@ -8,178 +8,41 @@ timer does not move).
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
+from playwright.sync_api import WebSocketRoute, expect
 
-from tests.conftest import DESKTOP, PHONE, LiveServer
+from tests.browser.people import (
+    LIVE,
+    SHOTS,
+    Room,
+    Setup,
+    assert_not_reloaded,
+    fill_join_form,
+    go,
+    mark,
+    no_horizontal_scroll,
+    online,
+    step_title,
+    timer_seconds,
+)
+from tests.conftest import PHONE
 from tests.helpers import (
-    PASSWORD,
     create_organisation,
-    create_user,
     create_workshop,
     invite,
 )
-from workshop.agenda.models import Delegate, Organisation, Workshop
-from workshop.auth.models import User
+from workshop.agenda.models import Delegate, Workshop
 from workshop.extensions import db
 
 pytestmark = pytest.mark.browser
-
-LIVE = 3_000  # ms: "within a second or two" for anything pushed over the socket
-SHOTS = Path(os.environ.get("SHOTS_DIR", Path(tempfile.gettempdir()) / "shots"))
-
-
-# --- The cast ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Room:
-    """Opens the people of a live room, each in their own browser context (own cookies).
-
-    Every page is watched: a JavaScript dialog (e.g. an injected `alert`) or an uncaught
-    script error fails the test at teardown.
-    """
-
-    browser: Browser
-    live: LiveServer
-    contexts: list[BrowserContext] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def context(self, options: dict, **extra) -> BrowserContext:
-        ctx = self.browser.new_context(**options, base_url=self.live.url, **extra)
-        ctx.set_default_timeout(10_000)
-        self.contexts.append(ctx)
-        return ctx
-
-    def page(self, ctx: BrowserContext) -> Page:
-        page = ctx.new_page()
-        page.on("dialog", self._on_dialog)
-        page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
-        return page
-
-    def _on_dialog(self, dialog) -> None:
-        self.dialogs.append(f"{dialog.type}: {dialog.message}")
-        dialog.dismiss()
-
-    def staff(self, user: User, path: str) -> Page:
-        """A staff laptop, logged in through the real form, then sent on to `path`."""
-        page = self.page(self.context(DESKTOP))
-        page.goto(f"/login?next={path}")
-        page.locator("#email").fill(user.email)
-        page.locator("#password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-        return page
-
-    def console(self, workshop: Workshop, user: User) -> Page:
-        """A facilitator's laptop on the console, its socket connected."""
-        page = self.staff(user, f"/w/{workshop.id}/console")
-        online(page)
-        return page
-
-    def projector(self, workshop: Workshop) -> Page:
-        """The big screen, opened with the workshop's projector key (no login)."""
-        page = self.page(self.context(DESKTOP))
-        page.goto(f"/w/{workshop.id}/projector?key={workshop.projector_key}")
-        online(page)
-        return page
-
-    def phone(self, ctx: BrowserContext | None = None) -> Page:
-        return self.page(ctx or self.context(PHONE))
-
-    def joined_phone(self, workshop: Workshop, organisation: Organisation, name: str,
-                     ctx: BrowserContext | None = None) -> Page:
-        """A phone that joined through /j/<code> and is live on /d."""
-        page = self.phone(ctx)
-        page.goto(f"/j/{workshop.join_code}")
-        fill_join_form(page, name, organisation)
-        expect(page).to_have_url(re.compile(r"/d$"))
-        online(page)
-        return page
-
-    def close(self) -> None:
-        for ctx in self.contexts:
-            ctx.close()
-
-
-@pytest.fixture
-def room(browser: Browser, live: LiveServer) -> Iterator[Room]:
-    """The people of a live room; at the end no dialog may have opened, no script failed."""
-    people = Room(browser, live)
-    yield people
-    people.close()
-    assert people.dialogs == [], "a JavaScript dialog opened (injected script?)"
-    assert people.errors == [], "uncaught script errors"
-
-
-@dataclass
-class Setup:
-    organiser: User
-    facilitator: User
-    organisation: Organisation
-
-
-@pytest.fixture
-def cast(live: LiveServer) -> Setup:
-    """An organiser, a facilitator and an organisation (in the live server's database)."""
-    return Setup(
-        organiser=create_user("organiser"),
-        facilitator=create_user("facilitator"),
-        organisation=create_organisation(region="central_africa", country="Burundi"),
-    )
 
 
 def new_workshop(cast: Setup, steps: int = 3, durations: tuple[int | None, ...] = ()) -> Workshop:
     return create_workshop(cast.organiser, steps=steps, facilitator=cast.facilitator,
                            durations=durations)
-
-
-# --- Small steps of the story -----------------------------------------------------------------
-
-
-def online(page: Page) -> None:
-    """Wait until the page's socket is connected."""
-    expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=LIVE)
-
-
-def fill_join_form(page: Page, name: str, organisation: Organisation) -> None:
-    page.locator("#name").fill(name)
-    page.locator("#organisation_id").select_option(str(organisation.id))
-    page.get_by_role("button", name="Join").click()
-
-
-def go(console: Page, step_id: int) -> None:
-    """The facilitator clicks "Go" on a step; the console marks it current."""
-    item = console.locator(f"#agenda li[data-step-id='{step_id}']")
-    item.get_by_role("button", name="Go").click()
-    expect(item).to_have_class(re.compile(r"\bcurrent\b"), timeout=LIVE)
-
-
-def step_title(page: Page):
-    return page.locator("#step .step-title")
-
-
-def mark(page: Page) -> None:
-    """Put a marker in the page's JavaScript world: a reload would wipe it."""
-    page.evaluate("window.__marker = 1")
-
-
-def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("window.__marker") == 1, f"{page.url} was reloaded"
-
-
-def timer_seconds(text: str) -> int:
-    minutes, seconds = text.split(":")
-    return int(minutes) * 60 + int(seconds)
 
 
 def delegate_count(workshop: Workshop) -> int:
@@ -404,11 +267,6 @@ def test_phone_back_online_lands_on_the_current_step(room: Room, cast: Setup):
 
 
 # --- Small screens and hostile text -----------------------------------------------------------
-
-
-def no_horizontal_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["viewport"]["width"], f"{page.url} scrolls sideways ({width} px)"
 
 
 def test_phone_pages_fit_360_px(room: Room, cast: Setup):

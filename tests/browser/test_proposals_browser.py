@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.test_live_room import (
+from tests.browser.people import (
     LIVE,
     SHOTS,
     Room,
@@ -54,16 +53,6 @@ HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)>"
 
 
 # --- The cast ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def room(browser: Browser, live: LiveServer) -> Iterator[Room]:
-    """The people of the room; at the end no dialog may have opened, no script failed."""
-    people = Room(browser, live)
-    yield people
-    people.close()
-    assert people.dialogs == [], "a JavaScript dialog opened (injected script?)"
-    assert people.errors == [], "uncaught script errors"
 
 
 @pytest.fixture

@@ -28,25 +28,25 @@ class Person:
         self.events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.csrf = ""
 
+    def _submit(self, form_path: str, fields: dict, then: str) -> Person:
+        """Post a real form with its CSRF token, then open `then` to keep that page's token."""
+        page = self.http.get(f"{self.base}{form_path}")
+        response = self.http.post(f"{self.base}{form_path}",
+                                  data={**fields, "csrf_token": _csrf(page.text)},
+                                  allow_redirects=False)
+        assert response.status_code == 302, response.text[:500]
+        self.csrf = _csrf(self.http.get(f"{self.base}{then}").text)
+        return self
+
     def join(self, join_code: str, organisation_id: int, name: str) -> Person:
         """Join through the real form, like a phone."""
-        page = self.http.get(f"{self.base}/j/{join_code}")
-        response = self.http.post(f"{self.base}/j/{join_code}", data={
-            "name": name, "organisation_id": organisation_id, "csrf_token": _csrf(page.text)},
-            allow_redirects=False)
-        assert response.status_code == 302, response.text[:500]
-        self.csrf = _csrf(self.http.get(f"{self.base}/d").text)
-        return self
+        return self._submit(f"/j/{join_code}", {"name": name, "organisation_id": organisation_id},
+                            "/d")
 
     def login(self, email: str, workshop_id: int) -> Person:
         """Log a staff account in and open its console."""
-        page = self.http.get(f"{self.base}/login")
-        response = self.http.post(f"{self.base}/login", data={
-            "email": email, "password": PASSWORD, "csrf_token": _csrf(page.text)},
-            allow_redirects=False)
-        assert response.status_code == 302, response.text[:500]
-        self.csrf = _csrf(self.http.get(f"{self.base}/w/{workshop_id}/console").text)
-        return self
+        return self._submit("/login", {"email": email, "password": PASSWORD},
+                            f"/w/{workshop_id}/console")
 
     def connect(self, workshop_id: int, transports: list[str] | None = None,
                 reconnection: bool = False) -> socketio.Client:

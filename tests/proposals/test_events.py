@@ -155,6 +155,9 @@ def test_form_fallbacks(phones):
         "csrf_token": token, "title": "", "theme": "decent_work", "level": "national"})
     assert response.status_code == 422
     assert a.post(f"/w/{workshop.id}/proposals/{proposal.id}/support",
+                  data={"csrf_token": token, "on": "maybe"}).status_code == 422
+    assert count(Support) == 0
+    assert a.post(f"/w/{workshop.id}/proposals/{proposal.id}/support",
                   data={"csrf_token": token}).status_code == 302
     assert count(Support) == 1
     response = a.post(f"/w/{workshop.id}/proposals/{proposal.id}/comments",

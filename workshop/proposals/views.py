@@ -22,6 +22,7 @@ from workshop.proposals.schemas import (
     LockIn,
     MergeIn,
     ProposalIn,
+    SupportIn,
     TranslationIn,
 )
 from workshop.validation import parse
@@ -117,8 +118,8 @@ def create(workshop_id: int):
 def support(workshop_id: int, proposal_id: int):
     """Form fallback of `proposal.support`."""
     workshop = _workshop(workshop_id)
-    on = request.form.get("on", "true") == "true"
-    services.set_support(_actor(), workshop, proposal_id, on)
+    data = parse(SupportIn, {"workshop_id": workshop_id, "proposal_id": proposal_id, **_fields()})
+    services.set_support(_actor(), workshop, proposal_id, data.on)
     broadcast.announce_counts(_actor(), workshop, proposal_id)
     return _back_to(workshop_id, proposal_id)
 
