@@ -170,3 +170,42 @@ def cast_vote(delegate: Delegate | User, ballot, choices, secret: str | None = N
         payload["on_behalf_of"] = on_behalf_of
     workshop = db.session.get(Workshop, ballot.workshop_id)
     return voting.cast_vote(delegate, workshop, parse(CastIn, payload))
+
+
+# --- Action plans -----------------------------------------------------------------------------
+
+
+def carry_forward(workshop: Workshop, n: int = 3, lines: int = 4, voters: int = 3):
+    """Lines of work voted on (approval: line i gets fewer votes than line i-1), the ballot
+    closed and the top `n` carried forward: returns (plans, lines, ballot)."""
+    from workshop.plans import services as plans
+    from workshop.voting import services as voting
+    from workshop.voting.schemas import SelectTopIn
+
+    organiser = db.session.get(User, workshop.created_by_id)
+    made = create_lines(workshop, lines)
+    ballot = open_test_ballot(workshop, "approval")
+    for v in range(voters + lines):
+        delegate = create_delegate(workshop)
+        cast_vote(delegate, ballot, [p.id for i, p in enumerate(made) if i <= v])
+    voting.close_ballot(organiser, workshop, ballot)
+    voting.select_top(organiser, workshop, ballot, SelectTopIn(
+        workshop_id=workshop.id, ballot_id=ballot.id, n=n))
+    return plans.list_plans(organiser, workshop), made, ballot
+
+
+def edit_plan(actor, plan, field: str, value, base_version: int | None = None,
+              edit_id: str | None = None):
+    """Save a field of a plan through the service, validated like a phone's edit."""
+    from workshop.plans import services as plans
+    from workshop.plans.schemas import EditIn
+    from workshop.validation import parse
+
+    workshop = db.session.get(Workshop, plan.workshop_id)
+    if base_version is None:
+        base_version = next(f.version for f in plan.fields if f.key == field)
+    payload = {"workshop_id": plan.workshop_id, "plan_id": plan.id, "field": field,
+               "base_version": base_version, "value": value}
+    if edit_id:
+        payload["edit_id"] = edit_id
+    return plans.edit_field(actor, workshop, parse(EditIn, payload))

@@ -77,6 +77,10 @@ def create_app(config: Any = None) -> Flask:
     from workshop import errors_http, sockets
     from workshop.agenda import console, events, manage, phone, projector
     from workshop.auth import views as auth_views
+    from workshop.plans import events as plan_events
+    from workshop.plans import exports as plan_exports
+    from workshop.plans import steps as _plan_steps  # noqa: F401  (registers)
+    from workshop.plans import views as plan_views
     from workshop.proposals import events as proposal_events
     from workshop.proposals import steps as _proposal_steps  # noqa: F401  (registers)
     from workshop.proposals import views as proposal_views
@@ -85,13 +89,15 @@ def create_app(config: Any = None) -> Flask:
     from workshop.voting import views as voting_views
 
     for blueprint in (auth_views.bp, phone.bp, console.bp, manage.bp, projector.bp,
-                      proposal_views.bp, voting_views.bp):
+                      proposal_views.bp, voting_views.bp, plan_views.bp,
+                      plan_exports.bp):
         app.register_blueprint(blueprint)
     errors_http.register(app)
     sockets.register()
     events.register()
     proposal_events.register()
     voting_events.register(app)
+    plan_events.register()
 
     from workshop import cli
 

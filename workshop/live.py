@@ -56,3 +56,8 @@ def _send_after_commit(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_PENDING, None)
+
+
+def plan_room(plan_id: int) -> str:
+    """The screens that have an action plan open (its working group and its readers)."""
+    return f"p{plan_id}"

@@ -3,6 +3,7 @@
 from workshop.agenda.models import Delegate, Organisation, Step, Workshop, workshop_facilitator
 from workshop.audit.models import AuditEntry
 from workshop.auth.models import User
+from workshop.plans.models import Plan, PlanChange, PlanField, PlanMember, PlanTemplate
 from workshop.proposals.models import (
     Comment,
     Proposal,
@@ -16,4 +17,5 @@ __all__ = [
     "AuditEntry", "Comment", "Delegate", "Organisation", "Proposal", "ProposalRevision",
     "ProposalTranslation", "Step", "Support", "User", "Workshop", "workshop_facilitator",
     "Ballot", "BallotOption", "Participation", "ProxyAssignment", "Vote",
+    "Plan", "PlanChange", "PlanField", "PlanMember", "PlanTemplate",
 ]

@@ -116,6 +116,17 @@ RULES: dict[str, Rule] = {
     "ballot.cast": is_delegate_of,
     "ballot.view": watches,
     "proxy.assign": _organiser,
+    "plan.view": watches,
+    "plan.open": watches,
+    "plan.history": _delegate_or_staff,
+    "plan.edit": _delegate_or_staff,
+    "plan.restore": _delegate_or_staff,
+    "plan.assign": facilitates,
+    "plan.join": is_delegate_of,
+    "plan.lock": facilitates,
+    "plan.spotlight": facilitates,
+    "plan.template": _organiser,
+    "plan.export": _delegate_or_staff,
 }
 
 

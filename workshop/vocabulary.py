@@ -70,3 +70,33 @@ COUNTRY_REGIONS = {
     "Nepal": "asia", "Indonesia": "asia", "Philippines": "asia", "Bangladesh": "asia",
     "Cambodia": "asia", "Belgium": "belgium",
 }
+
+#: The four pillars of the ILO Decent Work Agenda, for action plans.
+ILO_PILLARS = {
+    "employment": _l("Employment creation"),
+    "rights": _l("Rights at work"),
+    "social_protection": _l("Social protection"),
+    "social_dialogue": _l("Social dialogue"),
+}
+
+#: SDG targets the programme's plans refer to.
+SDG_TARGETS = {
+    "1.3": _l("1.3 Social protection systems and floors for all"),
+    "3.8": _l("3.8 Universal health coverage"),
+    "5.4": _l("5.4 Recognise and value unpaid care work"),
+    "5.5": _l("5.5 Women's full participation and leadership"),
+    "8.3": _l("8.3 Decent job creation and formalisation"),
+    "8.5": _l("8.5 Full employment and decent work for all"),
+    "8.7": _l("8.7 End forced labour and child labour"),
+    "8.8": _l("8.8 Protect labour rights and safe working environments"),
+    "10.4": _l("10.4 Fiscal, wage and social protection policies for equality"),
+    "13.1": _l("13.1 Resilience to climate-related hazards"),
+    "16.7": _l("16.7 Responsive, inclusive and participatory decision-making"),
+    "16.10": _l("16.10 Public access to information and fundamental freedoms"),
+}
+
+#: How likely a risk of an action plan is.
+LIKELIHOODS = {"low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
+
+#: The programme's years, the columns of an action plan's activities.
+PROGRAMME_YEARS = ("2027", "2028", "2029", "2030", "2031")

@@ -52,6 +52,17 @@ class Workshop(db.Model):
         sa.ForeignKey("step.id", use_alter=True, ondelete="SET NULL")
     )
     proposals_locked: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Where it takes place ("" for a virtual workshop), for covers of documents.
+    place: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # Action plans: may delegates choose their own working group, and write in other groups'
+    # plans too (otherwise only their own group's)?
+    plans_self_assign: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    plans_open_editing: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # What the projector puts in the spotlight, e.g. {"kind": "plan", "id": 3}.
+    spotlight: Mapped[dict | None] = mapped_column(sa.JSON)
+    # Bumped by any feature that changes what a step shows (plans created, groups changed),
+    # so screens reload the step's part of the page.
+    step_revision: Mapped[int] = mapped_column(default=0, server_default="0")
     # Bumped on every change a screen must follow, so clients can ignore stale snapshots.
     state_version: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

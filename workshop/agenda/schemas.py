@@ -26,6 +26,9 @@ class WorkshopIn(Schema):
     starts_on: date | None = None
     ends_on: date | None = None
     default_locale: Language = "en"
+    place: chars(200, min_length=0) = ""
+    plans_self_assign: bool = False
+    plans_open_editing: bool = False
 
     @field_validator("ends_on")
     @classmethod

@@ -102,6 +102,9 @@ def create_workshop(actor: Actor, data: WorkshopIn) -> Workshop:
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         default_locale=data.default_locale,
+        place=data.place,
+        plans_self_assign=data.plans_self_assign,
+        plans_open_editing=data.plans_open_editing,
         join_code=new_join_code(),
         projector_key=secrets.token_urlsafe(24),
         created_by_id=actor.id,
@@ -119,7 +122,8 @@ def update_workshop(actor: Actor, workshop: Workshop, data: WorkshopIn) -> Works
     :raise PermissionDenied: the actor is not an organiser.
     """
     require("workshop.update", actor, workshop)
-    for field in ("title", "kind", "starts_on", "ends_on", "default_locale"):
+    for field in ("title", "kind", "starts_on", "ends_on", "default_locale", "place",
+                  "plans_self_assign", "plans_open_editing"):
         setattr(workshop, field, getattr(data, field))
     record(actor, "workshop.update", workshop.id, title=data.title)
     announce(db.session, workshop)

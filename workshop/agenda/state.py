@@ -76,6 +76,7 @@ def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
             "count": len(workshop.steps),
             # Phones and projector reload the step's part of the page when this changes.
             "key": ":".join((str(step.id), str(int(workshop.proposals_locked)),
+                             str(workshop.step_revision or 0),
                              _digest(step.kind, step.title, step.body))),
         },
         "timer": timer_state(step),

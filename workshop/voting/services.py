@@ -27,6 +27,7 @@ from workshop.extensions import db
 from workshop.live import queue, workshop_room
 from workshop.permissions import Actor, require
 from workshop.proposals.models import Proposal
+from workshop.signals import lines_carried_forward
 from workshop.voting import results as results_module
 from workshop.voting import tally
 from workshop.voting.broadcast import publisher
@@ -818,5 +819,7 @@ def select_top(actor: Actor, workshop: Workshop, ballot: Ballot, data: SelectTop
     record(actor, "ballot.select_top", workshop.id, ballot_id=ballot.id, n=data.n, by=by,
            selected=selected, tied=list(top.tied_at_cutoff), picked=picks)
     _announce(ballot)
+    # Action plans are made from the selection in this same transaction.
+    lines_carried_forward.send(ballot, actor=actor, workshop=workshop, proposal_ids=selected)
     db.session.commit()
     return selected
