@@ -27,6 +27,10 @@ static/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js static/vendor/
+	# diff-match-patch ships as CommonJS: wrap it for the browser and minify it.
+	{ echo '(function (module) {'; cat node_modules/diff-match-patch/index.js; \
+	  echo '; window.diff_match_patch = module.exports; })({ exports: {} });'; } \
+	  | node_modules/.bin/terser --compress --mangle -o static/vendor/diff_match_patch.min.js
 	touch $@
 
 translations: $(VENV)/.installed

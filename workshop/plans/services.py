@@ -343,8 +343,8 @@ def check_value(field: dict[str, Any], value: Any) -> Any:
             return _check_choice(value, options, "value")
         if not isinstance(value, list) or len(value) > tpl.MAX_ITEMS:
             raise _invalid("value", _l("This value has the wrong type."))
-        return list(dict.fromkeys(_check_choice(v, options, f"value.{i}")
-                                  for i, v in enumerate(value) if v != ""))
+        chosen = {_check_choice(v, options, f"value.{i}") for i, v in enumerate(value)}
+        return [key for key in options if key in chosen]  # in the options' order
     if not isinstance(value, list):
         raise _invalid("value", _l("This value has the wrong type."))
     if len(value) > tpl.MAX_ITEMS:
@@ -653,6 +653,14 @@ def spotlit_plan(workshop: Workshop) -> int | None:
 
 
 
+def display_value(field: dict[str, Any], value: Any, options: dict[str, str] | None) -> str:
+    """A choice field's value as readers see it: the option names, not their keys."""
+    if field["kind"] != "choice" or options is None:
+        return value if isinstance(value, str) else ""
+    keys = value if isinstance(value, list) else [value]
+    return ", ".join(options.get(str(k), str(k)) for k in keys if k)
+
+
 def editor_context(actor: Actor, workshop: Workshop, plan: Plan, lang: str) -> dict[str, Any]:
     """What the plan templates draw: sections and fields in the reader's language, each with
     its value, version and options, and whether the reader may write."""
@@ -667,15 +675,16 @@ def editor_context(actor: Actor, workshop: Workshop, plan: Plan, lang: str) -> d
                         "options": ({k: str(v) for k, v in options_for(c["source"]).items()}
                                     if c["kind"] == "choice" else None)}
                        for c in field.get("columns") or []]
+            options = ({k: str(v) for k, v in options_for(field["source"]).items()}
+                       if field["kind"] == "choice" else None)
             fields.append({
                 "key": field["key"], "kind": field["kind"],
+                "display": display_value(field, current["value"], options),
                 "multiple": bool(field.get("multiple")),
                 "label": tpl.label(field["label"], lang), "help": tpl.label(field.get("help"),
                                                                             lang),
                 "max_length": tpl.max_length(field),
-                "options": ({k: str(v) for k, v in options_for(field["source"]).items()}
-                            if field["kind"] == "choice" else None),
-                "columns": columns, **current,
+                "options": options, "columns": columns, **current,
             })
         sections.append({"key": section["key"], "title": tpl.label(section["title"], lang),
                          "fields": fields})
