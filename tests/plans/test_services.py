@@ -271,7 +271,8 @@ def test_pages_render_for_staff_and_delegates(client, workshop, organiser):
     assert "Objectif à cinq ans" in client.get(f"/w/{workshop.id}/plans/{plan.id}?lang=fr").text
     assert client.get(f"/w/{workshop.id}/plans/999999").status_code == 404
     bad = client.post(f"/w/{workshop.id}/plans/template",
-                      data={"template": "{not json", "csrf_token": _csrf(client, workshop)})
+                      data={"template": "{not json", "version": "1",
+                            "csrf_token": _csrf(client, workshop)})
     assert bad.status_code == 422
     assert "not valid JSON" in bad.text
 
@@ -280,3 +281,40 @@ def _csrf(client, workshop):
     from tests.helpers import csrf_from
 
     return csrf_from(client.get(f"/w/{workshop.id}/plans/template").text)
+
+
+def test_the_template_form_edits_labels_orders_adds_and_removes(client, workshop, organiser):
+    login(client, organiser)
+    token = _csrf(client, workshop)
+    base = tpl.default_template()
+    form = {"csrf_token": token, "version": "0",
+            "s-0-title-fr": "Axe", "s-1-pos": "0.5",           # context section first
+            "s-0-f-0-label-nl": "Naam", "s-0-f-0-help-es": "Ayuda",
+            "s-2-remove": "1",                                  # no objective section
+            "s-0-f-1-remove": "1",                              # no theme field
+            "s-0-new-kind": "table", "s-0-new-label-en": "Budget lines",
+            "s-0-new-columns": "Item, Amount, 2027:check",
+            "new-title-en": "Partners' own words", "new-title-fr": "Paroles des partenaires"}
+    answer = client.post(f"/w/{workshop.id}/plans/template", data=form)
+    assert answer.status_code == 302, answer.text
+    saved = plans.template_data(workshop)
+    keys = [s["key"] for s in saved["sections"]]
+    assert keys[0] == "context"
+    assert "objective" not in keys
+    assert keys[-1] == "partners_own_words"
+    line = next(s for s in saved["sections"] if s["key"] == "line")
+    assert line["title"]["fr"] == "Axe"
+    assert line["fields"][0]["label"]["nl"] == "Naam"
+    assert line["fields"][0]["help"]["es"] == "Ayuda"
+    assert "theme" not in [f["key"] for f in line["fields"]]
+    table = line["fields"][-1]
+    assert table["key"] == "budget_lines"
+    assert [(c["key"], c["kind"]) for c in table["columns"]] == [
+        ("item", "text"), ("amount", "text"), ("2027", "check")]
+    assert len(base["sections"]) == len(saved["sections"])  # one removed, one added
+    stale = client.post(f"/w/{workshop.id}/plans/template", data={**form, "version": "0"})
+    assert stale.status_code == 409
+    wrong = client.post(f"/w/{workshop.id}/plans/template",
+                        data={"csrf_token": token, "version": "1", "s-0-pos": "first"})
+    assert wrong.status_code == 422
+    assert "s-0-pos" in wrong.text

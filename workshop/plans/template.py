@@ -326,3 +326,98 @@ def check_template(template: Any) -> dict[str, Any]:
                         _need(column.get("source") in SOURCES, f"{cpath}.source",
                               _l("Choose one of the offered values."))
     return template
+
+
+def _slug(text: str) -> str:
+    key = re.sub(r"[^a-z0-9]+", "_", text.strip().lower()).strip("_")
+    return key[:40] or "field"
+
+
+def _order(items: list[tuple[float, int, Any]]) -> list[Any]:
+    return [item for _pos, _i, item in sorted(items, key=lambda t: (t[0], t[1]))]
+
+
+def _position(form: Any, name: str, default: int) -> float:
+    try:
+        return float(form.get(name, default))
+    except (TypeError, ValueError):
+        raise ValidationFailed(_l("Some fields need correcting."),
+                               **{name: _l("Enter a number.")}) from None
+
+
+def _texts(form: Any, prefix: str, current: dict[str, str] | None = None) -> dict[str, str]:
+    out = dict(current or {})
+    for lang in LANGS:
+        name = f"{prefix}-{lang}"
+        if name in form:
+            out[lang] = str(form.get(name, "")).strip()
+    return {lang: text for lang, text in out.items() if text}
+
+
+def _columns(spec: str, label_lang: str = "en") -> list[dict[str, Any]]:
+    """Columns of a new table from "Activity, Budget, 2027:check, Likelihood:likelihood"."""
+    columns = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        name, _, kind = part.partition(":")
+        column: dict[str, Any] = {"key": _slug(name), "kind": "text",
+                                  "label": {label_lang: name.strip()}}
+        if kind.strip() == "check":
+            column["kind"] = "check"
+        elif kind.strip() in SOURCES:
+            column.update(kind="choice", source=kind.strip())
+        columns.append(column)
+    return columns
+
+
+def from_form(base: dict[str, Any], form: Any) -> dict[str, Any]:
+    """The template an organiser's form describes, built on the version it was opened from.
+
+    Names: `s-<i>-title-<lang>`, `s-<i>-pos`, `s-<i>-remove`; for field j of section i the same
+    under `s-<i>-f-<j>-` plus `label-<lang>`, `help-<lang>`, `max`; a new field of section i
+    under `s-<i>-new-` (`key`, `kind`, `source`, `multiple`, `columns`, `label-<lang>`); a new
+    section under `new-` (`key`, `title-<lang>`). A field's key and kind never change: plans
+    written from older versions keep their meaning.
+
+    :raise ValidationFailed: a position that is not a number.
+    """
+    sections: list[tuple[float, int, Any]] = []
+    for i, section in enumerate(copy.deepcopy(base.get("sections", []))):
+        prefix = f"s-{i}"
+        if form.get(f"{prefix}-remove"):
+            continue
+        section["title"] = _texts(form, f"{prefix}-title", section.get("title"))
+        fields: list[tuple[float, int, Any]] = []
+        for j, field in enumerate(section.get("fields", [])):
+            fprefix = f"{prefix}-f-{j}"
+            if form.get(f"{fprefix}-remove"):
+                continue
+            field["label"] = _texts(form, f"{fprefix}-label", field.get("label"))
+            field["help"] = _texts(form, f"{fprefix}-help", field.get("help"))
+            raw_max = str(form.get(f"{fprefix}-max", "") or "").strip()
+            if raw_max:
+                if not raw_max.isdigit():
+                    raise ValidationFailed(_l("Some fields need correcting."),
+                                           **{f"{fprefix}-max": _l("Enter a whole number.")})
+                field["max_length"] = int(raw_max)
+            fields.append((_position(form, f"{fprefix}-pos", j + 1), j, field))
+        new_label = _texts(form, f"{prefix}-new-label")
+        if new_label:
+            kind = str(form.get(f"{prefix}-new-kind", "text"))
+            name = str(form.get(f"{prefix}-new-key", "") or "") or next(iter(new_label.values()))
+            field = {"key": _slug(name), "kind": kind, "label": new_label, "help": {}}
+            if kind == "choice":
+                field["source"] = str(form.get(f"{prefix}-new-source", ""))
+                field["multiple"] = bool(form.get(f"{prefix}-new-multiple"))
+            if kind == "table":
+                field["columns"] = _columns(str(form.get(f"{prefix}-new-columns", "")))
+            fields.append((float("inf"), len(fields), field))
+        section["fields"] = _order(fields)
+        sections.append((_position(form, f"{prefix}-pos", i + 1), i, section))
+    new_title = _texts(form, "new-title")
+    if new_title:
+        name = str(form.get("new-key", "") or "") or next(iter(new_title.values()))
+        sections.append((float("inf"), len(sections),
+                         {"key": _slug(name), "title": new_title, "fields": []}))
+    return {"sections": _order(sections)}

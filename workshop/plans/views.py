@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from workshop.agenda.delegates import list_delegates
 from workshop.agenda.services import get_workshop_for
 from workshop.agenda.state import snapshot
-from workshop.errors import ValidationFailed, WorkshopError
+from workshop.errors import Conflict, ValidationFailed, WorkshopError
 from workshop.extensions import db
 from workshop.permissions import can, facilitates
 from workshop.plans import services
@@ -193,42 +193,55 @@ def spotlight(workshop_id: int):
 @bp.route("/template", methods=["GET", "POST"])
 @login_required
 def template(workshop_id: int):
-    """The organiser's template editor: the template as editable JSON plus a readable preview.
+    """The organiser's template editor: sections and fields in the four languages, in order,
+    with new ones added below; the whole template as JSON for what the form doesn't cover.
 
     New plans use the saved version; plans written already keep theirs.
 
     :raise 403: not an organiser.
+    :raise 409: another organiser saved a version meanwhile.
     :raise 422: the template is not valid (the message names the place).
     """
     actor = _actor()
     workshop = get_workshop_for("plan.template", actor, workshop_id)
+    current = services.latest_template(workshop)
+    data = services.template_data(workshop)
     errors: dict[str, str] = {}
     text = None
+    status = 200
     if request.method == "POST":
-        text = request.form.get("template", "")
-        if request.form.get("reset"):
-            text = json.dumps(tpl.default_template(), ensure_ascii=False)
         try:
-            try:
-                sections = json.loads(text)
-            except (ValueError, RecursionError):
-                raise ValidationFailed(_("Some fields need correcting."),
-                                       template=_("This is not valid JSON.")) from None
-            row = services.update_template(actor, workshop, sections)
-        except ValidationFailed as exc:
+            opened = request.form.get("version", "")
+            if opened != str(current.version if current else 0):
+                raise Conflict(_("Another organiser saved the template meanwhile. Reload the "
+                                 "page to edit the newest version."),
+                               version=_("Changed meanwhile."))
+            if request.form.get("reset"):
+                wanted = tpl.default_template()
+            elif "template" in request.form:
+                text = request.form.get("template", "")
+                try:
+                    wanted = json.loads(text)
+                except (ValueError, RecursionError):
+                    raise ValidationFailed(_("Some fields need correcting."),
+                                           template=_("This is not valid JSON.")) from None
+            else:
+                wanted = tpl.from_form(data, request.form)
+            row = services.update_template(actor, workshop, wanted)
+        except WorkshopError as exc:
             db.session.rollback()
-            errors = {k: str(v) for k, v in exc.fields.items()}
+            errors = {k: str(v) for k, v in exc.fields.items()} or {"template": str(exc.message)}
+            status = exc.status
         else:
             flash(_("Template saved as version %(n)s. New plans use it; plans written "
                     "already keep theirs.", n=row.version), "success")
             return redirect(url_for("plans.template", workshop_id=workshop_id))
-    current = services.latest_template(workshop)
-    data = services.template_data(workshop)
     return (
         render_template("plans/template.html", workshop=workshop, template=data,
-                        version=current.version if current else None,
+                        version=current.version if current else 0,
                         text=text if text is not None
                         else json.dumps(data, ensure_ascii=False, indent=2),
-                        errors=errors, lang=str(get_locale()), label=tpl.label),
-        422 if errors else 200,
+                        errors=errors, lang=str(get_locale()), label=tpl.label,
+                        kinds=tpl.KINDS, sources=tpl.SOURCES, langs=tpl.LANGS),
+        status,
     )
