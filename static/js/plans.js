@@ -9,6 +9,12 @@
 (function () {
   "use strict";
   var dmp = window.diff_match_patch ? new window.diff_match_patch() : null;
+  if (dmp) {
+    // Strict matching, as on the server: a patch applies where its context is found nearly
+    // exactly, or not at all (then it is a conflict, never a guess).
+    dmp.Match_Threshold = 0.1; dmp.Patch_DeleteThreshold = 0.1;
+    dmp.Match_Distance = 1000; dmp.Diff_Timeout = 0.5;
+  }
   var DEBOUNCE_TEXT = 400, DEBOUNCE_ROWS = 500, ACK_TIMEOUT = 15000;
   var editors = [];
 
@@ -26,10 +32,26 @@
   function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
 
   /* ---- Three-way merge, the same rules as the server's (workshop/plans/merge.py) ---- */
+  function spans(base, other) {  // the parts of `base` that `other` changed, as [from, to]
+    var out = [], pos = 0;
+    dmp.diff_main(base, other).forEach(function (d) {
+      if (d[0] === 0) { pos += d[1].length; }
+      else if (d[0] === -1) { out.push([pos, pos + d[1].length]); pos += d[1].length; }
+      else { out.push([pos, pos]); }
+    });
+    return out;
+  }
+  function overlaps(base, mine, theirs) {  // both changed (or touched) the same span of base
+    var a = spans(base, mine), b = spans(base, theirs);
+    for (var i = 0; i < a.length; i++) {
+      for (var j = 0; j < b.length; j++) { if (a[i][0] <= b[j][1] && b[j][0] <= a[i][1]) return true; }
+    }
+    return false;
+  }
   function mergeText(base, mine, theirs) {
     if (mine === base || mine === theirs) return theirs;
     if (theirs === base) return mine;
-    if (!dmp) return null;
+    if (!dmp || overlaps(base, mine, theirs)) return null;
     var result = dmp.patch_apply(dmp.patch_make(base, mine), theirs);
     for (var i = 0; i < result[1].length; i++) { if (!result[1][i]) return null; }
     return result[0];
@@ -225,7 +247,8 @@
   };
   Field.prototype.send = function () {
     var self = this, socket = this.editor.socket();
-    if (this.inflight || this.error || !this.editor.writable) return;
+    // Not while both versions are shown: the person chooses first (nothing over theirs).
+    if (this.inflight || this.error || this.conflictOpen || !this.editor.writable) return;
     if (!this.dirty()) { this.forget(); return; }
     this.inflight = { value: this.read(), base: this.base, version: this.version, id: uid() };
     this.remember();
@@ -278,12 +301,13 @@
     if (merged === null) { this.conflict(msg.value); return; }
     this.write(merged);
     var by = this.el.querySelector(".by");
-    if (by && msg.by) by.textContent = this.editor.el.dataset.textBy.replace("__NAME__", msg.by);
+    if (by && msg.by) { by.textContent = this.editor.el.dataset.textBy.replace("__NAME__", msg.by); by.hidden = false; }
     if (this.dirty()) this.changed(DEBOUNCE_TEXT);
   };
   Field.prototype.conflict = function (theirs) {
     if (!this.conflictBox) return;
     this.conflictOpen = true;
+    if (this.timer) { clearTimeout(this.timer); this.timer = null; }
     this.conflictBox.hidden = false;
     this.conflictBox.querySelector("p").textContent = this.editor.el.dataset.textConflict;
     this.conflictBox.querySelector(".theirs").textContent =

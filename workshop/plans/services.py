@@ -409,6 +409,10 @@ def _save(actor: Actor, plan: Plan, row: PlanField, value: Any, kind: str,
           edit_id: str | None = None, restored_from: int | None = None) -> PlanChange:
     """Write a field's new value as the next version (compare-and-swap on the version)."""
     now = utcnow()
+    # The plan's row first, then the field's: every writer takes the locks in this order, so
+    # a whole-plan restore (several fields) and an edit cannot deadlock on PostgreSQL.
+    plan.updated_at = now
+    db.session.flush()
     done = db.session.execute(
         sa.update(PlanField)
         .where(PlanField.id == row.id, PlanField.version == row.version)
@@ -420,6 +424,9 @@ def _save(actor: Actor, plan: Plan, row: PlanField, value: Any, kind: str,
     change = PlanChange(plan_id=plan.id, field_key=row.key, version=row.version + 1,
                         value=value, kind=kind, edit_id=edit_id,
                         restored_from_id=restored_from, created_at=now, **_author(actor))
+    # The UPDATE bypassed the ORM: read the row again when next used (the progress that is
+    # broadcast with this change counts the field's new value, not the one before it).
+    db.session.expire(row)
     db.session.add(change)
     plan.updated_at = now
     db.session.flush()

@@ -1,0 +1,67 @@
+"""Pieces the Socket.IO benchmarks share: a fresh migrated database, a bare Flask-SocketIO
+server extended with more handlers, and CPU time (one process's, the whole machine's).
+
+The bare server is `bench_votes.BARE_SERVER` (gevent, a trivial `ack` handler) with the
+caller's handlers added before it starts serving, so every benchmark measures its own code
+against the same bare framework.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from bench_votes import BARE_SERVER
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def fresh_database(database_url: str, env: dict[str, str]) -> None:
+    """Migrate an empty database: a new SQLite file, or PostgreSQL's public schema dropped
+    and made again (so never point `database_url` at a database whose data matters).
+
+    :raise RuntimeError: the migration failed (the message ends with its output).
+    """
+    if database_url.startswith("postgresql"):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(database_url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
+                          cwd=ROOT, env={**env, "DATABASE_URL": database_url},
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"migration failed:\n{done.stderr[-3000:]}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a running process (Linux) has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        after_name = f.read().rsplit(")", 1)[1].split()
+    return (int(after_name[11]) + int(after_name[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_times() -> tuple[float, float, float]:
+    """Seconds of CPU time of the whole machine (all cores) so far: (busy, iowait, total)."""
+    with open("/proc/stat") as f:
+        ticks = [int(t) for t in f.readline().split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle - iowait) / hz, iowait / hz, sum(ticks) / hz
+
+
+def bare_server(handlers: str) -> str:
+    """The source of the bare gevent server with `handlers` (code using its `sio`) added.
+
+    Run it as `python -c SOURCE PORT`, like bench_votes does.
+    """
+    head, run, tail = BARE_SERVER.rpartition("sio.run(")
+    if not run:
+        raise RuntimeError("bench_votes.BARE_SERVER no longer ends with sio.run(...)")
+    return f"{head}{textwrap.dedent(handlers)}\n{run}{tail}"
