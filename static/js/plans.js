@@ -322,6 +322,47 @@
     this.changed(0); // mine: sent on the current version, so it is stored as it is
   };
 
+  /* ---- A field shown to a reader (another group's plan, the projector): follows live ---- */
+  function Reader(el) {
+    this.el = el; this.box = el.querySelector(".pvalue");
+    this.kind = el.dataset.kind; this.version = parseInt(el.dataset.version, 10) || 0;
+    this.options = JSON.parse(this.box.dataset.options || "null") || {};
+    this.columns = JSON.parse(this.box.dataset.columns || "null");
+  }
+  Reader.prototype.dirty = function () { return false; };
+  Reader.prototype.incoming = function (msg) {
+    if (msg.version <= this.version) return;
+    this.version = msg.version;
+    var box = this.box, options = this.options, value = msg.value;
+    box.innerHTML = "";
+    if (this.kind === "text" || this.kind === "longtext" || this.kind === "choice") {
+      var p = document.createElement("p");
+      if (this.kind === "choice") {
+        var keys = Array.isArray(value) ? value : (value ? [value] : []);
+        p.textContent = keys.map(function (k) { return options[k] || k; }).join(", ");
+      } else { p.className = "text"; p.textContent = value; }
+      box.appendChild(p);
+      return;
+    }
+    var columns = this.columns, wrap = document.createElement("div"), table = document.createElement("table");
+    wrap.className = "table-wrap"; table.className = "ptable"; wrap.appendChild(table);
+    if (columns.length > 1) {
+      var head = table.createTHead().insertRow();
+      columns.forEach(function (c) { var th = document.createElement("th"); th.scope = "col"; th.textContent = c.label; head.appendChild(th); });
+    }
+    var body = table.createTBody();
+    value.forEach(function (row) {
+      var tr = body.insertRow();
+      columns.forEach(function (c) {
+        var cell = row[c.key];
+        tr.insertCell().textContent = c.kind === "check" ? (cell ? "✓" : "")
+          : c.kind === "choice" ? ((c.options || {})[cell] || "") : (cell || "");
+      });
+    });
+    box.appendChild(wrap);
+  };
+  Reader.prototype.catchUp = function () {};
+
   /* ---- One plan on the page ---- */
   function Editor(el) {
     var self = this;
@@ -331,10 +372,12 @@
     this.fields = {};
     el.querySelectorAll(".pfield").forEach(function (f) {
       if (f.querySelector("[data-value]") && f.querySelector("form")) self.fields[f.dataset.field] = new Field(self, f);
+      else if (f.querySelector(".pvalue")) self.fields[f.dataset.field] = new Reader(f);
     });
     // Edits kept on this phone from before a reload: put them back, to be sent when opened.
     Object.keys(this.fields).forEach(function (key) {
       var field = self.fields[key], kept = null;
+      if (!(field instanceof Field)) return;
       try { kept = JSON.parse(localStorage.getItem(field.storeKey()) || "null"); } catch (e) { kept = null; }
       if (!kept) return;
       field.restored = kept;
