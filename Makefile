@@ -38,11 +38,13 @@ translations: $(VENV)/.installed
 
 install: $(VENV)/.installed static/vendor/.installed translations
 
+# Development config, explicitly: without it the server starts in production, which requires a
+# SECRET_KEY; development makes its own once per installation (instance/secret_key).
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+	WORKSHOP_CONFIG=development $(FLASK) db upgrade
+	WORKSHOP_CONFIG=development $(FLASK) seed-demo
 	@echo "Serving on http://$(HOST):$(PORT) (gevent). Ctrl-C stops."
-	$(BIN)/python serve.py --host $(HOST) --port $(PORT)
+	WORKSHOP_CONFIG=development $(BIN)/python serve.py --host $(HOST) --port $(PORT)
 
 test: install $(VENV)/.installed-test
 	$(BIN)/ruff check workshop tests bench config.py

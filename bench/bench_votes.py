@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.servers import free_port, start_process, start_server  # noqa: E402
 
-SECRET_KEY = "bench-votes-secret"  # noqa: S105  (a throw-away server's)
+SECRET_KEY = "bench-votes-secret-of-a-throw-away-server"  # noqa: S105
 OPTIONS = 10
 CONNECT_TIMEOUT = 120
 PHASE_TIMEOUT = 120
@@ -83,6 +83,7 @@ def prepare(database_url: str, clients: int) -> dict[str, Any]:
     from config import TestConfig
     from workshop import create_app
     from workshop.agenda.models import Delegate, Organisation
+    from workshop.auth.logins import start_login
     from workshop.auth.services import create_user
     from workshop.db import utcnow
     from workshop.extensions import db
@@ -130,7 +131,8 @@ def prepare(database_url: str, clients: int) -> dict[str, Any]:
                 token = generate_csrf()
                 return serializer.dumps(dict(session)), token
 
-        people = [signed({"_user_id": d.get_id(), "_fresh": True}) for d in delegates]
+        # Each delegate gets a login session of their own, as joining would give them.
+        people = [signed({"_user_id": start_login(d), "_fresh": True}) for d in delegates]
         screen = signed({projector_session_key(workshop.id): True})
         result = {"workshop_id": workshop.id, "ballot_id": ballot.id,
                   "options": ballot.option_ids, "people": people, "screen": screen}

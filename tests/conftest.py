@@ -6,6 +6,7 @@ The database is SQLite unless TEST_DATABASE_URL / LIVE_DATABASE_URL name a Postg
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -28,7 +29,14 @@ from workshop.extensions import db, socketio
 @pytest.fixture
 def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     """A fresh app and empty schema for each test."""
-    app = create_app(TestConfig)
+    with app_for(TestConfig, monkeypatch) as app:
+        yield app
+
+
+@contextlib.contextmanager
+def app_for(config: type, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """An app of this configuration with an empty schema, inside its app context."""
+    app = create_app(config)
     handle_event = socketio._handle_event
 
     def fresh_event(*args, **kwargs):

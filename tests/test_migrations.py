@@ -23,7 +23,7 @@ def test_migrated_database_matches_the_models(live_server):
 
 def test_downgrade_and_upgrade_round_trip(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}",
-           "SECRET_KEY": "migration-test", "WORKSHOP_CONFIG": "production"}
+           "SECRET_KEY": "migration-test-secret-000000", "WORKSHOP_CONFIG": "production"}
     for args in (("db", "upgrade"), ("db", "downgrade", "base"), ("db", "upgrade"),
                  ("seed-demo",), ("seed-demo",)):
         result = flask(env, *args)

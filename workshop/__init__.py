@@ -9,9 +9,10 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from workshop.auth.services import load_principal
+from workshop.auth.logins import load_principal
 from workshop.errors_http import unauthorized
 from workshop.extensions import babel, csrf, db, login_manager, migrate, socketio
+from workshop.limits import limiter
 from workshop.models import __all__ as _all_models  # noqa: F401  (the whole schema is known)
 
 LANGUAGE_CODES = ("en", "fr", "es", "nl")
@@ -33,26 +34,30 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGE_CODES) or "en"
 
 
-def create_app(config: Any = None) -> Flask:
+def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
     """Build the application: config, extensions, blueprints and socket handlers.
 
     `config` is a config class or a name from config.CONFIGS; the environment variable
-    WORKSHOP_CONFIG picks one when none is given.
+    WORKSHOP_CONFIG picks one when none is given, else production (which demands a strong
+    SECRET_KEY), so a server started without configuration never runs on a known secret.
+    `instance_path` overrides Flask's instance folder (where development keeps its secret).
+
+    :raise config.ConfigError: unknown config name, or no safe SECRET_KEY.
     """
-    from config import CONFIGS
+    from config import config_class, settle_secret_key
 
     if config is None or isinstance(config, str):
-        config = CONFIGS[config or os.environ.get("WORKSHOP_CONFIG", "development")]
+        config = config_class(config or os.environ.get("WORKSHOP_CONFIG", "production"))
     app = Flask(
         __name__,
         static_folder="../static",
         template_folder="../templates",
         instance_relative_config=True,
+        instance_path=instance_path,
     )
     app.config.from_object(config)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("Set the SECRET_KEY environment variable.")
     os.makedirs(app.instance_path, exist_ok=True)
+    settle_secret_key(app.config, app.instance_path)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
@@ -60,6 +65,7 @@ def create_app(config: Any = None) -> Flask:
     login_manager.user_loader(load_principal)
     login_manager.unauthorized_handler(unauthorized)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,
@@ -74,7 +80,7 @@ def create_app(config: Any = None) -> Flask:
         ping_timeout=20,
     )
 
-    from workshop import errors_http, sockets
+    from workshop import api, errors_http, sockets
     from workshop.agenda import console, events, manage, phone, projector
     from workshop.auth import views as auth_views
     from workshop.plans import events as plan_events
@@ -92,6 +98,7 @@ def create_app(config: Any = None) -> Flask:
                       proposal_views.bp, voting_views.bp, plan_views.bp,
                       plan_exports.bp):
         app.register_blueprint(blueprint)
+    api.init_app(app)
     errors_http.register(app)
     sockets.register()
     events.register()

@@ -33,6 +33,13 @@ class ValidationFailed(WorkshopError):
     code = "validation"
 
 
+class NotLoggedIn(WorkshopError):
+    """Nobody is logged in (any more): the login session is gone or never was."""
+
+    status = 401
+    code = "unauthorized"
+
+
 class PermissionDenied(WorkshopError):
     """The actor may not do this."""
 
@@ -52,3 +59,10 @@ class Conflict(WorkshopError):
 
     status = 409
     code = "conflict"
+
+
+class TooFast(WorkshopError):
+    """Too many actions in a short time: refused before any work, try again in a moment."""
+
+    status = 429
+    code = "rate_limited"

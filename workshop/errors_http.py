@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -18,8 +20,41 @@ def wants_json() -> bool:
     )
 
 
+API_PREFIX = "/api/"
+
+
+def is_api() -> bool:
+    """A request to the JSON API: its errors are RFC 9457 problem details."""
+    return request.path.startswith(API_PREFIX)
+
+
+def problem(status: int, code: str, message: str, fields: dict | None = None,
+            **extra) -> Response:
+    """One error as RFC 9457 problem details (`application/problem+json`).
+
+    `type` points at the API documentation's description of the problem kind; `errors` holds
+    the per-field messages every other door shows too; `extra` adds members such as an edit
+    conflict's `current` value.
+    """
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body = {"type": f"/api/v1/docs#problem-{code}", "title": title, "status": status,
+            "detail": message, "instance": request.path, "code": code,
+            "errors": {str(k): str(v) for k, v in (fields or {}).items()}, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="workshop"'
+    return response
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None):
-    """One error, as JSON or as the error page."""
+    """One error, as problem details (API), JSON or the error page."""
+    if is_api():
+        return problem(status, code, message, fields)
     if wants_json():
         body = {"ok": False, "error": code, "message": message, "fields": fields or {}}
         return jsonify(body), status
@@ -42,6 +77,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(WorkshopError)
     def _domain_error(exc: WorkshopError):
         data = exc.to_dict()
+        if is_api():
+            extra = {k: v for k, v in data.items() if k not in ("ok", "error", "message",
+                                                                 "fields")}
+            return problem(exc.status, data["error"], data["message"], data["fields"],
+                           **extra)
         return error_response(exc.status, data["error"], data["message"], data["fields"])
 
     @app.errorhandler(CSRFError)
@@ -56,6 +96,14 @@ def register(app: Flask) -> None:
             404: _("This page does not exist."),
             405: _("This action is not allowed here."),
             413: _("What you sent is too large."),
+            429: _("Too many attempts from this address: wait a minute and try again."),
         }
         message = messages.get(exc.code or 500, _("The request could not be handled."))
+        if is_api():
+            response = problem(exc.code or 500, "http", message)
+            # Keep what the error says besides its body (Allow on a 405, Retry-After on a 429).
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
         return error_response(exc.code or 500, "http", message)

@@ -2,18 +2,24 @@
 
 Services queue broadcasts on the database session; they are sent after the transaction
 commits and dropped if it rolls back, so no screen ever shows a change that did not happen.
+Ended login sessions are queued the same way: after the commit their sockets are told and
+closed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from workshop.extensions import socketio
 
 _PENDING = "live.pending"
+_LOGINS_ENDED = "live.logins_ended"
+NAMESPACE = "/"
 
 
 def workshop_room(workshop_id: int) -> str:
@@ -41,9 +47,42 @@ def language_room(workshop_id: int, language: str) -> str:
     return f"w{workshop_id}:{language}"
 
 
+def login_room(login_session_id: int) -> str:
+    """The sockets opened under one login session (told and closed when it ends)."""
+    return f"s{login_session_id}"
+
+
 def queue(session: Session, event_name: str, payload: Any, room: str) -> None:
     """Send `event_name` to `room` once the session's transaction commits."""
     session.info.setdefault(_PENDING, []).append((event_name, payload, room))
+
+
+def queue_logins_ended(session: Session, login_session_ids: Iterable[int]) -> None:
+    """Once the session's transaction commits, close the sockets of these login sessions.
+
+    Every socket of each login session gets `session.ended` (through the message queue, so in
+    every server process; the page then reloads), and those served by this process are
+    disconnected at once. Sockets elsewhere are refused on their next event.
+    """
+    session.info.setdefault(_LOGINS_ENDED, []).extend(login_session_ids)
+
+
+def _close_login_rooms(login_session_ids: list[int]) -> None:
+    server = socketio.server
+    if server is None:
+        return
+    local: list[str] = []
+    for login_session_id in login_session_ids:
+        room = login_room(login_session_id)
+        socketio.emit("session.ended", {}, to=room)
+        local.extend(sid for sid, _eio_sid in server.manager.get_participants(NAMESPACE, room))
+    if not local:
+        return
+    # The committing database session may send no more SQL from inside its commit, and the
+    # disconnect handlers write (presence): run them in a fresh app context of their own.
+    with current_app._get_current_object().app_context():
+        for sid in local:
+            server.disconnect(sid, namespace=NAMESPACE)
 
 
 @event.listens_for(Session, "after_commit")
@@ -51,11 +90,15 @@ def _send_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     for event_name, payload, room in pending:
         socketio.emit(event_name, payload, to=room)
+    ended = session.info.pop(_LOGINS_ENDED, [])
+    if ended:
+        _close_login_rooms(ended)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_LOGINS_ENDED, None)
 
 
 def plan_room(plan_id: int) -> str:

@@ -1,6 +1,7 @@
 """Every model, imported in one place so Alembic and create_all see the whole schema."""
 
 from workshop.agenda.models import Delegate, Organisation, Step, Workshop, workshop_facilitator
+from workshop.api.models import ApiToken
 from workshop.audit.models import AuditEntry
 from workshop.auth.models import User
 from workshop.plans.models import Plan, PlanChange, PlanField, PlanMember, PlanTemplate
@@ -18,4 +19,5 @@ __all__ = [
     "ProposalTranslation", "Step", "Support", "User", "Workshop", "workshop_facilitator",
     "Ballot", "BallotOption", "Participation", "ProxyAssignment", "Vote",
     "Plan", "PlanChange", "PlanField", "PlanMember", "PlanTemplate",
+    "ApiToken",
 ]

@@ -62,8 +62,28 @@ def watches(actor: Actor, workshop: Workshop | None) -> bool:
     return is_delegate_of(actor, workshop) or facilitates(actor, workshop)
 
 
+def votes_in(actor: Actor, workshop: Workshop | None) -> bool:
+    """A delegate of this workshop who may vote: on its voting register when it keeps one."""
+    if not is_delegate_of(actor, workshop):
+        return False
+    return not workshop.voting_register or actor.admitted
+
+
+def takes_part(actor: Actor, workshop: Workshop | None) -> bool:
+    """A delegate who may propose, support and comment: everyone when the workshop keeps no
+    register or opens participation to all; otherwise only its admitted delegates."""
+    if not is_delegate_of(actor, workshop):
+        return False
+    return (not workshop.voting_register or workshop.open_participation
+            or actor.admitted)
+
+
 def _delegate_or_staff(actor: Actor, workshop: Workshop | None) -> bool:
     return is_delegate_of(actor, workshop) or facilitates(actor, workshop)
+
+
+def _participant_or_staff(actor: Actor, workshop: Workshop | None) -> bool:
+    return takes_part(actor, workshop) or facilitates(actor, workshop)
 
 
 def _organiser(actor: Actor, workshop: Workshop | None) -> bool:
@@ -93,13 +113,15 @@ RULES: dict[str, Rule] = {
     "facilitator.assign": _organiser,
     "delegate.invite": _organiser,
     "delegate.list": facilitates,
+    "delegate.admit": facilitates,
     "organisation.create": _organiser,
+    "organisation.list": _staff,
     "audit.view": _organiser,
     "user.create": _organiser,
-    "proposal.create": is_delegate_of,
-    "proposal.support": is_delegate_of,
-    "proposal.comment": _delegate_or_staff,
-    "proposal.translate": _delegate_or_staff,
+    "proposal.create": takes_part,
+    "proposal.support": takes_part,
+    "proposal.comment": _participant_or_staff,
+    "proposal.translate": _participant_or_staff,
     "proposal.edit": facilitates,
     "proposal.hide": facilitates,
     "comment.hide": facilitates,
@@ -113,7 +135,7 @@ RULES: dict[str, Rule] = {
     "ballot.show_results": facilitates,
     "ballot.select_top": facilitates,
     "ballot.paper": facilitates,
-    "ballot.cast": is_delegate_of,
+    "ballot.cast": votes_in,
     "ballot.view": watches,
     "proxy.assign": _organiser,
     "plan.view": watches,
@@ -127,6 +149,9 @@ RULES: dict[str, Rule] = {
     "plan.spotlight": facilitates,
     "plan.template": _organiser,
     "plan.export": _delegate_or_staff,
+    "token.list": _staff,
+    "token.create": _staff,
+    "token.revoke": _staff,
 }
 
 

@@ -2,6 +2,9 @@
 
 A socket is authenticated by the same login session as HTTP (the session cookie sent with the
 handshake) plus the page's CSRF token, so a foreign page cannot open a socket in a user's name.
+Every event runs in a fresh app context (the real server pushes one per event; the tests'
+fixture empties `g`), so `current_user` is loaded again through the login-session loader: once
+the login session ends, the socket's next event is refused and the socket closed.
 """
 
 from __future__ import annotations
@@ -10,28 +13,30 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room
+from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 from flask_wtf.csrf import ValidationError as CSRFValidationError
 from flask_wtf.csrf import validate_csrf
 from pydantic import BaseModel
 
 from workshop.agenda.delegates import mark_connected
-from workshop.agenda.models import Workshop
+from workshop.agenda.models import Delegate, Workshop
 from workshop.agenda.state import snapshot
-from workshop.errors import ValidationFailed, WorkshopError
+from workshop.errors import NotLoggedIn, TooFast, ValidationFailed, WorkshopError
 from workshop.extensions import db, socketio
 from workshop.live import (
     delegate_room,
     language_room,
+    login_room,
     screen_room,
     staff_room,
     workshop_room,
 )
 from workshop.permissions import Actor, ProjectorViewer, facilitates, watches
+from workshop.throttle import Throttle
 from workshop.validation import parse
 
 
@@ -79,29 +84,77 @@ def on_connect(auth: Any = None) -> None:
         join_room(staff_room(workshop.id))
     if getattr(actor, "kind", None) == "projector":
         join_room(screen_room(workshop.id))
+    login_session_id = getattr(actor, "login_session_id", None)
+    if login_session_id is not None:
+        join_room(login_room(login_session_id))
+        session["socket_login"] = login_session_id
     if getattr(actor, "kind", None) == "delegate":
         join_room(delegate_room(actor.id))
         mark_connected(actor, +1)
+        session["socket_delegate"] = actor.id
     session["socket_workshop"] = workshop.id
     emit("state", snapshot(db.session, workshop))
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """Count a delegate's socket as closed."""
-    if current_user.is_authenticated and getattr(current_user, "kind", None) == "delegate":
-        mark_connected(current_user._get_current_object(), -1)
+    """Count a delegate's socket as closed, also when it closes because the login ended."""
+    throttle().closed(request.sid)
+    delegate_id = session.get("socket_delegate")
+    delegate = db.session.get(Delegate, delegate_id) if delegate_id is not None else None
+    if delegate is not None:
+        mark_connected(delegate, -1)
+
+
+def _limit(spec: str) -> tuple[float, float]:
+    rate, _slash, burst = spec.partition("/")
+    return float(rate), float(burst or rate)
+
+
+def throttle() -> Throttle:
+    """The process's throttle of socket events, built from the configuration once."""
+    app = current_app._get_current_object()
+    found = app.extensions.get("workshop.throttle")
+    if found is None:
+        found = app.extensions["workshop.throttle"] = Throttle(
+            limits={"write": _limit(app.config["SOCKET_LIMIT_WRITE"]),
+                    "typing": _limit(app.config["SOCKET_LIMIT_TYPING"]),
+                    "read": _limit(app.config["SOCKET_LIMIT_READ"])},
+            strikes_to_disconnect=app.config["SOCKET_STRIKES"])
+    return found
+
+
+def _person() -> str | None:
+    """Who sends, across their sockets (a phone and a laptop share one person's budget)."""
+    if current_user.is_authenticated:
+        return f"{current_user.kind}:{current_user.id}"
+    return None
+
+
+def login_ended() -> bool:
+    """True when the socket was opened under a login session that has since ended."""
+    return session.get("socket_login") is not None and not current_user.is_authenticated
 
 
 def operation(schema: type[BaseModel]) -> Callable:
     """Wrap a socket handler: validate the payload, load the actor, answer with an ack.
 
     The handler receives (actor, workshop, data). Errors become `{"ok": false, ...}` acks that
-    name the wrong field; nothing is committed when the handler raises.
+    name the wrong field; nothing is committed when the handler raises. A socket whose login
+    session has ended is answered `unauthorized` and disconnected.
     """
 
     def decorator(handler: Callable[[Actor, Workshop, Any], dict | None]) -> Callable:
         @functools.wraps(handler)
         def wrapper(payload: Any = None) -> dict:
+            if login_ended():
+                disconnect()
+                return NotLoggedIn(_("Log in first.")).to_dict()
+            verdict = throttle().check(request.event["message"], request.sid, _person())
+            if verdict != "ok":
+                if verdict == "disconnect":
+                    disconnect()
+                return TooFast(_("Too many actions at once: wait a moment and try again."),
+                               ).to_dict()
             try:
                 data = parse(schema, payload)
                 workshop = db.session.get(Workshop, data.workshop_id)

@@ -104,8 +104,8 @@ def upgrade():
 
     with op.batch_alter_table('workshop', schema=None) as batch_op:
         batch_op.add_column(sa.Column('place', sa.String(length=200), server_default='', nullable=False))
-        batch_op.add_column(sa.Column('plans_self_assign', sa.Boolean(), server_default=sa.text('0'), nullable=False))
-        batch_op.add_column(sa.Column('plans_open_editing', sa.Boolean(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('plans_self_assign', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('plans_open_editing', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('spotlight', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('step_revision', sa.Integer(), server_default='0', nullable=False))
 

@@ -27,8 +27,40 @@
       li.className = d.online ? "online" : "offline";
       li.querySelector(".name").textContent = d.name;
       li.querySelector(".org").textContent = d.organisation + " · " + d.country;
+      waiting(d);
     }
   });
+
+  /* The voting register: a new join by code waits for a facilitator; admitted or rejected
+   * delegates leave the list. */
+  function waiting(d) {
+    var list = document.getElementById("waiting");
+    if (!list) return;
+    var li = list.querySelector('[data-delegate-id="' + d.id + '"]');
+    if (d.admitted || d.rejected) { if (li) li.remove(); }
+    else if (!li) {
+      li = document.createElement("li");
+      li.dataset.delegateId = d.id;
+      var name = document.createElement("span"); name.className = "name"; name.textContent = d.name;
+      var org = document.createElement("span"); org.className = "muted org"; org.textContent = " " + d.organisation + " · " + d.country;
+      li.appendChild(name); li.appendChild(org);
+      [["true", list.dataset.labelAdmit, ""], ["false", list.dataset.labelReject, "danger"]].forEach(function (b) {
+        var form = document.createElement("form");
+        form.method = "post"; form.action = list.dataset.admitUrl; form.className = "inline";
+        form.dataset.op = "delegate.admit";
+        [["csrf_token", list.dataset.csrf], ["delegate_id", String(d.id)], ["admitted", b[0]]].forEach(function (f) {
+          var input = document.createElement("input"); input.type = "hidden"; input.name = f[0]; input.value = f[1];
+          form.appendChild(input);
+        });
+        var button = document.createElement("button"); button.type = "submit"; button.textContent = b[1];
+        if (b[2]) button.className = b[2];
+        form.appendChild(button); li.appendChild(form);
+      });
+      list.insertBefore(li, list.firstChild);
+    }
+    var count = document.getElementById("waiting-count");
+    if (count) count.textContent = list.children.length;
+  }
 
   function payload(form) {
     var data = { workshop_id: live.workshopId };

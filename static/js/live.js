@@ -17,8 +17,19 @@
       status.dataset.state = state;
       status.textContent = state === "online" ? status.dataset.labelOnline : status.dataset.labelOffline;
     }
+    // The login session ended (logged out here, in another tab or browser, or by an
+    // organiser): reload, and the server sends the page on to the join or login page. Not
+    // while this page is already leaving (its own "Log out" form is on its way).
+    var leaving = false;
+    window.addEventListener("beforeunload", function () { leaving = true; });
+    function sessionEnded() { if (!leaving) location.reload(); }
     socket.on("connect", function () { setStatus("online"); });
-    socket.on("disconnect", function () { setStatus("offline"); });
+    socket.on("disconnect", function (reason) {
+      setStatus("offline");
+      // Only the server ends a socket on purpose, and then it does not reconnect by itself.
+      if (reason === "io server disconnect") sessionEnded();
+    });
+    socket.on("session.ended", sessionEnded);
     socket.on("connect_error", function (err) {
       setStatus("offline");
       // Refused (session gone, token stale): reload once so the server can send us on.

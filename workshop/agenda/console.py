@@ -11,9 +11,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from workshop.agenda import services
-from workshop.agenda.delegates import list_delegates
+from workshop.agenda.delegates import admit_delegate, list_delegates, waiting_for_admission
 from workshop.agenda.qr import join_qr_svg, join_url
-from workshop.agenda.schemas import MessageIn, TimerExtend, TimerStart
+from workshop.agenda.schemas import AdmitIn, MessageIn, TimerExtend, TimerStart
 from workshop.agenda.state import delegate_payload, snapshot
 from workshop.audit.services import list_entries
 from workshop.errors import NotFound
@@ -52,6 +52,7 @@ def console(workshop_id: int):
         join_url=join_url(workshop),
         qr_svg=join_qr_svg(workshop, scale=4),
         can_manage=can("agenda.edit", actor, workshop),
+        waiting=waiting_for_admission(actor, workshop) if workshop.voting_register else [],
     )
 
 
@@ -96,6 +97,17 @@ def message(workshop_id: int):
     workshop = _workshop("workshop.console", workshop_id)
     data = parse(MessageIn, {"workshop_id": workshop_id, "text": request.form.get("text", "")})
     services.broadcast_message(current_user._get_current_object(), workshop, data.text)
+    return _back(workshop_id)
+
+
+@bp.route("/admit", methods=["POST"])
+@login_required
+def admit(workshop_id: int):
+    """Form fallback of `delegate.admit`: check a delegate in on the register, or reject."""
+    workshop = _workshop("workshop.console", workshop_id)
+    fields = {k: v for k, v in request.form.to_dict().items() if k != "csrf_token" and v != ""}
+    admit_delegate(current_user._get_current_object(), workshop,
+                   parse(AdmitIn, {**fields, "workshop_id": workshop_id}))
     return _back(workshop_id)
 
 

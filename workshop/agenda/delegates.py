@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from workshop.agenda.models import Delegate, Organisation, Workshop
-from workshop.agenda.schemas import InviteIn, JoinIn, OrganisationIn
+from workshop.agenda.schemas import AdmitIn, InviteIn, JoinIn, OrganisationIn
 from workshop.agenda.state import announce, announce_delegate
 from workshop.audit.services import record
+from workshop.auth.logins import revoke_logins
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
@@ -82,7 +83,34 @@ def invite_delegate(actor: Actor, workshop: Workshop, data: InviteIn) -> tuple[D
     :raise PermissionDenied: the actor is not an organiser.
     """
     require("delegate.invite", actor, workshop)
-    org = _organisation(data.organisation_id)
+    invited = _invitation(actor, workshop, data, _organisation(data.organisation_id))
+    db.session.commit()
+    return invited
+
+
+def invite_delegates(actor: Actor, workshop: Workshop,
+                     rows: list[InviteIn]) -> list[tuple[Delegate, str]]:
+    """Make many personal invitations in one transaction: all of them, or none.
+
+    :raise PermissionDenied: the actor is not an organiser.
+    :raise ValidationFailed: unknown organisations, each named by row (`3.organisation_id`).
+    """
+    require("delegate.invite", actor, workshop)
+    wanted = {row.organisation_id for row in rows}
+    orgs = {o.id: o for o in db.session.scalars(
+        sa.select(Organisation).where(Organisation.id.in_(wanted)))}
+    unknown = {f"{n}.organisation_id": _l("Choose an organisation from the list.")
+               for n, row in enumerate(rows) if row.organisation_id not in orgs}
+    if unknown:
+        raise ValidationFailed(_l("Some rows need correcting: nobody was invited."), **unknown)
+    invited = [_invitation(actor, workshop, row, orgs[row.organisation_id]) for row in rows]
+    db.session.commit()
+    return invited
+
+
+def _invitation(actor: Actor, workshop: Workshop, data: InviteIn,
+                org: Organisation) -> tuple[Delegate, str]:
+    """Add one invited delegate to the transaction (audited), not committed."""
     token = secrets.token_urlsafe(24)
     delegate = Delegate(
         workshop_id=workshop.id,
@@ -91,16 +119,19 @@ def invite_delegate(actor: Actor, workshop: Workshop, data: InviteIn) -> tuple[D
         locale=data.locale or workshop.default_locale,
         invite_token_hash=hash_token(token),
         invited_at=utcnow(),
+        # A personal invitation (or the badge made from it) is an admission to the register.
+        admitted_at=utcnow(),
+        admitted_by=actor.display_name,
     )
     db.session.add(delegate)
     db.session.flush()
     record(actor, "delegate.invite", workshop.id, delegate_id=delegate.id, name=delegate.name)
-    db.session.commit()
     return delegate, token
 
 
 def renew_invitation(actor: Actor, workshop: Workshop, delegate_id: int) -> tuple[Delegate, str]:
-    """Replace a delegate's invitation link (the old one stops working).
+    """Replace a delegate's invitation link: the old one stops working, and so does every login
+    made with it (or with the join code), so a leaked link cannot keep voting in their name.
 
     :raise PermissionDenied: the actor is not an organiser.
     :raise NotFound: no such delegate in this workshop.
@@ -112,7 +143,9 @@ def renew_invitation(actor: Actor, workshop: Workshop, delegate_id: int) -> tupl
     token = secrets.token_urlsafe(24)
     delegate.invite_token_hash = hash_token(token)
     delegate.invited_at = utcnow()
-    record(actor, "delegate.invite", workshop.id, delegate_id=delegate.id, renewed=True)
+    ended = revoke_logins(delegate)
+    record(actor, "delegate.invite", workshop.id, delegate_id=delegate.id, renewed=True,
+           logins_ended=ended)
     db.session.commit()
     return delegate, token
 
@@ -171,3 +204,50 @@ def mark_connected(delegate: Delegate, delta: int) -> None:
     db.session.refresh(delegate)
     announce_delegate(db.session, delegate)
     db.session.commit()
+
+
+def admit_delegate(actor: Actor, workshop: Workshop, data: AdmitIn) -> Delegate:
+    """Check a delegate in on the voting register, or reject their join (audited).
+
+    A rejected delegate keeps following the workshop; they never vote, and propose or
+    discuss only if the workshop opens participation to all.
+
+    :raise PermissionDenied: the actor does not facilitate this workshop.
+    :raise ValidationFailed: no such delegate in this workshop (field `delegate_id`).
+    """
+    require("delegate.admit", actor, workshop)
+    delegate = db.session.get(Delegate, data.delegate_id)
+    if delegate is None or delegate.workshop_id != workshop.id:
+        raise ValidationFailed(_l("Some fields need correcting."),
+                               delegate_id=_l("No such delegate in this workshop."))
+    if data.admitted:
+        delegate.admitted_at = utcnow()
+        delegate.admitted_by = actor.display_name
+        delegate.rejected_at = None
+    else:
+        delegate.rejected_at = utcnow()
+    record(actor, "delegate.admit", workshop.id, delegate_id=delegate.id, name=delegate.name,
+           admitted=data.admitted)
+    announce_delegate(db.session, delegate)
+    db.session.commit()
+    return delegate
+
+
+def waiting_for_admission(actor: Actor, workshop: Workshop) -> list[tuple[Delegate, bool]]:
+    """Delegates who joined by code and wait for a facilitator to check them in, newest
+    first, each with whether someone of the same name and organisation joined already
+    (the same person on a second phone, most likely).
+
+    :raise PermissionDenied: the actor does not facilitate this workshop.
+    """
+    require("delegate.admit", actor, workshop)
+    everyone = list(db.session.scalars(
+        sa.select(Delegate).where(Delegate.workshop_id == workshop.id,
+                                  Delegate.joined_at.is_not(None))
+        .order_by(Delegate.joined_at.desc(), Delegate.id.desc())))
+    seen: dict[tuple[str, int], int] = {}
+    for d in everyone:
+        key = (d.name.casefold().strip(), d.organisation_id)
+        seen[key] = seen.get(key, 0) + 1
+    return [(d, seen[(d.name.casefold().strip(), d.organisation_id)] > 1) for d in everyone
+            if d.admitted_at is None and d.rejected_at is None]

@@ -6,7 +6,15 @@ See docs/events.md for names, payloads, senders and broadcasts.
 from __future__ import annotations
 
 from workshop.agenda import services
-from workshop.agenda.schemas import MessageIn, StepRef, TimerExtend, TimerStart, WorkshopRef
+from workshop.agenda.delegates import admit_delegate
+from workshop.agenda.schemas import (
+    AdmitIn,
+    MessageIn,
+    StepRef,
+    TimerExtend,
+    TimerStart,
+    WorkshopRef,
+)
 from workshop.agenda.state import snapshot
 from workshop.extensions import db, socketio
 from workshop.permissions import require
@@ -57,6 +65,13 @@ def state_sync(actor, workshop, data: WorkshopRef) -> dict:
     return {"state": snapshot(db.session, workshop)}
 
 
+@operation(AdmitIn)
+def delegate_admit(actor, workshop, data: AdmitIn) -> dict:
+    """Check a delegate in on the voting register, or reject their join."""
+    delegate = admit_delegate(actor, workshop, data)
+    return {"delegate_id": delegate.id, "admitted": delegate.admitted}
+
+
 HANDLERS = {
     "agenda.goto": agenda_goto,
     "timer.start": timer_start,
@@ -65,6 +80,7 @@ HANDLERS = {
     "timer.reset": timer_reset,
     "message.broadcast": message_broadcast,
     "state.sync": state_sync,
+    "delegate.admit": delegate_admit,
 }
 
 

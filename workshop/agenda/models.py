@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from workshop.auth.models import Principal
 from workshop.db import utcnow
 from workshop.extensions import db
 
@@ -63,6 +63,10 @@ class Workshop(db.Model):
     # Bumped by any feature that changes what a step shows (plans created, groups changed),
     # so screens reload the step's part of the page.
     step_revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The voting register: when on, only admitted delegates vote (and count as eligible);
+    # `open_participation` lets the others still propose and discuss.
+    voting_register: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    open_participation: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Bumped on every change a screen must follow, so clients can ignore stale snapshots.
     state_version: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
@@ -102,7 +106,7 @@ class Step(db.Model):
     workshop: Mapped[Workshop] = relationship(back_populates="steps", foreign_keys=[workshop_id])
 
 
-class Delegate(UserMixin, db.Model):
+class Delegate(Principal, db.Model):
     """A participant on a phone: no account, no password, one identity per person."""
 
     __tablename__ = "delegate"
@@ -120,18 +124,24 @@ class Delegate(UserMixin, db.Model):
     joined_at: Mapped[datetime | None]
     connections: Mapped[int] = mapped_column(default=0)
     last_seen_at: Mapped[datetime | None]
+    # On the voting register: admitted by an invitation link (or badge) or checked in by a
+    # facilitator; a rejected join keeps following but never votes.
+    admitted_at: Mapped[datetime | None]
+    admitted_by: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    rejected_at: Mapped[datetime | None]
 
     workshop: Mapped[Workshop] = relationship()
     organisation: Mapped[Organisation] = relationship()
 
     kind = "delegate"
 
-    def get_id(self) -> str:
-        """Flask-Login id, prefixed so user and delegate ids never collide."""
-        return f"d:{self.id}"
-
     @property
     def display_name(self) -> str:
         """Name shown in the audit log and the console."""
         return self.name
+
+    @property
+    def admitted(self) -> bool:
+        """On the voting register (admitted and not rejected since)."""
+        return self.admitted_at is not None and self.rejected_at is None
 

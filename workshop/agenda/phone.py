@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from workshop.agenda.delegates import accept_invitation, join_workshop, list_organisations
 from workshop.agenda.schemas import JoinCodeIn, JoinIn
 from workshop.agenda.services import find_by_join_code
 from workshop.agenda.state import snapshot
+from workshop.auth.browser import log_in
 from workshop.errors import NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
+from workshop.limits import guess_limit, join_limit
 from workshop.steps import step_context
 from workshop.validation import parse
 from workshop.vocabulary import LANGUAGES, ORG_TYPES, REGIONS, STEP_KINDS
@@ -35,6 +37,7 @@ def _current_delegate():
 
 
 @bp.route("/", methods=["GET", "POST"])
+@guess_limit
 def landing():
     """Type a join code; a delegate already in a workshop sees a link back to it."""
     errors: dict[str, str] = {}
@@ -55,6 +58,8 @@ def landing():
 
 
 @bp.route("/j/<code>", methods=["GET", "POST"])
+@guess_limit
+@join_limit
 def join(code: str):
     """Join a workshop by its code (typed or scanned from the QR code).
 
@@ -75,10 +80,7 @@ def join(code: str):
         except ValidationFailed as exc:
             errors, message = exc.fields, exc.message
         else:
-            session.clear()
-            session.permanent = True
-            session["lang"] = delegate.locale
-            login_user(delegate, remember=True)
+            log_in(delegate, language=delegate.locale)
             return redirect(url_for("phone.follow"))
     return (
         render_template(
@@ -97,16 +99,14 @@ def join(code: str):
 
 
 @bp.route("/i/<token>")
+@guess_limit
 def invitation(token: str):
     """Open a personal invitation link: it logs the delegate in directly.
 
     :raise 404: the link is not (or no longer) valid.
     """
     delegate = accept_invitation(token)
-    session.clear()
-    session.permanent = True
-    session["lang"] = delegate.locale
-    login_user(delegate, remember=True)
+    log_in(delegate, language=delegate.locale)
     return redirect(url_for("phone.follow"))
 
 

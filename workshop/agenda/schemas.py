@@ -29,6 +29,8 @@ class WorkshopIn(Schema):
     place: chars(200, min_length=0) = ""
     plans_self_assign: bool = False
     plans_open_editing: bool = False
+    voting_register: bool = False
+    open_participation: bool = False
 
     @field_validator("ends_on")
     @classmethod
@@ -98,7 +100,7 @@ class JoinIn(Schema):
     """What a delegate gives to join: a name, an organisation, a language."""
 
     name: chars(120)
-    organisation_id: int = Field(ge=1)
+    organisation_id: int = Field(ge=1, le=2**31 - 1)
     locale: Language | None = None
 
 
@@ -106,7 +108,7 @@ class InviteIn(Schema):
     """A personal invitation an organiser makes for one delegate."""
 
     name: chars(120)
-    organisation_id: int = Field(ge=1)
+    organisation_id: int = Field(ge=1, le=2**31 - 1)
     locale: Language | None = None
 
 
@@ -122,8 +124,16 @@ class OrganisationIn(Schema):
 class AssignIn(Schema):
     """Assign or unassign a facilitator."""
 
-    user_id: int = Field(ge=1)
+    user_id: int = Field(ge=1, le=2**31 - 1)
     assigned: bool = True
+
+
+class AdmitIn(Schema):
+    """Admit a delegate to the voting register, or reject their join."""
+
+    workshop_id: int = Field(ge=1, le=2**31 - 1)
+    delegate_id: int = Field(ge=1, le=2**31 - 1)
+    admitted: bool = True
 
 
 class LocaleIn(Schema):

@@ -105,6 +105,8 @@ def create_workshop(actor: Actor, data: WorkshopIn) -> Workshop:
         place=data.place,
         plans_self_assign=data.plans_self_assign,
         plans_open_editing=data.plans_open_editing,
+        voting_register=data.voting_register,
+        open_participation=data.open_participation,
         join_code=new_join_code(),
         projector_key=secrets.token_urlsafe(24),
         created_by_id=actor.id,
@@ -123,7 +125,8 @@ def update_workshop(actor: Actor, workshop: Workshop, data: WorkshopIn) -> Works
     """
     require("workshop.update", actor, workshop)
     for field in ("title", "kind", "starts_on", "ends_on", "default_locale", "place",
-                  "plans_self_assign", "plans_open_editing"):
+                  "plans_self_assign", "plans_open_editing", "voting_register",
+                  "open_participation"):
         setattr(workshop, field, getattr(data, field))
     record(actor, "workshop.update", workshop.id, title=data.title)
     announce(db.session, workshop)

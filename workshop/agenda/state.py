@@ -103,6 +103,8 @@ def delegate_payload(delegate: Delegate) -> dict[str, Any]:
         "country": org.country,
         "region": org.region,
         "online": delegate.connections > 0,
+        "admitted": delegate.admitted,
+        "rejected": delegate.rejected_at is not None,
     }
 
 

@@ -1,23 +1,13 @@
-"""Staff accounts and who is logged in."""
+"""Staff accounts (who is logged in: workshop.auth.logins)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from workshop.agenda.models import Delegate
 from workshop.auth.models import User
 from workshop.errors import Conflict, ValidationFailed
 from workshop.extensions import db
-
-
-def load_principal(principal_id: str) -> User | Delegate | None:
-    """Flask-Login's loader: "u:<id>" is a staff account, "d:<id>" a delegate."""
-    kind, _, raw = principal_id.partition(":")
-    if not raw.isdigit():
-        return None
-    model = {"u": User, "d": Delegate}.get(kind)
-    return db.session.get(model, int(raw)) if model else None
 
 
 def create_user(email: str, name: str, password: str, role: str) -> User:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask import Blueprint, redirect, render_template, request, url_for
 
+from workshop.auth.browser import log_in, log_out
 from workshop.auth.schemas import LoginIn
 from workshop.auth.services import authenticate
 from workshop.errors import ValidationFailed
+from workshop.limits import login_limit
 from workshop.validation import parse
 
 bp = Blueprint("auth", __name__)
@@ -24,6 +25,7 @@ def _safe_next(target: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limit
 def login():
     """Log an organiser or facilitator in.
 
@@ -38,8 +40,7 @@ def login():
         except ValidationFailed as exc:
             errors, message = exc.fields, exc.message
         else:
-            session.clear()
-            login_user(user, remember=True)
+            log_in(user)
             return redirect(_safe_next(data.next))
     status = 422 if message else 200
     return (
@@ -51,7 +52,6 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out whoever is logged in (staff or delegate) and forget the session."""
-    logout_user()
-    session.clear()
+    """Log out whoever is logged in (staff or delegate): the login session ends everywhere."""
+    log_out()
     return redirect(url_for("phone.landing"))

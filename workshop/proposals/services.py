@@ -8,6 +8,7 @@ called by views and socket handlers once the service has committed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -57,6 +58,26 @@ def _visible_to(actor: Actor, workshop: Workshop, proposal: Proposal) -> Proposa
     return proposal
 
 
+#: What one delegate may send in one workshop: far above what a person writes in a workshop,
+#: far below what a script would (the socket throttle limits the pace, these the total).
+PROPOSALS_PER_DELEGATE = 30
+COMMENTS_PER_DELEGATE = 300
+
+
+def _within_cap(model: Any, column: Any, actor: Actor, workshop: Workshop, cap: int,
+                message: Any) -> None:
+    """Refuse one more row of `model` by this delegate once they have `cap` of them.
+
+    :raise Conflict: the delegate reached the cap.
+    """
+    stmt = sa.select(sa.func.count()).select_from(model).where(column == actor.id)
+    if model is Comment:
+        stmt = stmt.join(Proposal, Comment.proposal_id == Proposal.id)
+    stmt = stmt.where(Proposal.workshop_id == workshop.id)
+    if db.session.scalar(stmt) >= cap:
+        raise Conflict(message)
+
+
 def submit_proposal(actor: Actor, workshop: Workshop, data: ProposalIn) -> Proposal:
     """A delegate puts forward a line of work; their organisation, country and region go with it.
 
@@ -68,6 +89,9 @@ def submit_proposal(actor: Actor, workshop: Workshop, data: ProposalIn) -> Propo
         raise Conflict(_l("Proposals can be put forward during a propose step."))
     if workshop.proposals_locked:
         raise Conflict(_l("The facilitator has closed submissions."))
+    _within_cap(Proposal, Proposal.delegate_id, actor, workshop, PROPOSALS_PER_DELEGATE,
+                _l("One delegate may put forward at most %(n)s lines of work.",
+                   n=PROPOSALS_PER_DELEGATE))
     org = actor.organisation
     proposal = Proposal(
         workshop_id=workshop.id,
@@ -141,6 +165,10 @@ def add_comment(actor: Actor, workshop: Workshop, proposal_id: int, body: str,
     proposal = _visible_to(actor, workshop, get_proposal(workshop, proposal_id))
     if is_delegate_of(actor, workshop) and _current_kind(workshop) not in DISCUSS_STEPS:
         raise Conflict(_l("Comments can be written during the propose and discuss steps."))
+    if is_delegate_of(actor, workshop):
+        _within_cap(Comment, Comment.delegate_id, actor, workshop, COMMENTS_PER_DELEGATE,
+                    _l("One delegate may write at most %(n)s comments.",
+                       n=COMMENTS_PER_DELEGATE))
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.proposal_id != proposal.id:

@@ -14,7 +14,8 @@ from workshop.voting.models import METHODS, WEIGHTINGS
 Method = Literal[tuple(METHODS)]  # type: ignore[valid-type]
 Weighting = Literal[tuple(WEIGHTINGS)]  # type: ignore[valid-type]
 Theme = Literal[tuple(THEMES)]  # type: ignore[valid-type]
-Id = Annotated[int, Field(ge=1)]
+# Bounded like the database's ids: a larger number is a 422, never an overflow (500).
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 MAX_CHOICES = 500
 

@@ -25,7 +25,7 @@ from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
 from workshop.live import queue, workshop_room
-from workshop.permissions import Actor, require
+from workshop.permissions import Actor, is_delegate_of, require, votes_in
 from workshop.proposals.models import Proposal
 from workshop.signals import lines_carried_forward
 from workshop.voting import results as results_module
@@ -203,14 +203,20 @@ def _announce(ballot: Ballot) -> None:
 
 
 def eligible_delegates(workshop_id: int) -> sa.Select:
-    """Delegates who can vote: those who joined, and absent ones whose vote a proxy carries."""
+    """Delegates who can vote: those who joined, and absent ones whose vote a proxy carries;
+    where the workshop keeps a voting register, only those admitted to it."""
     proxied = sa.select(ProxyAssignment.absent_delegate_id).where(
         ProxyAssignment.workshop_id == workshop_id
     )
-    return sa.select(Delegate.id).where(
+    stmt = sa.select(Delegate.id).where(
         Delegate.workshop_id == workshop_id,
         sa.or_(Delegate.joined_at.is_not(None), Delegate.id.in_(proxied)),
     )
+    keeps_register = sa.select(Workshop.voting_register).where(
+        Workshop.id == workshop_id).scalar_subquery()
+    return stmt.where(sa.or_(
+        sa.not_(keeps_register),
+        sa.and_(Delegate.admitted_at.is_not(None), Delegate.rejected_at.is_(None))))
 
 
 def turnout(ballot: Ballot) -> dict[str, Any]:
@@ -635,6 +641,9 @@ def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
     :raise Conflict: the ballot is closed, or the delegate voted with another secret.
     :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
     """
+    if is_delegate_of(actor, workshop) and not votes_in(actor, workshop):
+        raise PermissionDenied(_l("You are not on the voting register yet: ask a facilitator "
+                                  "to check you in."))
     require("ballot.cast", actor, workshop)
     try:
         return _cast_once(actor, workshop, data)

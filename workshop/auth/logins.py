@@ -1,0 +1,122 @@
+"""Login sessions: one row per login, so that logging out (or an organiser) really ends it.
+
+Flask-Login's id, kept in the session cookie and in the remember-me cookie, is "s:<token>" with
+a random token per login; the database keeps only the token's SHA-256. The loader looks the
+hash up on every request and every socket event, so once the row is deleted every copy of
+those cookies, in any browser and any server process, logs nobody in. Ids of the old form
+("u:1", "d:5") are not tokens and log nobody in either.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+
+from workshop.agenda.models import Delegate
+from workshop.auth.models import LoginSession, User
+from workshop.extensions import db
+from workshop.live import queue_logins_ended
+
+LOGIN_ID_PREFIX = "s:"
+_MAX_TOKEN_LENGTH = 100
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _find(login_id: str | None) -> LoginSession | None:
+    """The live login session a Flask-Login id names, if any."""
+    if not isinstance(login_id, str) or not login_id.startswith(LOGIN_ID_PREFIX):
+        return None
+    token = login_id[len(LOGIN_ID_PREFIX):]
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+
+
+def start_login(principal: User | Delegate) -> str:
+    """Open a new login session for a staff account or a delegate and commit it.
+
+    The new Flask-Login id is attached to `principal`, so `login_user(principal)` stores it in
+    the session and remember-me cookies; it is also returned.
+    """
+    token = secrets.token_urlsafe(32)
+    row = LoginSession(token_hash=_hash(token))
+    if principal.kind == "user":
+        row.user_id = principal.id
+    else:
+        row.delegate_id = principal.id
+    db.session.add(row)
+    db.session.flush()
+    row_id = row.id
+    db.session.commit()
+    login_id = LOGIN_ID_PREFIX + token
+    principal.attach_login(login_id, row_id)
+    return login_id
+
+
+def load_principal(login_id: str) -> User | Delegate | None:
+    """Flask-Login's loader: who a live login session belongs to.
+
+    None when the session was ended, never existed, or the id has the old "u:1" form.
+    """
+    row = _find(login_id)
+    if row is None:
+        return None
+    principal: User | Delegate | None
+    if row.user_id is not None:
+        principal = db.session.get(User, row.user_id)
+    else:
+        principal = db.session.get(Delegate, row.delegate_id)
+    if principal is None:
+        return None
+    principal.attach_login(login_id, row.id)
+    return principal
+
+
+def _revoke(login_session_ids: list[int]) -> None:
+    """Delete these login sessions and queue the closing of their sockets (after commit)."""
+    if not login_session_ids:
+        return
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.id.in_(login_session_ids)))
+    queue_logins_ended(db.session, login_session_ids)
+
+
+def end_login(login_id: str | None) -> bool:
+    """End one login session (logout) and commit: its cookies stop working everywhere.
+
+    After the commit its open sockets receive `session.ended` and those served by this process
+    are disconnected. Returns False when there was no such session (nothing to end).
+    """
+    row = _find(login_id)
+    if row is None:
+        return False
+    _revoke([row.id])
+    db.session.commit()
+    return True
+
+
+def revoke_logins(principal: User | Delegate) -> int:
+    """End every login session of a person within the caller's transaction (not committed).
+
+    For services that end a person's logins as part of a larger change (an invitation link
+    replaced, later a password changed or a delegate removed): nothing is ended if that change
+    rolls back. Returns how many sessions end.
+    """
+    column = LoginSession.user_id if principal.kind == "user" else LoginSession.delegate_id
+    ids = list(db.session.scalars(sa.select(LoginSession.id).where(column == principal.id)))
+    _revoke(ids)
+    return len(ids)
+
+
+def end_all_logins(principal: User | Delegate) -> int:
+    """End every login session of a person, in every browser, and commit.
+
+    Returns how many sessions ended.
+    """
+    ended = revoke_logins(principal)
+    db.session.commit()
+    return ended
