@@ -25,10 +25,15 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+#: No NUL character: PostgreSQL cannot store one in text (a 500 instead of a clear answer).
+NO_NUL = r"^[^\x00]*$"
+
+
 def chars(max_length: int, min_length: int = 1) -> Any:
     """A stripped string type with length bounds (user text of one line or a paragraph)."""
     return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length)
+        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
+                               pattern=NO_NUL)
     ]
 
 
@@ -59,6 +64,8 @@ def _message(err: Mapping[str, Any]) -> str:
     if kind in ("string_type", "bool_type", "bool_parsing", "list_type", "dict_type",
                 "model_type", "model_attributes_type"):
         return _("This value has the wrong type.")
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == NO_NUL:
+        return _("This text contains characters that cannot be stored.")
     if kind == "value_error":
         return str(ctx.get("error", _("This value is not valid.")))
     return _("This value is not valid.")

@@ -88,7 +88,8 @@ def test_a_wrong_body_is_422_naming_the_field(app, client, world, endpoint):
 
 def test_problems_speak_the_readers_language(client, world):
     response = client.get("/api/v1/workshops", headers={"Accept-Language": "fr"})
-    assert response.get_json()["detail"] == "Envoyez un jeton d'API : Authorization: Bearer <jeton>."
+    detail = response.get_json()["detail"]
+    assert detail == "Envoyez un jeton d'API : Authorization: Bearer <jeton>."
     response = client.post("/api/v1/organisations", json={"name": ""},
                            headers={**bearer(world.organiser), "Accept-Language": "es"})
     assert response.get_json()["errors"]["name"] == "Este campo es obligatorio."
