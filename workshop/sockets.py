@@ -146,15 +146,16 @@ def operation(schema: type[BaseModel]) -> Callable:
     def decorator(handler: Callable[[Actor, Workshop, Any], dict | None]) -> Callable:
         @functools.wraps(handler)
         def wrapper(payload: Any = None) -> dict:
-            if login_ended():
-                disconnect()
-                return NotLoggedIn(_("Log in first.")).to_dict()
-            verdict = throttle().check(request.event["message"], request.sid, _person())
+            # The throttle first: a flood is refused before any database work.
+            verdict = throttle().check(request.event["message"], request.sid, _person)
             if verdict != "ok":
                 if verdict == "disconnect":
                     disconnect()
                 return TooFast(_("Too many actions at once: wait a moment and try again."),
                                ).to_dict()
+            if login_ended():
+                disconnect()
+                return NotLoggedIn(_("Log in first.")).to_dict()
             try:
                 data = parse(schema, payload)
                 workshop = db.session.get(Workshop, data.workshop_id)

@@ -91,11 +91,17 @@ class Throttle:
             self._sockets[kind] = TokenBuckets(rate, burst, self.clock)
             self._people[kind] = TokenBuckets(rate * 2, burst * 2, self.clock)
 
-    def check(self, event: str, sid: str, person: str | None) -> str:
-        """"ok", "refused" (answer with an error) or "disconnect" (a flood: drop the socket)."""
+    def check(self, event: str, sid: str, person: Callable[[], str | None]) -> str:
+        """"ok", "refused" (answer with an error) or "disconnect" (a flood: drop the socket).
+
+        The socket's bucket is checked first and costs nothing; `person` (which may need the
+        database to know who is logged in) is asked only when the socket is within its limit.
+        """
         kind = kind_of(event)
-        allowed = self._sockets[kind].allow(sid) and (
-            person is None or self._people[kind].allow(person))
+        allowed = self._sockets[kind].allow(sid)
+        if allowed:
+            who = person()
+            allowed = who is None or self._people[kind].allow(who)
         if allowed:
             self._strikes.pop(sid, None)
             return "ok"

@@ -50,18 +50,18 @@ def test_a_socket_refused_again_and_again_is_disconnected():
     clock = Clock()
     throttle = Throttle({"write": (1, 2), "typing": (5, 10), "read": (5, 10)},
                         strikes_to_disconnect=3, clock=clock)
-    verdicts = [throttle.check("proposal.create", "sid", "delegate:1") for _ in range(6)]
+    verdicts = [throttle.check("proposal.create", "sid", lambda: "delegate:1") for _ in range(6)]
     assert verdicts == ["ok", "ok", "refused", "refused", "disconnect", "disconnect"]
     # Reads and typing have buckets of their own: a flood of writes does not block them.
-    assert throttle.check("state.sync", "sid", "delegate:1") == "ok"
+    assert throttle.check("state.sync", "sid", lambda: "delegate:1") == "ok"
     assert kind_of("plan.edit") == "typing"
     clock.now = 10
-    assert throttle.check("proposal.create", "sid", "delegate:1") == "ok"
+    assert throttle.check("proposal.create", "sid", lambda: "delegate:1") == "ok"
 
 
 def test_a_persons_sockets_share_a_budget():
     throttle = Throttle({"write": (0.001, 2), "typing": (1, 1), "read": (1, 1)})
-    got = [throttle.check("proposal.support", f"sid{i}", "delegate:7") for i in range(6)]
+    got = [throttle.check("proposal.support", f"sid{i}", lambda: "delegate:7") for i in range(6)]
     assert got.count("ok") == 4  # two sockets' worth (a person has twice a socket's burst)
 
 
