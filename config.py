@@ -67,6 +67,9 @@ class Config:
     LOGIN_LIMIT = _env("LOGIN_LIMIT", "10 per minute;50 per hour")
     JOIN_LIMIT = _env("JOIN_LIMIT", "300 per minute")
     GUESS_LIMIT = _env("GUESS_LIMIT", "20 per minute;100 per hour")
+    # Secret ballots: a breakdown cell (region, organisation type) of fewer voters than this
+    # is never published (fixed per ballot when it opens).
+    SECRET_MIN_CELL = int(_env("SECRET_MIN_CELL", "5") or 5)
     BABEL_DEFAULT_LOCALE = "en"
     LANGUAGES = ("en", "fr", "es", "nl")
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024

@@ -12,12 +12,19 @@ from workshop.proposals.models import (
     ProposalTranslation,
     Support,
 )
-from workshop.voting.models import Ballot, BallotOption, Participation, ProxyAssignment, Vote
+from workshop.voting.models import (
+    Ballot,
+    BallotOption,
+    Participation,
+    ProxyAssignment,
+    RegionTally,
+    Vote,
+)
 
 __all__ = [
     "AuditEntry", "Comment", "Delegate", "Organisation", "Proposal", "ProposalRevision",
     "ProposalTranslation", "Step", "Support", "User", "Workshop", "workshop_facilitator",
-    "Ballot", "BallotOption", "Participation", "ProxyAssignment", "Vote",
+    "Ballot", "BallotOption", "Participation", "ProxyAssignment", "RegionTally", "Vote",
     "Plan", "PlanChange", "PlanField", "PlanMember", "PlanTemplate",
     "ApiToken",
 ]

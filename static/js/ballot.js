@@ -339,10 +339,12 @@
       if (eligible) eligible.textContent = t.eligible;
       all(box, "[data-region]").forEach(function (li) {
         var r = t.by_region[li.dataset.region] || { voted: 0, eligible: 0 };
-        li.querySelector(".voted").textContent = r.voted;
+        // A secret ballot's region with fewer than k voters comes as null: say so, no count.
+        var hiddenCount = r.voted === null;
+        li.querySelector(".voted").textContent = hiddenCount ? (box.dataset.fewer || "") : r.voted;
         li.querySelector(".eligible").textContent = r.eligible;
         var bar = li.querySelector("progress");
-        if (bar) { bar.max = r.eligible || 1; bar.value = r.voted; }
+        if (bar) { bar.max = r.eligible || 1; bar.value = r.voted || 0; bar.hidden = hiddenCount; }
         li.hidden = !r.eligible;
       });
     });

@@ -21,7 +21,7 @@ from workshop.audit.models import AuditEntry
 from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
 from workshop.validation import parse
-from workshop.voting import results, services, tally
+from workshop.voting import results, secrecy, services, tally
 from workshop.voting.models import Ballot, Participation, ProxyAssignment, Vote
 from workshop.voting.schemas import BallotOpen, PaperIn, ProxyIn, SelectTopIn
 
@@ -295,12 +295,17 @@ def test_a_secret_vote_names_nobody(room):
     vote = db.session.scalar(sa.select(Vote))
     assert vote.delegate_id is None
     assert vote.source is None
-    assert vote.organisation_id is None  # the weighting does not need it
-    assert vote.secret_hash == services.hash_secret(SECRET_A)
-    assert vote.receipt == result.receipt == services.receipt_for(vote.secret_hash)
+    # One delegate one vote needs nothing: no organisation, no type, no region.
+    assert (vote.organisation_id, vote.org_type, vote.region, vote.org_key) == (
+        None, None, None, None)
+    assert vote.proxy_tag is None
+    assert vote.secret_hash == secrecy.paper_hash(ballot.id, amina.id, SECRET_A)
+    assert vote.receipt == result.receipt == services.receipt_for(
+        services.secret_token(ballot.id, amina.id, SECRET_A))
     assert len(vote.id) == 32
     assert not hasattr(Vote, "created_at")
     assert audit_ops(workshop).count("ballot.cast") == 0
+    assert ballot.min_cell == 5
 
 
 def test_a_secret_vote_changes_with_its_secret_only(room):
@@ -313,22 +318,39 @@ def test_a_secret_vote_changes_with_its_secret_only(room):
     with pytest.raises(Conflict, match="another phone"):
         cast_vote(amina, ballot, [ids[3]], secret=SECRET_B)
     db.session.rollback()
-    with pytest.raises(Conflict, match="not yours"):
-        cast_vote(bongani, ballot, [ids[3]], secret=SECRET_A)
-    db.session.rollback()
+    # Amina's secret in Bongani's hands reaches only Bongani's own paper, never hers.
+    theirs = cast_vote(bongani, ballot, [ids[3]], secret=SECRET_A)
+    assert (theirs.changed, theirs.receipt != first.receipt) == (False, True)
     with pytest.raises(ValidationFailed) as exc:
         cast_vote(bongani, ballot, [ids[3]])
     assert "secret" in exc.value.fields
     db.session.rollback()
-    assert counts(ballot) == (1, 1)
-    assert db.session.scalar(sa.select(Vote.choices)) == [ids[2]]
+    assert counts(ballot) == (2, 2)
+    assert sorted(db.session.scalars(sa.select(Vote.choices))) == [[ids[2]], [ids[3]]]
 
 
-def test_secret_with_organisation_weighting_keeps_the_organisation(room):
-    workshop, _, ids, (amina, *_) = room
-    ballot = open_test_ballot(workshop, secret=True, weighting="organisation")
-    cast_vote(amina, ballot, [ids[0]], secret=SECRET_A)
-    assert db.session.scalar(sa.select(Vote.organisation_id)) == amina.organisation_id
+@pytest.mark.parametrize("weighting", ["organisation", "region", "delegate"])
+def test_a_secret_paper_keeps_only_what_its_weighting_needs(room, weighting):
+    workshop, _, ids, (amina, bongani, chitra) = room
+    ballot = open_test_ballot(workshop, secret=True, weighting=weighting)
+    for delegate in (amina, bongani, chitra):
+        cast_vote(delegate, ballot, [ids[0]], secret=f"{delegate.id:032x}")
+    rows = db.session.execute(sa.select(Vote.organisation_id, Vote.org_type, Vote.region,
+                                        Vote.org_key, Vote.delegate_id)).all()
+    assert all(r.organisation_id is None and r.org_type is None and r.delegate_id is None
+               for r in rows)
+    if weighting == "organisation":
+        # A keyed hash per ballot, not the organisation: the two west Africans share one.
+        assert {r.region for r in rows} == {None}
+        keys = sorted(r.org_key for r in rows)
+        assert keys == sorted([secrecy.org_key(ballot.id, amina.organisation_id)] * 2
+                              + [secrecy.org_key(ballot.id, chitra.organisation_id)])
+        assert secrecy.org_key(ballot.id + 1, amina.organisation_id) not in keys
+    elif weighting == "region":
+        assert sorted(r.region for r in rows) == ["asia", "west_africa", "west_africa"]
+        assert {r.org_key for r in rows} == {None}
+    else:
+        assert {(r.region, r.org_key) for r in rows} == {(None, None)}
 
 
 # --- Proxies and paper ballots ----------------------------------------------------------------
@@ -411,39 +433,60 @@ def test_turnout_counts_who_voted_by_region_never_what(room):
 def test_close_freezes_results_and_the_hash_matches_the_published_list(room):
     workshop, facilitator, ids, (amina, bongani, chitra) = room
     ballot = open_test_ballot(workshop, "approval", secret=True)
-    cast_vote(amina, ballot, [ids[0], ids[1]], secret=SECRET_A)
-    cast_vote(bongani, ballot, [ids[0]], secret=SECRET_B)
-    cast_vote(chitra, ballot, [ids[1]], secret="c" * 32)
+    receipts = {cast_vote(amina, ballot, [ids[0], ids[1]], secret=SECRET_A).receipt,
+                cast_vote(bongani, ballot, [ids[0]], secret=SECRET_B).receipt,
+                cast_vote(chitra, ballot, [ids[1]], secret="c" * 32).receipt}
     services.close_ballot(facilitator, workshop, ballot)
     frozen = ballot.results
     assert [(s["option"], s["rank"], s["score"]) for s in frozen["standings"]] == [
         (ids[0], 1, 2.0), (ids[1], 1, 2.0), (ids[2], 3, 0.0), (ids[3], 3, 0.0)]
     papers = results.published_ballots(ballot)
     assert ballot.ballots_hash == tally.ballots_hash(papers) == frozen["hash"]
-    assert {p["receipt"] for p in papers} == {services.receipt_for(services.hash_secret(s))
-                                              for s in (SECRET_A, SECRET_B, "c" * 32)}
-    assert all("delegate" not in p and p["organisation"] == "" for p in papers)
-    # Consensus: option 0 is approved by half of west Africa and none of Asia.
-    standing = {s["option"]: s for s in frozen["standings"]}
-    assert standing[ids[0]]["consensus"] == 0.0
-    assert standing[ids[1]]["consensus"] == 0.5
+    # Receipts only: three papers are fewer than k, so their choices are not listed.
+    assert papers == [{"receipt": code} for code in sorted(receipts)]
+    assert frozen["secrecy"]["choices_listed"] is False
+    # Two west Africans and one Asian: both regions are under k, so neither is shown and
+    # consensus (the lowest share among the regions shown) has no region to stand on.
+    assert frozen["secrecy"]["hidden_regions"] == {"asia": {"eligible": 1},
+                                                   "west_africa": {"eligible": 2}}
+    assert all(s["by_region"] == s["region_shares"] == s["by_org_type"] == {}
+               and s["consensus"] is None for s in frozen["standings"])
+    assert frozen["turnout_by_region"] == frozen["turnout_by_org_type"] == {}
     assert frozen["turnout"] == {"count": 3, "weight": 3.0, "eligible": 3}
     # Frozen: a later change of a proposal title or a late vote does not move them.
     with pytest.raises(Conflict):
         cast_vote(amina, ballot, [ids[3]], secret=SECRET_A)
 
 
+def test_a_named_ballot_publishes_every_paper_whole(room):
+    workshop, facilitator, ids, (amina, bongani, chitra) = room
+    ballot = open_test_ballot(workshop, "approval")
+    for delegate, choice in ((amina, [ids[0], ids[1]]), (bongani, [ids[0]]), (chitra, [ids[1]])):
+        cast_vote(delegate, ballot, choice)
+    services.close_ballot(facilitator, workshop, ballot)
+    papers = results.published_ballots(ballot)
+    assert ballot.ballots_hash == tally.ballots_hash(papers)
+    assert {(p["delegate"], p["region"]) for p in papers} == {
+        (amina.name, "west_africa"), (bongani.name, "west_africa"), (chitra.name, "asia")}
+    standing = {s["option"]: s for s in ballot.results["standings"]}
+    # Consensus: option 0 is approved by half of west Africa and none of Asia.
+    assert standing[ids[0]]["consensus"] == 0.0
+    assert standing[ids[1]]["consensus"] == 0.5
+    assert "secrecy" not in ballot.results
+
+
+@pytest.mark.parametrize("secret", [False, True])
 @pytest.mark.parametrize(("weighting", "expected"), [
     ("delegate", {0: 2.0, 1: 1.0}),
     ("organisation", {0: 1.0, 1: 1.0}),  # two west Africans share one vote
     ("region", {0: 1.0, 1: 1.0}),
 ])
-def test_weightings(room, weighting, expected):
+def test_weightings(room, weighting, expected, secret):
     workshop, facilitator, ids, (amina, bongani, chitra) = room
-    ballot = open_test_ballot(workshop, "approval", weighting=weighting)
-    cast_vote(amina, ballot, [ids[0]])
-    cast_vote(bongani, ballot, [ids[0]])
-    cast_vote(chitra, ballot, [ids[1]])
+    ballot = open_test_ballot(workshop, "approval", weighting=weighting, secret=secret)
+    cast_vote(amina, ballot, [ids[0]], secret=SECRET_A if secret else None)
+    cast_vote(bongani, ballot, [ids[0]], secret=SECRET_B if secret else None)
+    cast_vote(chitra, ballot, [ids[1]], secret="c" * 32 if secret else None)
     services.close_ballot(facilitator, workshop, ballot)
     scores = {s["option"]: s["score"] for s in ballot.results["standings"]}
     assert {i: scores[ids[i]] for i in expected} == expected

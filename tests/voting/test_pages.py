@@ -67,12 +67,14 @@ def test_open_a_ballot_with_the_form_then_drive_it(setup):
     base = f"/w/{workshop.id}/ballots/{ballot.id}"
     assert staff.post(f"{base}/extend", data={"csrf_token": token(staff, page),
                                                "minutes": "5"}).status_code == 302
+    # A secret ballot is counted only once it closes: no button, and the form is refused.
+    assert 'data-op="ballot.show_results"' not in panel
     assert staff.post(f"{base}/visibility", data={"csrf_token": token(staff, page),
-                                                   "visible": "true"}).status_code == 302
+                                                   "visible": "true"}).status_code == 409
     assert staff.post(f"{base}/close", data={"csrf_token": token(staff, page)}).status_code == 302
     db.session.expire_all()
     assert ballot.status == "closed"
-    assert ballot.results_visible is True
+    assert ballot.results_visible is False
 
 
 def test_the_open_form_shows_errors_by_field(setup):

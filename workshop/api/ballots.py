@@ -77,9 +77,11 @@ def close_ballot(workshop_id: int, ballot_id: int):
 
 
 @operation("GET", f"{BALLOT}/results", "ballot.results", "ballot.view", tag="ballots",
-           out=ResultsOut, errors=(404,))
+           out=ResultsOut, errors=(404, 409))
 def ballot_results(workshop_id: int, ballot_id: int):
-    """A ballot's results: frozen at close, or a fresh count while it is still open."""
+    """A ballot's results: frozen at close, or a fresh count while it is still open (not a
+    secret ballot's: 409 until it closes). A secret ballot's results hold only the breakdown
+    cells of at least k voters (`results.secrecy`)."""
     workshop = workshop_for("ballot.view", workshop_id)
     ballot = services.get_ballot(workshop, ballot_id)
     if not facilitates(actor(), workshop) and not results_shown(ballot):

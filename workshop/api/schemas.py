@@ -186,11 +186,12 @@ class ImportOut(Out):
 
 
 class TurnoutOut(Out):
-    """Who voted so far against who could (never what they chose)."""
+    """Who voted so far against who could (never what they chose). In a secret ballot a region
+    where fewer than k delegates voted has `voted`: null."""
 
     voted: int
     eligible: int
-    by_region: dict[str, dict[str, int]]
+    by_region: dict[str, dict[str, int | None]]
 
 
 class BallotOut(Out):

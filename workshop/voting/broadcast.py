@@ -5,7 +5,10 @@ facilitator's console and the projector need a couple per second. The first vote
 quiet spell is announced with its own commit (queued on the session like every broadcast);
 votes within the next `interval` seconds are announced together once it has passed, by a
 background task that reads the committed count. Turnout goes to the staff room and the
-projector screens, never to the phones, and never carries results.
+projector screens, never to the phones, and never carries results. A secret ballot's turnout
+by region goes through the small-cell rule (workshop/voting/turnout.py): a region where fewer
+than k delegates voted is sent as `"voted": null`, so the projector does not show whether the
+one delegate of a small region has voted.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from workshop.extensions import db, socketio
 from workshop.live import queue, screen_room, staff_room
+from workshop.voting.models import Ballot
+from workshop.voting.turnout import turnout
 
 EVENT = "ballot.turnout"
 
@@ -47,8 +52,6 @@ class TurnoutPublisher:
 
         Returns whether it was queued; if not, `after_commit` schedules a later update.
         """
-        from workshop.voting.services import turnout
-
         if self.interval > 0:
             now = time.monotonic()
             with self._lock:
@@ -77,9 +80,6 @@ class TurnoutPublisher:
 
     def _later(self, ballot_id: int, workshop_id: int, delay: float) -> None:
         socketio.sleep(delay)
-        from workshop.voting.models import Ballot
-        from workshop.voting.services import turnout
-
         if self.app is None:
             return
         with self.app.app_context():

@@ -108,10 +108,13 @@ HANDLERS = {
 
 
 def register(app) -> None:
-    """Install the handlers under their operation names; configure live turnout."""
+    """Install the handlers under their operation names; configure live turnout and the
+    secrecy settings (small-cell k, the key of secret papers' keyed hashes)."""
     from workshop.voting.broadcast import publisher
+    from workshop.voting.secrecy import settings
 
     interval = app.config.get("VOTING_TURNOUT_INTERVAL", 0.0 if app.testing else 0.5)
     publisher.configure(app, float(interval))
+    settings.configure(app)
     for name, handler in HANDLERS.items():
         socketio.on_event(name, handler)

@@ -1,9 +1,11 @@
 """Ballots, their options, who took part, the votes themselves, and proxies.
 
 Secrecy is a property of the schema, not of the code that reads it: in a secret ballot the
-`Vote` row has no delegate, no time and a random primary key, and `Participation` (who voted)
-holds no reference to a vote. SQLite keeps the vote table WITHOUT ROWID, so even the physical
-order of its rows is the order of their random keys, not the order in which people voted.
+`Vote` row has no delegate, no organisation, no organisation type, no time and a random primary
+key, and `Participation` (who voted) holds no reference to a vote. SQLite keeps the vote table
+WITHOUT ROWID, so even the physical order of its rows is the order of their random keys, not the
+order in which people voted. What a secret paper keeps, and why, is written in
+workshop/voting/secrecy.py.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class Ballot(db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), default="open")
     closes_at: Mapped[datetime | None]
     results_visible: Mapped[bool] = mapped_column(default=False)
+    # Secret ballots: breakdown cells of fewer than this many voters are never published
+    # (fixed when the ballot opens, from SECRET_MIN_CELL).
+    min_cell: Mapped[int | None]
     # Frozen on close: the tally's output (JSON-ready) and the hash of every ballot.
     results: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     ballots_hash: Mapped[str | None] = mapped_column(sa.String(64))
@@ -115,17 +120,22 @@ class Participation(db.Model):
 class Vote(db.Model):
     """The choices of one ballot paper, by proposal id (never by screen position).
 
-    Named ballots keep the delegate (one row per delegate, enforced by the database) and the
-    source. Secret ballots keep neither, nor any time: only the sha256 of a secret that the
-    voter's phone holds (so the same phone can change its vote) and the public receipt code.
-    `organisation_id`, `region` and `org_type` are copied at cast time for the weighting and
-    the breakdowns; a secret ballot keeps the organisation only when the weighting needs it.
+    Named ballots keep the delegate (one row per delegate, enforced by the database), the
+    source, and the organisation, region and type copied at cast time for the breakdowns.
+
+    Secret ballots keep only what the weighting needs (see workshop/voting/secrecy.py): no
+    delegate, no source, no time, no organisation, no type; the region only under regional
+    balance, a keyed organisation hash (`org_key`) only under one organisation one vote. The
+    paper is found again by `secret_hash`, a hash of the voter and of a secret their phone holds;
+    `proxy_tag` (a keyed hash of the absent delegate) only while a proxy holder's paper stands
+    for them, so that the delegate can take their paper back.
     """
 
     __tablename__ = "ballot_vote"
     __table_args__ = (
         sa.UniqueConstraint("ballot_id", "delegate_id", name="uq_ballot_vote_delegate"),
         sa.UniqueConstraint("ballot_id", "secret_hash", name="uq_ballot_vote_secret"),
+        sa.UniqueConstraint("ballot_id", "proxy_tag", name="uq_ballot_vote_proxy_tag"),
         {"sqlite_with_rowid": False},
     )
 
@@ -142,9 +152,30 @@ class Vote(db.Model):
     organisation_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("organisation.id", ondelete="SET NULL")
     )
-    region: Mapped[str] = mapped_column(sa.String(40))
-    org_type: Mapped[str] = mapped_column(sa.String(40))
+    region: Mapped[str | None] = mapped_column(sa.String(40))
+    org_type: Mapped[str | None] = mapped_column(sa.String(40))
     source: Mapped[str | None] = mapped_column(sa.String(10))
+    org_key: Mapped[str | None] = mapped_column(sa.String(64))
+    proxy_tag: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class RegionTally(db.Model):
+    """A secret ballot's running totals for one region: how many papers, and their sum.
+
+    Written in the same transaction as each paper (added on cast, the old paper taken off when
+    it is changed or replaced), so the regional breakdown and consensus can be counted at close
+    although no secret paper names its region. `sums` holds the tally's components of the
+    region's papers added up (tally.paper_components), one list per component.
+    """
+
+    __tablename__ = "ballot_region_tally"
+
+    ballot_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True
+    )
+    region: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    voters: Mapped[int] = mapped_column(default=0)
+    sums: Mapped[Any] = mapped_column(sa.JSON)
 
 
 class ProxyAssignment(db.Model):

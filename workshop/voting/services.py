@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from workshop.agenda.models import Delegate, Organisation, Step, Workshop
+from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.audit.services import record
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -29,7 +29,7 @@ from workshop.permissions import Actor, is_delegate_of, require, votes_in
 from workshop.proposals.models import Proposal
 from workshop.signals import lines_carried_forward
 from workshop.voting import results as results_module
-from workshop.voting import tally
+from workshop.voting import secrecy, tally
 from workshop.voting.broadcast import publisher
 from workshop.voting.models import (
     Ballot,
@@ -39,8 +39,12 @@ from workshop.voting.models import (
     Vote,
 )
 from workshop.voting.schemas import BallotOpen, CastIn, PaperIn, ProxyIn, SelectTopIn
+from workshop.voting.turnout import eligible_delegates, turnout  # noqa: F401  (re-exported)
 
 MIN_OPTIONS = 2
+SECRET_RESULTS_WAIT = _l("The results of a secret ballot are counted only once it closes: "
+                         "results that change with each ballot paper would show what the last "
+                         "voter chose.")
 
 
 @dataclass(frozen=True)
@@ -64,19 +68,22 @@ class System:
 # Receipts
 
 
-def hash_secret(secret: str) -> str:
-    """The stored form of a phone's secret."""
-    return hashlib.sha256(secret.encode()).hexdigest()
+def receipt_for(token: str) -> str:
+    """The public receipt code of a ballot paper: 12 base32 characters of a hash of `token`.
 
-
-def receipt_for(secret_hash: str) -> str:
-    """The public receipt code of a ballot paper: 12 base32 characters of another hash.
-
-    It cannot be turned back into the secret, so showing it to the world lets nobody change
-    the vote; it is shown on the phone and in the published list after close.
+    A secret paper's token is its ballot, voter and phone secret (`secret_token`), a named or
+    paper ballot's a random one. It cannot be turned back into the secret, so showing it to the
+    world lets nobody change the vote; it is shown on the phone and, after close, in the
+    published list of receipts (for a secret ballot apart from the choices: see README, "What a
+    receipt proves").
     """
-    digest = hashlib.sha256(b"receipt:" + secret_hash.encode()).digest()
+    digest = hashlib.sha256(b"receipt:" + token.encode()).digest()
     return base64.b32encode(digest).decode()[:12]
+
+
+def secret_token(ballot_id: int, voter_id: int, secret: str) -> str:
+    """What a secret paper's receipt is made from: the same voter and secret, the same code."""
+    return f"{ballot_id}:{voter_id}:{secret}"
 
 
 def format_receipt(code: str) -> str:
@@ -199,54 +206,6 @@ def _announce(ballot: Ballot) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Turnout
-
-
-def eligible_delegates(workshop_id: int) -> sa.Select:
-    """Delegates who can vote: those who joined, and absent ones whose vote a proxy carries;
-    where the workshop keeps a voting register, only those admitted to it."""
-    proxied = sa.select(ProxyAssignment.absent_delegate_id).where(
-        ProxyAssignment.workshop_id == workshop_id
-    )
-    stmt = sa.select(Delegate.id).where(
-        Delegate.workshop_id == workshop_id,
-        sa.or_(Delegate.joined_at.is_not(None), Delegate.id.in_(proxied)),
-    )
-    keeps_register = sa.select(Workshop.voting_register).where(
-        Workshop.id == workshop_id).scalar_subquery()
-    return stmt.where(sa.or_(
-        sa.not_(keeps_register),
-        sa.and_(Delegate.admitted_at.is_not(None), Delegate.rejected_at.is_(None))))
-
-
-def turnout(ballot: Ballot) -> dict[str, Any]:
-    """Who voted so far, overall and by region, against who could (never what they chose)."""
-    eligible_ids = eligible_delegates(ballot.workshop_id).subquery()
-    eligible_rows = db.session.execute(
-        sa.select(Organisation.region, sa.func.count(Delegate.id))
-        .join(Organisation, Delegate.organisation_id == Organisation.id)
-        .where(Delegate.id.in_(sa.select(eligible_ids.c.id)))
-        .group_by(Organisation.region)
-    )
-    voted_rows = db.session.execute(
-        sa.select(Organisation.region, sa.func.count(Participation.id))
-        .join(Delegate, Participation.delegate_id == Delegate.id)
-        .join(Organisation, Delegate.organisation_id == Organisation.id)
-        .where(Participation.ballot_id == ballot.id)
-        .group_by(Organisation.region)
-    )
-    by_region: dict[str, dict[str, int]] = {}
-    for region, count in eligible_rows:
-        by_region.setdefault(region, {"voted": 0, "eligible": 0})["eligible"] = count
-    for region, count in voted_rows:
-        by_region.setdefault(region, {"voted": 0, "eligible": 0})["voted"] = count
-    voted = sum(r["voted"] for r in by_region.values())
-    eligible = sum(r["eligible"] for r in by_region.values())
-    return {"ballot_id": ballot.id, "voted": voted, "eligible": max(eligible, voted),
-            "by_region": by_region}
-
-
-# --------------------------------------------------------------------------------------------
 # Opening, closing, extending, showing
 
 
@@ -318,6 +277,7 @@ def open_ballot(actor: Actor, workshop: Workshop, data: BallotOpen) -> Ballot:
         criterion_1=data.criterion_1 if data.method == "matrix" else "",
         criterion_2=data.criterion_2 if data.method == "matrix" else "",
         status="open",
+        min_cell=secrecy.settings.min_cell if data.secret else None,
         opened_at=now,
         closes_at=now + timedelta(minutes=data.closes_in_minutes)
         if data.closes_in_minutes else None,
@@ -328,6 +288,7 @@ def open_ballot(actor: Actor, workshop: Workshop, data: BallotOpen) -> Ballot:
     db.session.flush()
     record(actor, "ballot.open", workshop.id, ballot_id=ballot.id, title=ballot.title,
            method=ballot.method, weighting=ballot.weighting, secret=ballot.secret,
+           min_cell=ballot.min_cell,
            options=option_ids, closes_at=ballot.closes_at.isoformat() if ballot.closes_at
            else None)
     _announce(ballot)
@@ -413,9 +374,15 @@ def extend_ballot(actor: Actor, workshop: Workshop, ballot: Ballot, minutes: int
 def show_results(actor: Actor, workshop: Workshop, ballot: Ballot, visible: bool) -> Ballot:
     """Show (or hide) the results on phones and projector, even before close.
 
+    Not a secret ballot's before close: results that move with each paper would tell anyone
+    who sees who just voted what that person chose.
+
     :raise PermissionDenied: the actor does not facilitate this workshop.
+    :raise Conflict: showing an open secret ballot's results.
     """
     require("ballot.show_results", actor, workshop)
+    if visible and ballot.secret and ballot.is_open:
+        raise Conflict(SECRET_RESULTS_WAIT)
     ballot.results_visible = visible
     record(actor, "ballot.show_results", workshop.id, ballot_id=ballot.id, visible=visible)
     _announce(ballot)
@@ -552,27 +519,93 @@ def _still_open(ballot_id: int) -> None:
         raise Conflict(_l("This ballot is closed: votes are no longer accepted."))
 
 
-def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by: Actor,
-           secret: str | None) -> tuple[Vote, bool]:
-    """Insert or update the voter's ballot paper and participation; (vote, replaced?)."""
-    participation = db.session.scalar(sa.select(Participation).where(
+@dataclass(frozen=True)
+class _Before:
+    """How the voter's paper had come in, when this cast changes or replaces one."""
+
+    source: str
+    cast_by_id: int | None
+
+
+def _participation(ballot: Ballot, voter: Delegate) -> Participation | None:
+    return db.session.scalar(sa.select(Participation).where(
         Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
-    org = voter.organisation
-    if ballot.secret:
-        if secret is None:
-            raise ValidationFailed(_l("Some fields need correcting."),
-                                   secret=_l("This field is required."))
-        secret_hash = hash_secret(secret)
+
+
+def _check_owner(participation: Participation | None, voter: Delegate, source: str) -> None:
+    """The delegate's own paper wins: a proxy holder never touches a paper the delegate cast
+    themself (or a facilitator typed in from their paper ballot).
+
+    :raise Conflict: a proxy's cast over the delegate's own paper.
+    """
+    if source == "proxy" and participation is not None and participation.source != "proxy":
+        message = _l("%(name)s has voted themself: their own ballot paper stands and a proxy "
+                     "cannot change it.", name=voter.name)
+        raise Conflict(message, on_behalf_of=message)
+
+
+def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participation | None,
+                       secret: str | None) -> tuple[Vote | None, bool]:
+    """A secret ballot's paper of this voter: (paper, to be replaced?).
+
+    The same voter with the same secret finds their paper and changes it. A paper a proxy
+    holder cast is found by its proxy tag and replaced, whoever sends the new one (the
+    delegate themself, or a holder with a live proxy: `_voter_for` checked that).
+
+    :raise ValidationFailed: no secret (field `secret`).
+    :raise Conflict: the voter's paper came from another phone, whose secret this is not.
+    """
+    if secret is None:
+        raise ValidationFailed(_l("Some fields need correcting."),
+                               secret=_l("This field is required."))
+    vote = db.session.scalar(sa.select(Vote).where(
+        Vote.ballot_id == ballot.id,
+        Vote.secret_hash == secrecy.paper_hash(ballot.id, voter.id, secret)))
+    if vote is not None or participation is None:
+        return vote, False
+    if participation.source == "proxy":
         vote = db.session.scalar(sa.select(Vote).where(
-            Vote.ballot_id == ballot.id, Vote.secret_hash == secret_hash))
-        if participation is None and vote is not None:
-            raise Conflict(_l("This ballot paper is not yours."))
-        if participation is not None and vote is None:
-            raise Conflict(
-                _l("You have already voted in this ballot from another phone or browser. "
-                   "Change your vote there."))
+            Vote.ballot_id == ballot.id,
+            Vote.proxy_tag == secrecy.proxy_tag(ballot.id, voter.id)))
+        if vote is not None:
+            return vote, True
+    raise Conflict(_l("You have already voted in this ballot from another phone or browser. "
+                      "Change your vote there."))
+
+
+def _new_paper(ballot: Ballot, voter: Delegate) -> Vote:
+    """A paper holding only what the ballot may keep (see secrecy.py for a secret one)."""
+    org = voter.organisation
+    if not ballot.secret:
+        return Vote(ballot_id=ballot.id, delegate_id=voter.id, region=org.region,
+                    org_type=org.type, organisation_id=org.id,
+                    receipt=receipt_for(secrets.token_hex(16)))
+    return Vote(
+        ballot_id=ballot.id,
+        region=org.region if ballot.weighting == "region" else None,
+        org_key=secrecy.org_key(ballot.id, org.id) if ballot.weighting == "organisation"
+        else None,
+    )
+
+
+def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by: Actor,
+           secret: str | None) -> tuple[Vote, _Before | None]:
+    """Insert, change or replace the voter's ballot paper, and write their participation.
+
+    Returns the paper and, if the voter had one, how it had come in. A secret paper is also
+    added to (and the old one taken off) its region's running totals.
+
+    :raise Conflict: see `_check_owner` and `_find_secret_paper`.
+    """
+    participation = _participation(ballot, voter)
+    _check_owner(participation, voter, source)
+    before = None if participation is None else _Before(participation.source,
+                                                       participation.cast_by_id)
+    region = voter.organisation.region
+    if ballot.secret:
+        vote, replace = _find_secret_paper(ballot, voter, participation, secret)
     else:
-        secret_hash = None
+        replace = False
         # Participation and vote are written together: no participation, no vote to find.
         vote = None if participation is None else db.session.scalar(sa.select(Vote).where(
             Vote.ballot_id == ballot.id, Vote.delegate_id == voter.id))
@@ -585,25 +618,25 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
         participation.source = source
         participation.cast_by_kind = getattr(cast_by, "kind", "system")
         participation.cast_by_id = cast_by.id
-    changed = vote is not None
     if vote is None:
-        token = secret_hash or hash_secret(secrets.token_hex(16))
-        vote = Vote(
-            ballot_id=ballot.id,
-            delegate_id=None if ballot.secret else voter.id,
-            secret_hash=secret_hash,
-            receipt=receipt_for(token),
-            region=org.region,
-            org_type=org.type,
-            organisation_id=org.id if (not ballot.secret or ballot.weighting == "organisation")
-            else None,
-        )
-        db.session.add(vote)
+        vote = _new_paper(ballot, voter)
+        replace = ballot.secret
+    elif ballot.secret:
+        results_module.add_to_region(ballot, region, vote.choices, -1)
+    if ballot.secret:
+        if replace:  # a new paper, or a proxy's paper taken over: the sender's secret, receipt
+            vote.secret_hash = secrecy.paper_hash(ballot.id, voter.id, secret or "")
+            vote.receipt = receipt_for(secret_token(ballot.id, voter.id, secret or ""))
+        vote.proxy_tag = secrecy.proxy_tag(ballot.id, voter.id) if source == "proxy" else None
+    else:
+        vote.source = source
     vote.choices = choices
-    vote.source = None if ballot.secret else source
+    db.session.add(vote)
+    if ballot.secret:
+        results_module.add_to_region(ballot, region, choices)
     db.session.flush()
     _still_open(ballot.id)
-    return vote, changed
+    return vote, before
 
 
 def _commit_cast(ballot: Ballot, vote: Vote, changed: bool) -> CastResult:
@@ -621,24 +654,38 @@ def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
     voter, source = _voter_for(actor, workshop, data.on_behalf_of)
     _check_open(ballot)
     choices = check_choices(ballot, data.choices)
-    vote, changed = _store(ballot, voter, choices, source, actor, data.secret)
+    vote, before = _store(ballot, voter, choices, source, actor, data.secret)
     if source == "proxy":
         record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, proxy=True,
                holder_id=actor.id, holder=actor.display_name, absent_id=voter.id,
-               absent=voter.name, changed=changed)
-    return _commit_cast(ballot, vote, changed)
+               absent=voter.name, changed=before is not None,
+               replaced_holder_id=before.cast_by_id
+               if before is not None and before.cast_by_id != actor.id else None)
+    elif before is not None and before.source == "proxy":
+        # The delegate takes their paper back from the proxy holder: theirs replaces it.
+        record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, took_back=True,
+               holder_id=before.cast_by_id, delegate_id=voter.id, delegate=voter.name)
+    return _commit_cast(ballot, vote, before is not None)
 
 
 def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
     """Store a delegate's ballot paper (or the absent delegate's they carry) and commit.
 
     Sending the same paper again (a retry) changes nothing; sending another one before close
-    replaces the first. In a secret ballot the phone's secret identifies the paper: the same
-    secret updates it, another secret from a delegate who voted is refused.
+    replaces the first. In a secret ballot the voter and the phone's secret identify the
+    paper: the same secret updates it, another secret from a delegate who voted is refused,
+    and nobody else's cast can reach it.
+
+    A paper belongs to its voter. A proxy holder reaches the absent delegate's paper only
+    through a live proxy (`on_behalf_of`), never as themself. When both vote, the delegate's
+    own paper wins: a proxy's cast over it is refused, and the delegate's own cast replaces a
+    proxy's paper (also after the proxy was taken back). Proxy casts and take-backs are
+    written to the audit log.
 
     :raise PermissionDenied: not a delegate of this workshop, or no proxy for `on_behalf_of`.
     :raise NotFound: no such ballot in this workshop.
-    :raise Conflict: the ballot is closed, or the delegate voted with another secret.
+    :raise Conflict: the ballot is closed, the delegate voted with another secret, or a proxy
+        tries to change a paper the delegate cast themself.
     :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
     """
     if is_delegate_of(actor, workshop) and not votes_in(actor, workshop):
@@ -662,7 +709,8 @@ def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastR
     """A facilitator types in a paper ballot for a delegate without a phone (audited).
 
     The receipt code comes back so it can be handed to the delegate. A delegate who voted
-    already cannot get a paper ballot as well (a named paper ballot may be corrected).
+    already cannot get a paper ballot as well (a named paper ballot may be corrected); a paper
+    a proxy holder cast for them is replaced (the delegate's own vote wins).
 
     :raise PermissionDenied: the actor does not facilitate this workshop.
     :raise NotFound: no such ballot or delegate in this workshop.
@@ -677,16 +725,17 @@ def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastR
                        delegate_id=_l("Unknown delegate."))
     _check_open(ballot)
     choices = check_choices(ballot, data.choices)
-    participation = db.session.scalar(sa.select(Participation).where(
-        Participation.ballot_id == ballot.id, Participation.delegate_id == delegate.id))
-    if participation is not None and (ballot.secret or participation.source != "paper"):
+    participation = _participation(ballot, delegate)
+    if participation is not None and participation.source != "proxy" and (
+            ballot.secret or participation.source != "paper"):
         raise Conflict(_l("This delegate has voted already."),
                        delegate_id=_l("This delegate has voted already."))
     secret = secrets.token_hex(16) if ballot.secret else None
-    vote, changed = _store(ballot, delegate, choices, "paper", actor, secret)
+    vote, before = _store(ballot, delegate, choices, "paper", actor, secret)
     record(actor, "ballot.paper", workshop.id, ballot_id=ballot.id, delegate_id=delegate.id,
-           delegate=delegate.name, changed=changed)
-    return _commit_cast(ballot, vote, changed)
+           delegate=delegate.name, changed=before is not None,
+           took_back=before is not None and before.source == "proxy")
+    return _commit_cast(ballot, vote, before is not None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -704,6 +753,11 @@ def _delegate_of(workshop: Workshop, delegate_id: int, field: str) -> Delegate:
 def assign_proxy(actor: Actor, workshop: Workshop, data: ProxyIn) -> ProxyAssignment | None:
     """Let a present delegate carry an absent delegate's vote, or take that right back.
 
+    Taking it back hands the delegate's paper back: the holder can no longer reach it (their
+    casts for the delegate are refused; as themself they only reach their own paper), the
+    paper still counts until the delegate (or a new holder) casts a new one, which replaces
+    it. The audit entry names the open ballots where that happens (`handed_back`).
+
     :raise PermissionDenied: the actor is not an organiser.
     :raise ValidationFailed: unknown delegates, the same person twice, a chain of proxies.
     :raise Conflict: the absent delegate's vote is carried by someone else already.
@@ -717,8 +771,15 @@ def assign_proxy(actor: Actor, workshop: Workshop, data: ProxyIn) -> ProxyAssign
         if existing is None or existing.holder_delegate_id != holder.id:
             raise NotFound(_l("There is no such proxy."))
         db.session.delete(existing)
+        handed_back = list(db.session.scalars(
+            sa.select(Participation.ballot_id)
+            .join(Ballot, Ballot.id == Participation.ballot_id)
+            .where(Participation.delegate_id == absent.id, Participation.source == "proxy",
+                   Participation.cast_by_id == holder.id, Ballot.status == "open")
+            .order_by(Participation.ballot_id)))
         record(actor, "proxy.assign", workshop.id, holder_id=holder.id, holder=holder.name,
-               absent_id=absent.id, absent=absent.name, assigned=False)
+               absent_id=absent.id, absent=absent.name, assigned=False,
+               handed_back=handed_back)
         db.session.commit()
         return None
     if holder.id == absent.id:
@@ -780,9 +841,14 @@ def named_vote(ballot: Ballot, delegate_id: int) -> Vote | None:
 
 
 def current_results(ballot: Ballot) -> dict[str, Any]:
-    """The frozen results of a closed ballot, or a fresh (unfrozen) count of an open one."""
+    """The frozen results of a closed ballot, or a fresh (unfrozen) count of an open one.
+
+    :raise Conflict: an open secret ballot (nobody counts it before close).
+    """
     if ballot.results is not None:
         return ballot.results
+    if ballot.secret:
+        raise Conflict(SECRET_RESULTS_WAIT)
     return results_module.compute(ballot)[0]
 
 

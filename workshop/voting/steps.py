@@ -23,8 +23,8 @@ def criteria(ballot: Ballot) -> tuple[Any, Any]:
 
 
 def results_shown(ballot: Ballot) -> bool:
-    """Whether screens may show this ballot's results now."""
-    return not ballot.is_open or ballot.results_visible
+    """Whether screens may show this ballot's results now (a secret ballot's: after close)."""
+    return not ballot.is_open or (ballot.results_visible and not ballot.secret)
 
 
 def prefill(method: str, stored: list | None) -> dict[int, Any]:

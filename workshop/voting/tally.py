@@ -60,8 +60,11 @@ __all__ = [
     "Turnout",
     "ballots_hash",
     "canonical_ballot",
+    "canonical_choice",
+    "group_scores",
     "one_delegate_one_vote",
     "one_organisation_one_vote",
+    "paper_components",
     "regional_balance",
     "tally_approval",
     "tally_matrix",
@@ -803,6 +806,101 @@ def _schulze(opts: tuple[int, ...], support: list[list[int]], denominator: int) 
 
 
 # --------------------------------------------------------------------------------------------
+# Totals of a group kept outside the tally (a secret ballot's regions)
+#
+# A secret paper does not say where it came from, so a caller that wants a breakdown keeps, per
+# group, the running sum of its papers' components; these two functions are the tally's own
+# conventions applied to such sums, so the breakdown matches what `tally_*` would give for the
+# same papers (each paper of the group weighing `weight`).
+
+
+def paper_components(choice: Choice, method: Method, options: Sequence[int]) -> list[list[int]]:
+    """One paper's integer contribution to a group's totals, one list per component.
+
+    approval: [[1 if approved, per option]]; points: [[points]]; ranking: [[Borda half
+    points]] (ranked at 0-based position i: 2 * (n - 1 - i); each of u unranked: u - 1);
+    matrix: [[first rating], [second rating], [1 if rated]]. Options are in `options` order.
+    The choice is validated like the tally validates it.
+
+    :raise ValueError: a choice the method does not accept (unknown option, wrong shape).
+    """
+    known = frozenset(options)
+    index = {o: i for i, o in enumerate(options)}
+    n = len(options)
+    value: Any = choice
+    if method == "approval":
+        validate_approval(value, known)
+        row = [0] * n
+        for option in value:
+            row[index[option]] = 1
+        return [row]
+    if method == "points":
+        if not isinstance(value, Mapping):
+            raise ValueError("a points ballot must map option ids to points")
+        row = [0] * n
+        for option, points in value.items():
+            _check_option(option, known)
+            if not _is_int(points) or points < 0:
+                raise ValueError(f"option {option}: points must be a whole number >= 0")
+            row[index[option]] = points
+        return [row]
+    if method == "ranking":
+        validate_ranking(value, known)
+        unranked = n - len(value)
+        row = [max(unranked - 1, 0)] * n
+        for position, option in enumerate(value):
+            row[index[option]] = 2 * (n - 1 - position)
+        return [row]
+    if method == "matrix":
+        validate_matrix(value, known)
+        first, second, rated = [0] * n, [0] * n, [0] * n
+        for option, (a, b) in value.items():
+            i = index[option]
+            first[i], second[i], rated[i] = a, b, 1
+        return [first, second, rated]
+    raise ValueError(f"unknown method {method!r}")
+
+
+def group_scores(
+    method: Method,
+    components: Sequence[Sequence[int]],
+    voters: int,
+    *,
+    weight: float = 1.0,
+    budget: int | None = None,
+    max_per_option: int | None = None,
+) -> tuple[list[float], list[float]]:
+    """Scores and consensus shares (per option) of a group of `voters` papers of one weight.
+
+    `components` is the sum of the group's `paper_components`. The score is what the tally's
+    `by_region` would show for these papers, each weighing `weight`; the share is the same as
+    the tally's `region_shares` (it does not depend on the weight).
+
+    :raise ValueError: a points ballot without budget and maximum, a weight that is not positive.
+    """
+    _check_count("voters", voters, minimum=0)
+    exact = _exact_weight(weight)
+    comps = [list(c) for c in components]
+    n = len(comps[0]) if comps else 0
+    if method == "matrix":
+        scores = _matrix_score(comps, voters, 1)
+        shares = _matrix_share(comps, voters, 1)
+        return [float(s) for s in scores], [float(s) for s in shares]
+    if method == "approval":
+        score, share = _linear(1, 1)
+    elif method == "points":
+        if budget is None or max_per_option is None:
+            raise ValueError("a points group needs the budget and the maximum per option")
+        score, share = _linear(1, min(budget, max_per_option))
+    elif method == "ranking":
+        score, share = _linear(2, max(n - 1, 0))
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    return ([float(s * exact) for s in score(comps, voters, 1)],
+            [float(s) for s in share(comps, voters, 1)])
+
+
+# --------------------------------------------------------------------------------------------
 # Selecting the top N
 
 
@@ -830,30 +928,36 @@ def top_n(result: TallyResult | SchulzeResult | Sequence[Sequence[int]], n: int)
 # Hash of the ballots, to check an export against the screen
 
 
-def canonical_ballot(ballot: Ballot, method: Method) -> dict[str, Any]:
-    """The ballot as plain JSON-ready data in a canonical form.
+def canonical_choice(choice: Choice, method: Method) -> Any:
+    """A choice as plain JSON-ready data in a canonical form.
 
     Approvals are sorted, points and matrix ratings are listed by option id, a ranking keeps its
-    order (the order is the vote), the weight is a float. Exports should write this form so that
-    anyone can recompute `ballots_hash` from the export alone.
+    order (the order is the vote).
     """
-    choice: Any = ballot.choice
+    value: Any = choice
     if method == "approval":
-        canonical: Any = sorted(choice)
-    elif method == "points":
-        canonical = [[option, points] for option, points in sorted(choice.items())]
-    elif method == "ranking":
-        canonical = list(choice)
-    elif method == "matrix":
-        canonical = [[option, a, b] for option, (a, b) in sorted(choice.items())]
-    else:
-        raise ValueError(f"unknown method {method!r}")
+        return sorted(value)
+    if method == "points":
+        return [[option, points] for option, points in sorted(value.items())]
+    if method == "ranking":
+        return list(value)
+    if method == "matrix":
+        return [[option, a, b] for option, (a, b) in sorted(value.items())]
+    raise ValueError(f"unknown method {method!r}")
+
+
+def canonical_ballot(ballot: Ballot, method: Method) -> dict[str, Any]:
+    """The ballot as plain JSON-ready data in a canonical form (see `canonical_choice`).
+
+    The weight is a float. Exports should write this form so that anyone can recompute
+    `ballots_hash` from the export alone.
+    """
     return {
         "weight": float(ballot.weight),
         "region": ballot.region,
         "org_type": ballot.org_type,
         "organisation": ballot.organisation,
-        "choice": canonical,
+        "choice": canonical_choice(ballot.choice, method),
     }
 
 

@@ -363,7 +363,10 @@ def receipts(workshop_id: int, ballot_id: int):
     errors: dict[str, str] = {}
     if ballot.is_open:
         raise Conflict(_l("The list of ballot papers is published when the ballot closes."))
-    papers = results.published_ballots(ballot)
+    published = results.published_ballots(ballot)
+    # A secret ballot's list is receipts apart from papers; a named ballot's papers hold both.
+    receipts = [e["receipt"] for e in published if "receipt" in e]
+    papers = [e for e in published if "choice" in e]
     if "code" in request.args:
         try:
             code = services.normalise_receipt(parse(ReceiptCheck, request.args).code)
@@ -371,10 +374,11 @@ def receipts(workshop_id: int, ballot_id: int):
             errors = exc.fields
         else:
             checked = services.format_receipt(code)
-            found = next((p for p in papers if p["receipt"] == code), None)
+            found = code if code in receipts else None
     titles = services.option_titles(ballot)
     return render_template(
-        "voting/receipts.html", workshop=workshop, ballot=ballot, papers=papers, titles=titles,
+        "voting/receipts.html", workshop=workshop, ballot=ballot, papers=papers,
+        receipts=receipts, secrecy=(ballot.results or {}).get("secrecy"), titles=titles,
         checked=checked, found=found, errors=errors, regions=REGIONS, org_types=ORG_TYPES,
         criteria=criteria(ballot), sources=SOURCE_LABELS,
     )
