@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -78,11 +77,9 @@ def _close_login_rooms(login_session_ids: list[int]) -> None:
         local.extend(sid for sid, _eio_sid in server.manager.get_participants(NAMESPACE, room))
     if not local:
         return
-    # The committing database session may send no more SQL from inside its commit, and the
-    # disconnect handlers write (presence): run them in a fresh app context of their own.
-    with current_app._get_current_object().app_context():
-        for sid in local:
-            server.disconnect(sid, namespace=NAMESPACE)
+    # The disconnect handler writes presence in an app context of its own (sockets.py).
+    for sid in local:
+        server.disconnect(sid, namespace=NAMESPACE)
 
 
 @event.listens_for(Session, "after_commit")

@@ -97,12 +97,20 @@ def on_connect(auth: Any = None) -> None:
 
 
 def on_disconnect(reason: Any = None) -> None:
-    """Count a delegate's socket as closed, also when it closes because the login ended."""
+    """Count a delegate's socket as closed, also when it closes because the login ended.
+
+    Engine.IO runs this handler inside whatever sends to a socket whose pings went unanswered,
+    often a broadcast after a commit: the presence update then gets an app context (so a
+    database session) of its own, never the one that is committing.
+    """
     throttle().closed(request.sid)
     delegate_id = session.get("socket_delegate")
-    delegate = db.session.get(Delegate, delegate_id) if delegate_id is not None else None
-    if delegate is not None:
-        mark_connected(delegate, -1)
+    if delegate_id is None:
+        return
+    with current_app._get_current_object().app_context():
+        delegate = db.session.get(Delegate, delegate_id)
+        if delegate is not None:
+            mark_connected(delegate, -1)
 
 
 def _limit(spec: str) -> tuple[float, float]:

@@ -136,3 +136,38 @@ def test_state_sync_answers_the_current_state(app):
     ack = phone.emit("state.sync", {"workshop_id": workshop.id}, callback=True)
     assert ack["ok"] is True
     assert ack["state"]["workshop_id"] == workshop.id
+
+
+def test_socket_closed_while_a_commit_broadcasts_still_counts_the_delegate_offline(app, client):
+    """Engine.IO closes a socket whose pings went unanswered from inside `emit`, and runs the
+    disconnect handler there, in the greenlet that is committing: the presence update must not
+    use that committing session (it raised "session is in 'committed' state" and the count
+    stayed one too high)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from workshop.agenda.models import Delegate
+
+    workshop = create_workshop()
+    join(client, workshop, create_organisation())
+    first = connect(app, client, workshop)
+    second = connect(app, client, workshop)
+    with app.app_context():
+        delegate = db.session.scalars(sa.select(Delegate)).one()
+        assert delegate.connections == 2
+
+        closing = [second]
+
+        def close_during_commit(session):
+            while closing:
+                closing.pop().disconnect()
+
+        event.listen(Session, "after_commit", close_during_commit)
+        try:
+            delegate.last_seen_at = None
+            db.session.commit()
+        finally:
+            event.remove(Session, "after_commit", close_during_commit)
+        db.session.expire_all()
+        assert db.session.get(Delegate, delegate.id).connections == 1
+    assert first.is_connected()
