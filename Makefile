@@ -9,7 +9,7 @@ PORT    ?= 5000
 # when phones join over the room's Wi-Fi.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: install run test lint bench translations clean
+.PHONY: install run room test lint bench translations clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -36,7 +36,12 @@ static/vendor/.installed: package.json package-lock.json
 translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d workshop/translations
 
-install: $(VENV)/.installed static/vendor/.installed translations
+# gzip and Brotli copies beside every static file, served by WhiteNoise (workshop/assets.py).
+static/.compressed: static/vendor/.installed $(wildcard static/js/*.js static/css/*.css) | $(VENV)/.installed
+	$(BIN)/python -m whitenoise.compress --quiet static
+	touch $@
+
+install: $(VENV)/.installed static/vendor/.installed static/.compressed translations
 
 # Development config, explicitly: without it the server starts in production, which requires a
 # SECRET_KEY; development makes its own once per installation (instance/secret_key).
@@ -49,6 +54,12 @@ run: install
 test: install $(VENV)/.installed-test
 	$(BIN)/ruff check workshop tests bench config.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The room's own server: listens on the laptop's network, and the join link and QR code carry
+# the laptop's address there (ADDRESS=… to choose another when it is on several networks).
+room: install
+	WORKSHOP_CONFIG=development $(FLASK) db upgrade
+	WORKSHOP_CONFIG=development $(BIN)/python serve.py --room --port $(PORT)
 
 bench: install
 	for f in bench/bench_*.py; do $(BIN)/python $$f; done

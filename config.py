@@ -40,7 +40,9 @@ class Config:
     SQLALCHEMY_DATABASE_URI = _env(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'workshop.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # Database errors never quote the values of a statement (a ballot's choices, a secret's
+    # hash) in messages that reach a log.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     # Redis message queue when several server processes share the rooms.
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE")
     SOCKETIO_ASYNC_MODE = _env("SOCKETIO_ASYNC_MODE", "gevent")
@@ -50,7 +52,12 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Served over HTTPS: cookies travel only over HTTPS (the login session and the "remember
+    # me" cookie alike) and every response says so with HSTS (workshop/headers.py).
     SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    HSTS_MAX_AGE = int(_env("HSTS_MAX_AGE", "31536000") or 31536000)
     WTF_CSRF_TIME_LIMIT = None
     # Socket events per socket, as "rate per second/burst", by kind (a person gets twice a
     # socket's); a socket refused this many times in a row is disconnected.
@@ -81,6 +88,8 @@ class DevelopmentConfig(Config):
 
     REQUIRE_STRONG_SECRET_KEY = False
     SECRET_KEY_FROM_INSTANCE = True
+    # Static files are edited while the server runs: WhiteNoise looks them up on each request.
+    STATIC_AUTOREFRESH = True
 
 
 class TestConfig(Config):

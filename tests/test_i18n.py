@@ -49,3 +49,22 @@ def test_catalog_is_complete_and_keeps_placeholders(lang):
     for m in catalog:
         if m.id:
             assert set(PLACEHOLDER.findall(m.id)) == set(PLACEHOLDER.findall(m.string)), m.id
+
+
+def test_every_wrapped_string_is_in_every_catalog(tmp_path):
+    """A string wrapped for translation but never extracted would stay English for everyone."""
+    import subprocess
+    import sys
+
+    pot = tmp_path / "messages.pot"
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "--quiet", "extract",
+                    "-F", "babel.cfg", "-k", "_l", "-o", str(pot), "."],
+                   cwd=CATALOGS.parent.parent, check=True, capture_output=True)
+    with open(pot, "rb") as f:
+        wanted = {m.id for m in read_po(f) if m.id}
+    for lang in ("fr", "es", "nl"):
+        with open(CATALOGS / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+            catalog = read_po(f)
+        have = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+        missing = sorted(str(m) for m in wanted - have)
+        assert missing == [], f"not translated in {lang}: {missing[:10]}"

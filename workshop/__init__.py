@@ -14,6 +14,7 @@ from workshop.errors_http import unauthorized
 from workshop.extensions import babel, csrf, db, login_manager, migrate, socketio
 from workshop.limits import limiter
 from workshop.models import __all__ as _all_models  # noqa: F401  (the whole schema is known)
+from workshop.validation import IdConverter, JSONProvider, SocketJSON
 
 LANGUAGE_CODES = ("en", "fr", "es", "nl")
 
@@ -55,6 +56,10 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
         instance_relative_config=True,
         instance_path=instance_path,
     )
+    # Before any route exists: every `<int:...>` in a URL is a bounded id (404 past it), and
+    # request bodies are parsed with bounded nesting (workshop.validation).
+    app.url_map.converters["int"] = IdConverter
+    app.json = JSONProvider(app)
     app.config.from_object(config)
     os.makedirs(app.instance_path, exist_ok=True)
     settle_secret_key(app.config, app.instance_path)
@@ -76,13 +81,15 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        json=SocketJSON,
         ping_interval=10,
         ping_timeout=20,
     )
 
-    from workshop import api, errors_http, sockets
+    from workshop import api, assets, errors_http, headers, sockets
     from workshop.agenda import console, events, manage, phone, projector
     from workshop.auth import views as auth_views
+    from workshop.exports import views as export_views
     from workshop.plans import events as plan_events
     from workshop.plans import exports as plan_exports
     from workshop.plans import steps as _plan_steps  # noqa: F401  (registers)
@@ -90,16 +97,21 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
     from workshop.proposals import events as proposal_events
     from workshop.proposals import steps as _proposal_steps  # noqa: F401  (registers)
     from workshop.proposals import views as proposal_views
+    from workshop.registration import views as registration_views
+    from workshop.reports import views as report_views
     from workshop.voting import events as voting_events
     from workshop.voting import steps as _voting_steps  # noqa: F401  (registers)
     from workshop.voting import views as voting_views
 
     for blueprint in (auth_views.bp, phone.bp, console.bp, manage.bp, projector.bp,
                       proposal_views.bp, voting_views.bp, plan_views.bp,
-                      plan_exports.bp):
+                      plan_exports.bp, export_views.bp, registration_views.bp,
+                      report_views.bp):
         app.register_blueprint(blueprint)
     api.init_app(app)
+    assets.init_app(app)
     errors_http.register(app)
+    headers.register(app)
     sockets.register()
     events.register()
     proposal_events.register()

@@ -33,6 +33,13 @@ class ValidationFailed(WorkshopError):
     code = "validation"
 
 
+class MalformedBody(WorkshopError):
+    """The request's body could not be read at all: not JSON, or nested too deeply."""
+
+    status = 400
+    code = "malformed"
+
+
 class NotLoggedIn(WorkshopError):
     """Nobody is logged in (any more): the login session is gone or never was."""
 

@@ -14,8 +14,8 @@ from workshop.errors import WorkshopError
 
 
 def wants_json() -> bool:
-    """API paths and clients that ask for JSON get JSON errors."""
-    return request.path.startswith("/api/") or (
+    """API paths, clients that ask for JSON and clients that send JSON get JSON errors."""
+    return request.path.startswith("/api/") or request.is_json or (
         request.accept_mimetypes.best == "application/json"
     )
 

@@ -18,6 +18,7 @@ from workshop.extensions import socketio
 
 _PENDING = "live.pending"
 _LOGINS_ENDED = "live.logins_ended"
+_SCREENS_ENDED = "live.screens_ended"
 NAMESPACE = "/"
 
 
@@ -66,13 +67,19 @@ def queue_logins_ended(session: Session, login_session_ids: Iterable[int]) -> No
     session.info.setdefault(_LOGINS_ENDED, []).extend(login_session_ids)
 
 
-def _close_login_rooms(login_session_ids: list[int]) -> None:
+def queue_screens_ended(session: Session, workshop_id: int) -> None:
+    """Once the session's transaction commits, close the projector screens of a workshop that
+    were let in by its projector key (the key was replaced): as ended logins are closed."""
+    session.info.setdefault(_SCREENS_ENDED, []).append(workshop_id)
+
+
+def _close_rooms(rooms: list[str]) -> None:
+    """Tell every socket of these rooms that its session ended; disconnect this process's."""
     server = socketio.server
     if server is None:
         return
     local: list[str] = []
-    for login_session_id in login_session_ids:
-        room = login_room(login_session_id)
+    for room in rooms:
         socketio.emit("session.ended", {}, to=room)
         local.extend(sid for sid, _eio_sid in server.manager.get_participants(NAMESPACE, room))
     if not local:
@@ -87,15 +94,17 @@ def _send_after_commit(session: Session) -> None:
     pending = session.info.pop(_PENDING, [])
     for event_name, payload, room in pending:
         socketio.emit(event_name, payload, to=room)
-    ended = session.info.pop(_LOGINS_ENDED, [])
-    if ended:
-        _close_login_rooms(ended)
+    rooms = [login_room(i) for i in session.info.pop(_LOGINS_ENDED, [])]
+    rooms += [screen_room(i) for i in session.info.pop(_SCREENS_ENDED, [])]
+    if rooms:
+        _close_rooms(rooms)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
     session.info.pop(_PENDING, None)
     session.info.pop(_LOGINS_ENDED, None)
+    session.info.pop(_SCREENS_ENDED, None)
 
 
 def plan_room(plan_id: int) -> str:

@@ -78,6 +78,25 @@ def takes_part(actor: Actor, workshop: Workshop | None) -> bool:
             or actor.admitted)
 
 
+def writes_for(actor: Actor, workshop: Workshop | None, proposal: Any = None) -> bool:
+    """Staff of the workshop, or the delegate who put the proposal forward (and may take
+    part): they translate it directly and decide on others' suggested translations. Without
+    a proposal: whether the actor may do so for some proposal (their own)."""
+    if facilitates(actor, workshop):
+        return True
+    if not takes_part(actor, workshop):
+        return False
+    return proposal is None or proposal.delegate_id == actor.id
+
+
+def suggests_for(actor: Actor, workshop: Workshop | None, proposal: Any = None) -> bool:
+    """A delegate who may take part, on someone else's proposal: their translation is a
+    suggestion until its author or a facilitator accepts it."""
+    if not takes_part(actor, workshop):
+        return False
+    return proposal is None or proposal.delegate_id != actor.id
+
+
 def _delegate_or_staff(actor: Actor, workshop: Workshop | None) -> bool:
     return is_delegate_of(actor, workshop) or facilitates(actor, workshop)
 
@@ -94,12 +113,16 @@ def _staff(actor: Actor, workshop: Workshop | None) -> bool:
     return is_staff(actor)
 
 
-Rule = Callable[[Actor, "Workshop | None"], bool]
+Rule = Callable[..., bool]
 
-#: The one table of permissions. Every operation name used by a service is here.
+#: The one table of permissions. Every operation name used by a service is here. A rule is
+#: called with (actor, workshop); a rule about one object (`writes_for`, `suggests_for`: a
+#: proposal) also takes it as a third argument, and without it answers whether the actor may
+#: do this to some object of the workshop (to refuse early and to draw the page).
 RULES: dict[str, Rule] = {
     "workshop.create": _organiser,
     "workshop.update": _organiser,
+    "projector.rotate_key": _organiser,
     "workshop.list": _staff,
     "workshop.console": facilitates,
     "workshop.watch": watches,
@@ -112,16 +135,23 @@ RULES: dict[str, Rule] = {
     "message.broadcast": facilitates,
     "facilitator.assign": _organiser,
     "delegate.invite": _organiser,
+    "delegate.revoke": _organiser,
+    "registration.import": _organiser,
     "delegate.list": facilitates,
     "delegate.admit": facilitates,
     "organisation.create": _organiser,
     "organisation.list": _staff,
     "audit.view": _organiser,
+    "workshop.export": facilitates,
     "user.create": _organiser,
     "proposal.create": takes_part,
     "proposal.support": takes_part,
     "proposal.comment": _participant_or_staff,
-    "proposal.translate": _participant_or_staff,
+    "proposal.translate": writes_for,
+    "translation.suggest": suggests_for,
+    "translation.accept": writes_for,
+    "translation.reject": writes_for,
+    "translation.list": facilitates,
     "proposal.edit": facilitates,
     "proposal.hide": facilitates,
     "comment.hide": facilitates,
@@ -149,22 +179,29 @@ RULES: dict[str, Rule] = {
     "plan.spotlight": facilitates,
     "plan.template": _organiser,
     "plan.export": _delegate_or_staff,
+    "report.read": facilitates,
     "token.list": _staff,
     "token.create": _staff,
     "token.revoke": _staff,
 }
 
 
-def can(operation: str, actor: Actor, workshop: Workshop | None = None) -> bool:
-    """True when the actor may perform the operation (on this workshop)."""
+def can(operation: str, actor: Actor, workshop: Workshop | None = None,
+        target: Any = None) -> bool:
+    """True when the actor may perform the operation (on this workshop, on `target`)."""
     rule = RULES[operation]
-    return bool(actor is not None and rule(actor, workshop))
+    if actor is None:
+        return False
+    if target is None:
+        return bool(rule(actor, workshop))
+    return bool(rule(actor, workshop, target))
 
 
-def require(operation: str, actor: Actor, workshop: Workshop | None = None) -> None:
-    """Raise PermissionDenied unless `can(operation, actor, workshop)`.
+def require(operation: str, actor: Actor, workshop: Workshop | None = None,
+            target: Any = None) -> None:
+    """Raise PermissionDenied unless `can(operation, actor, workshop, target)`.
 
     :raise PermissionDenied: the actor may not perform the operation.
     """
-    if not can(operation, actor, workshop):
+    if not can(operation, actor, workshop, target):
         raise PermissionDenied(_l("You are not allowed to do this."))

@@ -10,6 +10,9 @@ the login session ends, the socket's next event is refused and the socket closed
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +39,8 @@ from workshop.live import (
     workshop_room,
 )
 from workshop.permissions import Actor, ProjectorViewer, facilitates, watches
-from workshop.throttle import Throttle
-from workshop.validation import parse
+from workshop.throttle import BudgetFilter, LogBudget, Throttle, where
+from workshop.validation import MAX_ID, parse, whole_number
 
 
 def projector_session_key(workshop_id: int) -> str:
@@ -45,11 +48,29 @@ def projector_session_key(workshop_id: int) -> str:
     return f"projector:{workshop_id}"
 
 
+def projector_pass(projector_key: str) -> str:
+    """What the session keeps of the projector key it was shown: a digest, so a new key
+    (projector.rotate_key) ends every session opened with the old one."""
+    return hashlib.sha256(projector_key.encode()).hexdigest()[:32]
+
+
+def remember_projector_key(workshop: Workshop) -> None:
+    """The projector page was opened with the workshop's key: let its socket in too."""
+    session[projector_session_key(workshop.id)] = projector_pass(workshop.projector_key)
+
+
+def holds_projector_key(workshop: Workshop) -> bool:
+    """True when this session was opened with the workshop's current projector key."""
+    held = session.get(projector_session_key(workshop.id))
+    return isinstance(held, str) and hmac.compare_digest(
+        held, projector_pass(workshop.projector_key))
+
+
 def socket_actor(workshop: Workshop | None = None) -> Actor:
     """The logged-in user or delegate; else a projector viewer allowed by the session."""
     if current_user.is_authenticated:
         return current_user._get_current_object()
-    if workshop is not None and session.get(projector_session_key(workshop.id)):
+    if workshop is not None and holds_projector_key(workshop):
         return ProjectorViewer(workshop.id)
     return None
 
@@ -57,10 +78,11 @@ def socket_actor(workshop: Workshop | None = None) -> Actor:
 def _workshop_from_auth(auth: Any) -> Workshop | None:
     if isinstance(auth, dict):
         raw = auth.get("workshop")
-        if isinstance(raw, int) and not isinstance(raw, bool):
+        if isinstance(raw, str):
+            raw = whole_number(raw)
+        # Bounded like every id: a huge number names no workshop (never an overflow).
+        if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MAX_ID:
             return db.session.get(Workshop, raw)
-        if isinstance(raw, str) and raw.isdigit():
-            return db.session.get(Workshop, int(raw))
     return None
 
 
@@ -138,6 +160,30 @@ def _person() -> str | None:
     return None
 
 
+#: Where failed socket events are logged (the event's name and the error, never its payload).
+log = logging.getLogger("workshop.sockets")
+#: One budget for the lines of socket failures, ours and the Socket.IO libraries' (a
+#: malformed packet is logged by them): a flood is logged as a few lines and a count.
+LOG_BUDGET = LogBudget(rate=1.0, burst=20.0)
+BUDGETED_LOGGERS = ("workshop.sockets", "socketio.server", "engineio.server")
+
+
+def log_failure(event: Any, exc: BaseException) -> None:
+    """Log a socket event that failed unexpectedly: its name, the error's kind and where it
+    was raised; never the payload (a ballot's choices and secret) nor the error's text (a
+    database error quotes the values it was given)."""
+    name = event if isinstance(event, str) else "?"
+    name = "".join(ch for ch in name[:60] if ch.isprintable())
+    log.error("socket event %s failed: %s at %s", name, type(exc).__name__, where(exc))
+
+
+def _budget_the_logs() -> None:
+    for name in BUDGETED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, BudgetFilter) for f in logger.filters):
+            logger.addFilter(BudgetFilter(LOG_BUDGET))
+
+
 def login_ended() -> bool:
     """True when the socket was opened under a login session that has since ended."""
     return session.get("socket_login") is not None and not current_user.is_authenticated
@@ -178,6 +224,7 @@ def operation(schema: type[BaseModel]) -> Callable:
                 return exc.to_dict()
             return {"ok": True, **(result or {})}
 
+        wrapper.schema = schema  # what the event takes (the tests walk every event's ids)
         return wrapper
 
     return decorator
@@ -187,11 +234,12 @@ def register() -> None:
     """Install the connection handlers."""
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
+    _budget_the_logs()
 
     @socketio.on_error_default
     def _unexpected(exc: Exception) -> dict | bool:
         db.session.rollback()
-        socketio.server.logger.exception("socket event %s failed", request.event)
+        log_failure(request.event.get("message"), exc)
         if request.event.get("message") == "connect":
             return False  # a half-done connection would follow nothing: refuse it
         return {"ok": False, "error": "server", "message": _("Something went wrong.")}

@@ -5,10 +5,13 @@ typing in a plan); an event takes a token or is refused before any database work
 costs almost nothing and everybody else's latency is unaffected. A socket refused again and
 again is disconnected. Buckets live in the server process: with several processes each holds
 its own, which only makes the limit per process (sticky sessions keep a socket on one).
+The same buckets keep the log small (LogBudget, BudgetFilter): a flood of failing events is
+logged as a few lines and a count.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -113,3 +116,80 @@ class Throttle:
         self._strikes.pop(sid, None)
         for buckets in self._sockets.values():
             buckets.forget(sid)
+
+
+@dataclass
+class LogBudget:
+    """At most `burst` log lines at once, refilled at `rate` per second; the rest are counted.
+
+    A flood of failing events (or of malformed packets) then costs the log a few lines with
+    a count, not a copy per event.
+    """
+
+    rate: float
+    burst: float
+    clock: Callable[[], float] = time.monotonic
+    _held: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._bucket = TokenBuckets(self.rate, self.burst, self.clock)
+
+    def take(self, key: object = None) -> tuple[bool, int]:
+        """(True, lines held back since the last one) when a line may be written now, else
+        (False, 0) and the line is counted. One budget for every key: a flood that varies its
+        event names gets no more lines."""
+        allowed = self._bucket.allow("log")
+        with self._lock:
+            if not allowed:
+                self._held += 1
+                return False, 0
+            held, self._held = self._held, 0
+            return True, held
+
+
+class BudgetFilter(logging.Filter):
+    """A logging filter that lets a logger write within a LogBudget, and keeps each line short:
+    a traceback becomes its exception's name and innermost place (no message, which may quote
+    what a client sent)."""
+
+    def __init__(self, budget: LogBudget) -> None:
+        super().__init__()
+        self.budget = budget
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Drop the record past the budget; shorten its traceback otherwise."""
+        allowed, held = self.budget.take(record.name)
+        if not allowed:
+            return False
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            record.msg = f"{record.getMessage()}: {type(exc).__name__} at {where(exc)}"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        if held:
+            record.msg = f"{record.getMessage()} ({held} similar lines not logged)"
+            record.args = None
+        return True
+
+
+def where(exc: BaseException) -> str:
+    """Where an exception was raised: `file.py:line`, and the innermost line of our own code
+    when that is elsewhere (`views.py:10 < sqlalchemy/base.py:200`)."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    if not frames:
+        return "?"
+
+    def short(frame: tuple[str, int]) -> str:
+        parts = frame[0].replace("\\", "/").split("/")
+        return f"{'/'.join(parts[-2:])}:{frame[1]}"
+
+    ours = [f for f in frames if "/workshop/" in f[0].replace("\\", "/")]
+    if ours and ours[-1] != frames[-1]:
+        return f"{short(ours[-1])} < {short(frames[-1])}"
+    return short(frames[-1])

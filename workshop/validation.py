@@ -2,21 +2,80 @@
 
 Schemas are pydantic models. `parse` turns pydantic's errors into one translated message per
 field, so a wrong or missing field always names itself, whichever door the input came in by.
+
+What every door shares is typed here once:
+- ids (`Id`, and the `int` URL converter `IdConverter`) are bounded by the database's range,
+  so a huge number is a clear refusal (422, or 404 in a URL), never an overflow (500);
+- user text (`chars`) is NFC-normalised, refuses control and format characters (bidi
+  overrides, zero-width spaces, NUL; line breaks only where the field is multi-line) and
+  needs a visible character, so a name can be neither invisible nor reverse the audit log;
+- JSON (request bodies through `JSONProvider`, socket packets through `SocketJSON`) is
+  refused past `MAX_JSON_DEPTH` levels of nesting, a clear 400/422 instead of a
+  RecursionError.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, TypeVar
 
+from flask import request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 from pydantic import ValidationError as PydanticError
+from pydantic_core import PydanticCustomError
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound as HttpNotFound
+from werkzeug.routing import IntegerConverter
 
-from workshop.errors import ValidationFailed
+from workshop.errors import MalformedBody, ValidationFailed
 
 M = TypeVar("M", bound=BaseModel)
+
+# --- Ids --------------------------------------------------------------------------------------
+
+#: The largest id the database holds (a 32-bit integer column on PostgreSQL).
+MAX_ID = 2**31 - 1
+#: An id in a payload: a larger number is refused by name, never an overflow.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+_WHOLE = re.compile(r"-?[0-9]{1,18}")
+
+
+def whole_number(text: Any) -> int | None:
+    """The integer `text` spells in ASCII digits (an optional minus, at most 18 digits), or
+    None: never int()'s errors on "²", "١" or a number thousands of digits long."""
+    return int(text) if isinstance(text, str) and _WHOLE.fullmatch(text) else None
+
+
+class IdConverter(IntegerConverter):
+    """The app's `int` URL converter: an id past MAX_ID names nothing, so the answer is 404.
+
+    The pattern takes at most 10 digits, so a longer number matches no route at all; a
+    10-digit number past MAX_ID is refused here with NotFound (not werkzeug's ValidationError,
+    which turns into a 405 when another method shares the path).
+    """
+
+    regex = r"[0-9]{1,10}"
+
+    def to_python(self, value: str) -> int:
+        """The id, or NotFound when it is past MAX_ID."""
+        number = int(value)
+        if number > MAX_ID:
+            raise HttpNotFound()
+        return number
 
 
 class Schema(BaseModel):
@@ -25,16 +84,191 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+# --- Text -------------------------------------------------------------------------------------
+
 #: No NUL character: PostgreSQL cannot store one in text (a 500 instead of a clear answer).
 NO_NUL = r"^[^\x00]*$"
+#: Format characters that scripts need between letters (Devanagari, Bengali, Khmer conjuncts;
+#: emoji sequences): kept, while every other format character (bidi overrides and isolates,
+#: zero-width spaces, word joiners, byte-order marks, tags) is refused.
+JOINERS = frozenset("\u200c\u200d")
+#: Whitespace a multi-line text may hold.
+LINE_BREAKS = frozenset("\n\r\t")
+#: Letters and symbols that draw nothing (Hangul fillers, the blank braille pattern).
+BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-def chars(max_length: int, min_length: int = 1) -> Any:
-    """A stripped string type with length bounds (user text of one line or a paragraph)."""
+def text_problem(text: str, multiline: bool = False) -> str | None:
+    """Why `text` cannot be stored as user text, as an error type, or None when it can.
+
+    "text_line_break": a line break in a one-line field; "text_control": a control, format
+    or surrogate character (NUL, bidi overrides, zero-width spaces...).
+    """
+    for ch in text:
+        category = unicodedata.category(ch)
+        if ch in LINE_BREAKS or category in ("Zl", "Zp"):
+            if not multiline:
+                return "text_line_break"
+        elif category in ("Cc", "Cs") or (category == "Cf" and ch not in JOINERS):
+            return "text_control"
+    return None
+
+
+def is_visible(text: str) -> bool:
+    """True when some character of `text` draws something (a letter, digit, mark or symbol)."""
+    return any(unicodedata.category(ch)[0] in "LNPS" and ch not in BLANKS for ch in text)
+
+
+def _nfc(value: Any) -> Any:
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+_TEXT_ERRORS = {
+    "text_control": "This text contains invisible or control characters.",
+    "text_line_break": "This field takes a single line.",
+    "text_invisible": "Enter visible text.",
+}
+
+
+def _text_checker(multiline: bool):
+    def check(value: str) -> str:
+        problem = text_problem(value, multiline)
+        if problem is None and value and not is_visible(value):
+            problem = "text_invisible"
+        if problem is not None:
+            raise PydanticCustomError(problem, _TEXT_ERRORS[problem])
+        return value
+
+    return check
+
+
+def chars(max_length: int, min_length: int = 1, multiline: bool = False) -> Any:
+    """User text (a name, a title, a paragraph): NFC, stripped, length-bounded, printable.
+
+    Refuses control and format characters (line breaks too, unless `multiline`) and, when not
+    empty, text without a visible character; the error names the field.
+    """
+    # The constraints first, so pydantic keeps them in the string schema (its own messages);
+    # a BeforeValidator still runs before them (NFC first, then strip and lengths).
     return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length,
-                               pattern=NO_NUL)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        BeforeValidator(_nfc),
+        AfterValidator(_text_checker(multiline)),
     ]
+
+
+def opaque(max_length: int) -> Any:
+    """Text compared exactly as typed (a password): bounded and NUL-free, never normalised."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length,
+                                            pattern=NO_NUL)]
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+#: Deepest nesting a JSON body or socket payload may have (ours need four or five levels).
+MAX_JSON_DEPTH = 32
+
+
+class JSONTooDeep(ValueError):
+    """A JSON document nested deeper than MAX_JSON_DEPTH."""
+
+
+def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when `value` (parsed JSON) nests lists and objects deeper than `limit`.
+
+    Walks without recursion, so a hostile document cannot exhaust the stack here either.
+    """
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, dict | list))
+    return False
+
+
+def load_json(text: str | bytes) -> Any:
+    """Parse JSON, refusing documents nested deeper than MAX_JSON_DEPTH.
+
+    :raise JSONTooDeep: too deep (also where the parser itself would run out of stack).
+    :raise ValueError: not JSON.
+    """
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise JSONTooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels") from None
+    if json_depth_exceeds(value):
+        raise JSONTooDeep(f"nested deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with request bodies parsed by `load_json` (bounded nesting)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse a request body; a too-deep one is a ValueError, as any malformed body."""
+        if kwargs:
+            return super().loads(s, **kwargs)
+        return load_json(s)
+
+
+class _TooDeep:
+    """Stands for a socket payload nested too deeply; `parse` refuses it by name."""
+
+    def __repr__(self) -> str:
+        return "<payload nested too deeply>"
+
+
+TOO_DEEP = _TooDeep()
+_EVENT_NAME = re.compile(r'\s*\[\s*("(?:[^"\\]|\\.){0,100}")')
+
+
+class SocketJSON:
+    """The JSON of Socket.IO packets: a payload nested too deeply reaches its handler as
+    TOO_DEEP (its event name kept), so the sender gets a clear refusal in the ack instead of
+    a parser's RecursionError."""
+
+    @staticmethod
+    def dumps(*args: Any, **kwargs: Any) -> str:
+        """Encode as the standard library does."""
+        return json.dumps(*args, **kwargs)
+
+    @staticmethod
+    def loads(text: str | bytes, **kwargs: Any) -> Any:
+        """Decode, replacing a too-deep packet's arguments by TOO_DEEP."""
+        try:
+            return load_json(text)
+        except JSONTooDeep:
+            if isinstance(text, bytes):
+                text = text.decode("utf-8", "replace")
+            found = _EVENT_NAME.match(text)
+            if found:
+                return [json.loads(found.group(1)), TOO_DEEP]
+            return TOO_DEEP if not text.lstrip().startswith("[") else ["", TOO_DEEP]
+
+
+def json_payload() -> Any:
+    """The request's JSON body, or None when it has none.
+
+    :raise MalformedBody: the body is not JSON, or is nested too deeply.
+    """
+    if not request.get_data(cache=True):
+        return None
+    try:
+        return load_json(request.get_data(cache=True))
+    except JSONTooDeep:
+        raise MalformedBody(_("The body is nested too deeply (at most %(n)s levels).",
+                              n=MAX_JSON_DEPTH)) from None
+    except ValueError:
+        raise MalformedBody(_("The body must be JSON.")) from None
 
 
 def _message(err: Mapping[str, Any]) -> str:
@@ -66,6 +300,12 @@ def _message(err: Mapping[str, Any]) -> str:
         return _("This value has the wrong type.")
     if kind == "string_pattern_mismatch" and ctx.get("pattern") == NO_NUL:
         return _("This text contains characters that cannot be stored.")
+    if kind == "text_control":
+        return _("This text contains invisible or control characters: remove them.")
+    if kind == "text_line_break":
+        return _("This field takes a single line.")
+    if kind == "text_invisible":
+        return _("Enter some visible text.")
     if kind == "value_error":
         return str(ctx.get("error", _("This value is not valid.")))
     return _("This value is not valid.")
@@ -100,6 +340,9 @@ def parse(schema: type[M], data: Any) -> M:
     """
     if isinstance(data, MultiDict):
         data = _form_to_dict(data)
+    if data is TOO_DEEP:
+        raise ValidationFailed(_("Some fields need correcting."),
+                               payload=_("This value is nested too deeply."))
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

@@ -23,7 +23,7 @@
     var leaving = false;
     window.addEventListener("beforeunload", function () { leaving = true; });
     function sessionEnded() { if (!leaving) location.reload(); }
-    socket.on("connect", function () { setStatus("online"); });
+    socket.on("connect", function () { setStatus("online"); flushOutbox(socket, workshopId); });
     socket.on("disconnect", function (reason) {
       setStatus("offline");
       // Only the server ends a socket on purpose, and then it does not reconnect by itself.
@@ -97,6 +97,49 @@
     }
   }
 
+  /* The outbox: actions with an idempotency key (`request_id`) stay in localStorage until the
+   * server has answered them, and go again after every reconnection (and after a reload): a
+   * phone that lost the network just after a tap, or lost only the answer, sends the action
+   * once more and the server stores it once. */
+  var OUTBOX = "workshop.outbox";
+  var delivered = [];
+
+  function outbox() {
+    try { return JSON.parse(localStorage.getItem(OUTBOX) || "[]"); } catch (e) { return []; }
+  }
+  function saveOutbox(items) {
+    try { localStorage.setItem(OUTBOX, JSON.stringify(items)); } catch (e) { /* private mode */ }
+  }
+  function keep(entry) {
+    saveOutbox(outbox().filter(function (i) { return i.key !== entry.key; }).concat([entry]));
+  }
+  function drop(key) {
+    saveOutbox(outbox().filter(function (i) { return i.key !== key; }));
+  }
+  function newRequestId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function flushOutbox(socket, workshopId) {
+    outbox().forEach(function (entry) {
+      if (entry.workshop !== workshopId) return;
+      socket.timeout(15000).emit(entry.op, entry.payload, function (err, ack) {
+        if (err) return; // still no answer: the next reconnection tries again
+        drop(entry.key);
+        delivered.forEach(function (fn) { fn(entry, ack); });
+      });
+    });
+  }
+  /* `fn(entry, ack)` runs when a kept action is answered after a reconnection. */
+  function onDelivered(fn) { delivered.push(fn); }
+
+  function showQueued(box) {
+    if (!box) return;
+    box.textContent = document.getElementById("connection").dataset.labelQueued;
+    box.hidden = false;
+  }
+
   /* Send a form's operation over the socket; show per-field errors from the acknowledgement. */
   function submitOperation(form, payload, done) {
     var box = form.querySelector("[data-form-error]");
@@ -105,11 +148,19 @@
     var fieldErrors = form.querySelectorAll("[data-error-for]");
     for (var i = 0; i < fieldErrors.length; i++) { fieldErrors[i].hidden = true; }
     if (box) box.hidden = true;
-    window.Live.current.socket.timeout(15000).emit(form.dataset.op, payload, function (err, ack) {
+    var current = window.Live.current;
+    var key = payload.request_id;
+    if (key) keep({ key: key, op: form.dataset.op, payload: payload, workshop: current.workshopId, form: form.id });
+    if (!current.socket.connected) {
+      if (key) { showQueued(box); return; }
+    }
+    current.socket.timeout(15000).emit(form.dataset.op, payload, function (err, ack) {
       if (err) {
+        if (key) { showQueued(box); return; } // kept: it goes again when the link is back
         if (box) { box.textContent = document.getElementById("connection").dataset.labelOffline; box.hidden = false; }
         return;
       }
+      if (key) drop(key);
       if (!ack.ok) {
         var shown = false;
         Object.keys(ack.fields || {}).forEach(function (name) {
@@ -124,5 +175,6 @@
   }
 
   window.Live = { connect: connect, showTimer: showTimer, showJoined: showJoined,
-                  submitOperation: submitOperation, current: null };
+                  submitOperation: submitOperation, onDelivered: onDelivered,
+                  newRequestId: newRequestId, current: null };
 })();

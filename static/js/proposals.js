@@ -99,19 +99,42 @@
     (parent || document.getElementById("comments")).appendChild(item);
   }
 
+  /* The discussion page's suggested translations and translation history are drawn for
+   * each reader (the author and staff see accept / reject): fetch them again when a
+   * suggestion comes or is decided, or when the line itself changes. */
+  var refreshing = null;
+  function refreshTranslations(data) {
+    var root = document.getElementById("live");
+    var box = document.getElementById("translations");
+    if (!root || !box || String(root.dataset.line) !== String(data.line_id || data.id)) return;
+    if (refreshing) refreshing.abort();
+    refreshing = new AbortController();
+    fetch(box.dataset.url, { credentials: "same-origin", signal: refreshing.signal })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) { if (html !== null) box.innerHTML = html; })
+      .catch(function () {});
+  }
+
   function attach() {
     var current = live();
     if (!current || current.proposalsAttached) return;
     current.proposalsAttached = true;
     current.socket.on("proposal.card", onCard);
+    current.socket.on("proposal.card", refreshTranslations);
     current.socket.on("proposal.counts", onCounts);
     current.socket.on("proposal.removed", onRemoved);
     current.socket.on("comment.created", onComment);
+    current.socket.on("translation.suggested", refreshTranslations);
+    current.socket.on("translation.decided", refreshTranslations);
   }
+
+  var OPS = ["proposal.create", "proposal.comment", "proposal.translate", "translation.suggest",
+             "translation.accept", "translation.reject"];
 
   function formPayload(form) {
     var data = { workshop_id: window.Live.current.workshopId };
     if (form.dataset.proposalId) data.proposal_id = parseInt(form.dataset.proposalId, 10);
+    if (form.dataset.suggestionId) data.suggestion_id = parseInt(form.dataset.suggestionId, 10);
     new FormData(form).forEach(function (value, key) {
       if (key === "csrf_token" || value === "") return;
       if (key === "tags") { (data.tags = data.tags || []).push(value); return; }
@@ -123,18 +146,45 @@
   document.addEventListener("submit", function (ev) {
     var form = ev.target;
     var op = form.dataset.op;
-    if (op !== "proposal.create" && op !== "proposal.comment") return;
-    if (!window.Live.current || !window.Live.current.socket.connected) return; // plain post
+    if (OPS.indexOf(op) < 0) return;
+    if (!window.Live.current) return; // plain post
+    var keyed = form.querySelector('[name="request_id"]');
+    // Offline, an action with an idempotency key waits in the outbox; others post the form.
+    if (!window.Live.current.socket.connected && !keyed) return;
     ev.preventDefault();
-    Live.submitOperation(form, formPayload(form), function () {
-      form.reset();
-      var sent = form.querySelector("[data-sent]");
-      if (sent) sent.hidden = false;
-      var replying = form.querySelector(".replying");
-      if (replying) replying.hidden = true;
-      var parent = form.querySelector('[name="parent_id"]');
-      if (parent) parent.value = ""; // reset() keeps a hidden input's value
+    Live.submitOperation(form, formPayload(form), function (ack) {
+      var here = { line_id: document.getElementById("live").dataset.line };
+      if (op === "translation.accept" || op === "translation.reject") {
+        refreshTranslations(here);
+        return;
+      }
+      if (op === "translation.suggest") refreshTranslations(here); // list it as waiting
+      cleared(form);
     });
+  });
+
+  /* A form whose action was stored: empty it, ready (with a new key) for the next one. */
+  function cleared(form) {
+    form.reset();
+    var sent = form.querySelector("[data-sent]");
+    if (sent) sent.hidden = false;
+    var box = form.querySelector("[data-form-error]");
+    if (box) box.hidden = true;
+    var replying = form.querySelector(".replying");
+    if (replying) replying.hidden = true;
+    var parent = form.querySelector('[name="parent_id"]');
+    if (parent) parent.value = ""; // reset() keeps a hidden input's value
+    var key = form.querySelector('[name="request_id"]');
+    if (key) key.value = Live.newRequestId();
+  }
+
+  // A kept proposal or comment answered after a reconnection: the form it came from (if this
+  // page still shows it, with that text) is cleared as if the answer had come at once.
+  Live.onDelivered(function (entry, ack) {
+    var form = entry.form && document.getElementById(entry.form);
+    var key = form && form.querySelector('[name="request_id"]');
+    if (!key || key.value !== entry.payload.request_id) return;
+    if (ack && ack.ok) cleared(form);
   });
 
   document.addEventListener("click", function (ev) {

@@ -49,7 +49,7 @@ class World:
         """A value for every id a route of the API may name."""
         return {"workshop_id": self.workshop.id, "step_id": self.step.id,
                 "ballot_id": self.ballot.id, "plan_id": self.plan.id,
-                "proposal_id": self.plan.proposal_id}
+                "proposal_id": self.plan.proposal_id, "delegate_id": self.delegate.id}
 
 
 @pytest.fixture

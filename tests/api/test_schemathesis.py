@@ -33,7 +33,7 @@ from tests.helpers import (
     create_workshop,
     open_test_ballot,
 )
-from workshop.api import ballots, plans, proposals, tokens, workshops  # noqa: F401
+from workshop.api import ballots, plans, proposals, registration, tokens, workshops  # noqa: F401
 from workshop.api.core import OPERATIONS
 from workshop.api.schemas import TokenIn
 from workshop.extensions import db
@@ -61,11 +61,11 @@ def target(live_server) -> Target:
         workshop = create_workshop(organiser, steps=6, facilitator=create_user("facilitator"))
         plans, _lines, _closed = carry_forward(workshop, n=2)
         ballot = open_test_ballot(workshop, "approval")
-        create_delegate(workshop, create_organisation())
+        delegate = create_delegate(workshop, create_organisation())
         _row, raw = tokens.create_token(organiser, TokenIn(name="schemathesis"))
         ids = {"workshop_id": workshop.id, "step_id": workshop.steps[1].id,
                "ballot_id": ballot.id, "plan_id": plans[0].id,
-               "proposal_id": plans[0].proposal_id}
+               "proposal_id": plans[0].proposal_id, "delegate_id": delegate.id}
         db.session.remove()
     return Target(url=live_server.url, headers={"Authorization": f"Bearer {raw}"}, ids=ids)
 

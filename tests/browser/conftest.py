@@ -19,7 +19,7 @@ def room(browser: Browser, live: LiveServer) -> Iterator[Room]:
     yield people
     people.close()
     assert people.dialogs == [], "a JavaScript dialog opened (injected script?)"
-    assert people.errors == [], "uncaught script errors"
+    assert people.errors == [], "uncaught script errors or Content-Security-Policy violations"
 
 
 @pytest.fixture

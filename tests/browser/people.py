@@ -29,8 +29,8 @@ SHOTS = Path(os.environ.get("SHOTS_DIR", Path(tempfile.gettempdir()) / "shots"))
 class Room:
     """Opens the people of a live room, each in their own browser context (own cookies).
 
-    Every page is watched: a JavaScript dialog (e.g. an injected `alert`) or an uncaught
-    script error fails the test at teardown.
+    Every page is watched: a JavaScript dialog (e.g. an injected `alert`), an uncaught
+    script error or anything the Content-Security-Policy blocked fails the test at teardown.
     """
 
     browser: Browser
@@ -49,7 +49,14 @@ class Room:
         page = ctx.new_page()
         page.on("dialog", self._on_dialog)
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: {exc}"))
+        page.on("console", lambda msg: self._on_console(page, msg))
         return page
+
+    def _on_console(self, page: Page, msg) -> None:
+        # What the Content-Security-Policy blocked (an inline script or style, a connection
+        # elsewhere) is reported on the console only: it counts as a script error.
+        if msg.type == "error" and "Content Security Policy" in msg.text:
+            self.errors.append(f"{page.url}: {msg.text}")
 
     def _on_dialog(self, dialog) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")

@@ -530,17 +530,87 @@ def test_spanish_reader_sees_the_translation_and_can_open_the_french(room: Room,
     rosa_page.locator("details.original summary").click()
     expect(rosa_page.locator("details.original p[lang='fr']").first).to_have_text(fr_title)
 
-    # Someone adds a Spanish translation: Rosa's phone shows it live; Emma's stays French.
+    # Emma (not the author) translates it into Spanish: a suggestion for the author, so
+    # Rosa's phone stays French until it is accepted (see the next test).
     open_discussion(english, workshop, untranslated.id)
     english.locator("details.translate summary").click()
     english.locator("#t-language").select_option("es")
     english.locator("#t-title").fill("Diálogo social a nivel regional")
-    english.get_by_role("button", name="Save the translation").click()
+    english.get_by_role("button", name="Suggest this translation").click()
+    expect(english.locator("#translate-form [data-sent]")).to_be_visible(timeout=LIVE)
     expect(card(rosa, untranslated.id).locator(".card-title")).to_have_text(
-        "Diálogo social a nivel regional", timeout=LIVE)
-    expect(card(rosa, untranslated.id).locator("details.original")).to_have_count(1)
+        "Dialogue social au niveau régional")
+    expect(card(rosa, untranslated.id).locator("details.original")).to_have_count(0)
     expect(english.locator(".card-title")).to_have_text("Dialogue social au niveau régional")
     assert_not_reloaded(rosa)
+
+
+def test_suggested_translation_is_read_only_once_the_author_accepts_it(room: Room,
+                                                                        cast: Setup):
+    """Issue 9: Emma's phone suggests a Spanish translation of Jean-Claude's French line;
+    Rosa, reading Spanish, still reads the French; Jean-Claude's phone is offered the
+    suggestion live and accepts it; Rosa's phone then reads the Spanish, and the history
+    names both."""
+    workshop = new_workshop(cast, "propose")
+    fr_title = "Mutuelles de santé communautaires"
+    es_title = "Mutuales de salud comunitarias"
+    author_page, author = invited_phone(room, workshop, cast.organisation, "Jean-Claude",
+                                        locale="fr")
+    line = french_proposal(workshop, author, fr_title)
+    go_to_kind(workshop, "discuss")
+    emma, _ = invited_phone(room, workshop, cast.organisation, "Emma", locale="en")
+    rosa, _ = invited_phone(room, workshop, cast.organisation, "Rosa", locale="es")
+    mark(rosa)
+    expect(card(rosa, line.id).locator(".card-title")).to_have_text(fr_title)
+
+    # The author reads the line's discussion page: no suggestion yet.
+    open_discussion(author_page, workshop, line.id)
+    expect(author_page.locator("#translations .suggestion")).to_have_count(0)
+    expect(author_page.locator("#translate-form")).to_have_attribute(
+        "data-op", "proposal.translate")
+
+    # Emma suggests (over the socket: her page does not reload).
+    open_discussion(emma, workshop, line.id)
+    mark(emma)
+    emma.locator("details.translate summary").click()
+    expect(emma.locator("#translate-form")).to_have_attribute("data-op", "translation.suggest")
+    emma.locator("#t-language").select_option("es")
+    emma.locator("#t-title").fill(es_title)
+    emma.get_by_role("button", name="Suggest this translation").click()
+    expect(emma.locator("#translate-form [data-sent]")).to_be_visible(timeout=LIVE)
+    assert_not_reloaded(emma)
+    # Her own suggestion is listed for her, waiting; nobody else's page changes.
+    expect(emma.locator("#translations .suggestion")).to_have_count(1, timeout=LIVE)
+    expect(emma.locator("#translations .suggestion button.accept")).to_have_count(0)
+
+    # The author's page is offered it live, with Emma's name, and accepts it.
+    offered = author_page.locator("#translations .suggestion")
+    expect(offered).to_have_count(1, timeout=LIVE)
+    expect(offered).to_contain_text("Emma")
+    expect(offered.locator(".suggestion-title")).to_have_text(es_title)
+    expect(card(rosa, line.id).locator(".card-title")).to_have_text(fr_title)
+    no_horizontal_scroll(author_page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    author_page.screenshot(path=SHOTS / "phone-suggested-translation-360.png", full_page=True)
+    offered.locator("button.accept").click()
+    expect(author_page.locator("#translations .suggestion")).to_have_count(0, timeout=LIVE)
+
+    # Rosa's phone reads the Spanish at once, naming who translated it; the original is a
+    # tap away.
+    title = card(rosa, line.id).locator(".card-title")
+    expect(title).to_have_text(es_title, timeout=LIVE)
+    expect(title).to_have_attribute("lang", "es")
+    expect(card(rosa, line.id).locator("details.original summary")).to_contain_text("Emma")
+    assert_not_reloaded(rosa)
+    # The history names the translator and the author who accepted it.
+    open_discussion(rosa, workshop, line.id)
+    rosa.locator("#translation-history summary").click()
+    entry = rosa.locator("#translation-history li").first
+    expect(entry).to_contain_text("Emma")
+    expect(entry).to_contain_text("Jean-Claude")
+    expect(entry).to_contain_text(es_title)
+    # Emma's page follows too: her suggestion is no longer waiting.
+    expect(emma.locator("#translations .suggestion")).to_have_count(0, timeout=LIVE)
 
 
 # --- 6. Merging duplicates --------------------------------------------------------------------

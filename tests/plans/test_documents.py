@@ -19,6 +19,7 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 from flask_babel import force_locale
+from gevent import monkey
 from pypdf import PdfReader
 
 from tests.helpers import (
@@ -453,7 +454,7 @@ def test_page_numbers_follow_the_translation():
 
 @pytest.mark.parametrize("gevent_patched", [False, True])
 def test_drawing_runs_in_a_worker_with_a_time_limit(monkeypatch, gevent_patched):
-    monkeypatch.setattr(documents.monkey, "is_module_patched", lambda name: gevent_patched)
+    monkeypatch.setattr(monkey, "is_module_patched", lambda name: gevent_patched)
     assert documents.run_blocking(sum, [1, 2, 3]) == 6
     with pytest.raises(documents.DocumentTooSlow):
         documents.run_blocking(time.sleep, 0.5, timeout=0.05)

@@ -156,10 +156,10 @@ def test_threaded_comments_and_hiding():
 
 def test_translation_is_shown_in_the_readers_language():
     workshop = create_workshop()
-    proposal = create_proposal(workshop, title="Protection sociale")
+    delegate = create_delegate(workshop)
+    proposal = create_proposal(workshop, delegate, title="Protection sociale")
     proposal.language = "fr"
     db.session.commit()
-    delegate = create_delegate(workshop)
     services.translate_proposal(delegate, workshop, proposal.id, TranslationIn(
         language="es", title="Protección social"))
     assert proposal.version("es")[0] == "Protección social"
@@ -223,8 +223,7 @@ def test_duplicates_are_found_across_languages_through_translations():
     db.session.commit()
     assert all({p.first, p.second} != {fr.id, es.id}
                for p in services.suggest_duplicates(facilitator, workshop))
-    delegate = create_delegate(workshop)
-    services.translate_proposal(delegate, workshop, fr.id, TranslationIn(
+    services.translate_proposal(facilitator, workshop, fr.id, TranslationIn(
         language="es", title="Protección social para la economía informal"))
     pairs = services.suggest_duplicates(facilitator, workshop)
     match = [p for p in pairs if {p.first, p.second} == {fr.id, es.id}]

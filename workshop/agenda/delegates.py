@@ -129,6 +129,29 @@ def _invitation(actor: Actor, workshop: Workshop, data: InviteIn,
     return delegate, token
 
 
+def _workshop_delegate(workshop: Workshop, delegate_id: int) -> Delegate:
+    """A delegate of this workshop.
+
+    :raise NotFound: no such delegate in this workshop.
+    """
+    delegate = db.session.get(Delegate, delegate_id)
+    if delegate is None or delegate.workshop_id != workshop.id:
+        raise NotFound(_l("No such delegate in this workshop."))
+    return delegate
+
+
+def _renew(actor: Actor, workshop: Workshop, delegate: Delegate) -> str:
+    """Give a delegate a new invitation token within the transaction (audited, not
+    committed), ending the logins made with the old one; returns the new token."""
+    token = secrets.token_urlsafe(24)
+    delegate.invite_token_hash = hash_token(token)
+    delegate.invited_at = utcnow()
+    ended = revoke_logins(delegate)
+    record(actor, "delegate.invite", workshop.id, delegate_id=delegate.id, renewed=True,
+           logins_ended=ended)
+    return token
+
+
 def renew_invitation(actor: Actor, workshop: Workshop, delegate_id: int) -> tuple[Delegate, str]:
     """Replace a delegate's invitation link: the old one stops working, and so does every login
     made with it (or with the join code), so a leaked link cannot keep voting in their name.
@@ -137,17 +160,52 @@ def renew_invitation(actor: Actor, workshop: Workshop, delegate_id: int) -> tupl
     :raise NotFound: no such delegate in this workshop.
     """
     require("delegate.invite", actor, workshop)
-    delegate = db.session.get(Delegate, delegate_id)
-    if delegate is None or delegate.workshop_id != workshop.id:
-        raise NotFound(_l("No such delegate in this workshop."))
-    token = secrets.token_urlsafe(24)
-    delegate.invite_token_hash = hash_token(token)
-    delegate.invited_at = utcnow()
-    ended = revoke_logins(delegate)
-    record(actor, "delegate.invite", workshop.id, delegate_id=delegate.id, renewed=True,
-           logins_ended=ended)
+    delegate = _workshop_delegate(workshop, delegate_id)
+    token = _renew(actor, workshop, delegate)
     db.session.commit()
     return delegate, token
+
+
+def renew_invitations(actor: Actor, workshop: Workshop,
+                      delegate_ids: list[int]) -> list[tuple[Delegate, str]]:
+    """Replace the invitation links of several delegates in one transaction (all or none),
+    as `renew_invitation` does for one: e.g. to print a fresh set of badges.
+
+    :raise PermissionDenied: the actor is not an organiser.
+    :raise NotFound: one of them is no delegate of this workshop (nothing is changed).
+    """
+    require("delegate.invite", actor, workshop)
+    try:
+        renewed = []
+        for delegate_id in dict.fromkeys(delegate_ids):
+            delegate = _workshop_delegate(workshop, delegate_id)
+            renewed.append((delegate, _renew(actor, workshop, delegate)))
+    except NotFound:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return renewed
+
+
+def revoke_invitation(actor: Actor, workshop: Workshop, delegate_id: int) -> Delegate:
+    """Withdraw a delegate's invitation link: it stops working (as does a badge printed from
+    it), and so does every login made with it. The delegate stays in the workshop, on the
+    register if they were; a new link can be issued later (`renew_invitation`).
+
+    :raise PermissionDenied: the actor is not an organiser.
+    :raise NotFound: no such delegate in this workshop.
+    :raise Conflict: the delegate has no invitation link to withdraw.
+    """
+    require("delegate.revoke", actor, workshop)
+    delegate = _workshop_delegate(workshop, delegate_id)
+    if delegate.invite_token_hash is None:
+        raise Conflict(_l("This delegate has no invitation link."))
+    delegate.invite_token_hash = None
+    ended = revoke_logins(delegate)
+    record(actor, "delegate.revoke", workshop.id, delegate_id=delegate.id, name=delegate.name,
+           logins_ended=ended)
+    db.session.commit()
+    return delegate
 
 
 def accept_invitation(token: str) -> Delegate:

@@ -121,6 +121,23 @@ def edit(workshop_id: int):
     )
 
 
+@bp.route("/w/<int:workshop_id>/projector-key", methods=["POST"])
+@login_required
+def rotate_projector_key(workshop_id: int):
+    """Replace the projector key: the old projector address stops working and the screens
+    opened with it are disconnected.
+
+    :raise 403: not an organiser.
+    :raise 404: no such workshop.
+    """
+    response = _form_action(
+        workshop_id, "projector.rotate_key",
+        lambda w: services.rotate_projector_key(_actor(), w),
+    )
+    flash(_("The projector has a new address; the old one no longer works."), "success")
+    return response
+
+
 @bp.route("/w/<int:workshop_id>/steps", methods=["POST"])
 @login_required
 def add_step(workshop_id: int):

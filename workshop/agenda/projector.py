@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, render_template, request, session
+from flask import Blueprint, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from workshop.agenda.state import snapshot
 from workshop.errors import PermissionDenied
 from workshop.extensions import db
 from workshop.permissions import ProjectorViewer, facilitates
-from workshop.sockets import projector_session_key
+from workshop.sockets import holds_projector_key, remember_projector_key
 from workshop.steps import step_context
 from workshop.vocabulary import REGIONS, STEP_KINDS
 
@@ -29,18 +29,19 @@ def _viewer(workshop):
 
 
 def _projector_workshop(workshop_id: int):
-    """The workshop, if the visitor facilitates it or brought its projector key.
+    """The workshop, if the visitor facilitates it or brought its current projector key.
 
-    A valid key is remembered in the session so the page's socket is let in too.
+    A valid key is remembered in the session so the page's socket is let in too; once the
+    key is replaced (projector.rotate_key) that session no longer counts.
 
     :raise 404: no such workshop.
     :raise 403: neither staff of the workshop nor the right key.
     """
     workshop = get_workshop(workshop_id)
     key = request.args.get("key", "")
-    if key and hmac.compare_digest(key, workshop.projector_key):
-        session[projector_session_key(workshop.id)] = True
-    allowed = session.get(projector_session_key(workshop.id)) or facilitates(
+    if key and hmac.compare_digest(key.encode(), workshop.projector_key.encode()):
+        remember_projector_key(workshop)
+    allowed = holds_projector_key(workshop) or facilitates(
         current_user._get_current_object() if current_user.is_authenticated else None, workshop
     )
     if not allowed:

@@ -8,7 +8,7 @@ from typing import Literal
 from flask_babel import gettext as _
 from pydantic import Field, ValidationInfo, field_validator
 
-from workshop.validation import Schema, chars
+from workshop.validation import Id, Schema, chars
 from workshop.vocabulary import LANGUAGES, ORG_TYPES, REGIONS, STEP_KINDS, WORKSHOP_KINDS
 
 Language = Literal[tuple(LANGUAGES)]  # type: ignore[valid-type]
@@ -46,41 +46,41 @@ class StepIn(Schema):
 
     kind: StepKind
     title: chars(200)
-    body: chars(5000, min_length=0) = ""
+    body: chars(5000, min_length=0, multiline=True) = ""
     duration_minutes: int | None = Field(default=None, ge=1, le=600)
 
 
 class StepRef(Schema):
     """A socket or API payload that names a step of a workshop."""
 
-    workshop_id: int = Field(ge=1)
-    step_id: int = Field(ge=1)
+    workshop_id: Id
+    step_id: Id
 
 
 class WorkshopRef(Schema):
     """A payload that names a workshop only."""
 
-    workshop_id: int = Field(ge=1)
+    workshop_id: Id
 
 
 class TimerStart(Schema):
     """Start or resume the current step's timer; `seconds` sets a fresh duration."""
 
-    workshop_id: int = Field(ge=1)
+    workshop_id: Id
     seconds: int | None = Field(default=None, ge=1, le=36000)
 
 
 class TimerExtend(Schema):
     """Add time to the current step's timer (negative shortens it)."""
 
-    workshop_id: int = Field(ge=1)
+    workshop_id: Id
     seconds: int = Field(ge=-3600, le=3600)
 
 
 class MessageIn(Schema):
     """A message the facilitator pushes to every screen."""
 
-    workshop_id: int = Field(ge=1)
+    workshop_id: Id
     text: chars(500, min_length=0) = ""
 
 
@@ -100,7 +100,7 @@ class JoinIn(Schema):
     """What a delegate gives to join: a name, an organisation, a language."""
 
     name: chars(120)
-    organisation_id: int = Field(ge=1, le=2**31 - 1)
+    organisation_id: Id
     locale: Language | None = None
 
 
@@ -108,7 +108,7 @@ class InviteIn(Schema):
     """A personal invitation an organiser makes for one delegate."""
 
     name: chars(120)
-    organisation_id: int = Field(ge=1, le=2**31 - 1)
+    organisation_id: Id
     locale: Language | None = None
 
 
@@ -124,15 +124,15 @@ class OrganisationIn(Schema):
 class AssignIn(Schema):
     """Assign or unassign a facilitator."""
 
-    user_id: int = Field(ge=1, le=2**31 - 1)
+    user_id: Id
     assigned: bool = True
 
 
 class AdmitIn(Schema):
     """Admit a delegate to the voting register, or reject their join."""
 
-    workshop_id: int = Field(ge=1, le=2**31 - 1)
-    delegate_id: int = Field(ge=1, le=2**31 - 1)
+    workshop_id: Id
+    delegate_id: Id
     admitted: bool = True
 
 

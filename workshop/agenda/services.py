@@ -20,7 +20,7 @@ from workshop.auth.models import User
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound
 from workshop.extensions import db
-from workshop.live import queue, workshop_room
+from workshop.live import queue, queue_screens_ended, workshop_room
 from workshop.permissions import Actor, require
 
 # No 0/O, 1/I/L: a code read off a projector must survive bad eyesight and bad fonts.
@@ -108,7 +108,7 @@ def create_workshop(actor: Actor, data: WorkshopIn) -> Workshop:
         voting_register=data.voting_register,
         open_participation=data.open_participation,
         join_code=new_join_code(),
-        projector_key=secrets.token_urlsafe(24),
+        projector_key=new_projector_key(),
         created_by_id=actor.id,
     )
     db.session.add(workshop)
@@ -130,6 +130,26 @@ def update_workshop(actor: Actor, workshop: Workshop, data: WorkshopIn) -> Works
         setattr(workshop, field, getattr(data, field))
     record(actor, "workshop.update", workshop.id, title=data.title)
     announce(db.session, workshop)
+    db.session.commit()
+    return workshop
+
+
+def new_projector_key() -> str:
+    """A fresh projector key: random, URL-safe, unguessable."""
+    return secrets.token_urlsafe(24)
+
+
+def rotate_projector_key(actor: Actor, workshop: Workshop) -> Workshop:
+    """Give the workshop a new projector key: the old projector address stops working, and
+    the screens opened with it are disconnected once the change commits.
+
+    :raise PermissionDenied: the actor may not (projector.rotate_key).
+    """
+    require("projector.rotate_key", actor, workshop)
+    workshop.projector_key = new_projector_key()
+    # The audit log says that it happened, never the key itself.
+    record(actor, "projector.rotate_key", workshop.id)
+    queue_screens_ended(db.session, workshop.id)
     db.session.commit()
     return workshop
 

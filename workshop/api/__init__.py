@@ -15,7 +15,16 @@ def init_app(app: Flask) -> None:
     Imported here, not at the top: workshop.models imports workshop.api.models, which must not
     pull the routes (and every feature's services) in while the models are being defined.
     """
-    from workshop.api import account, ballots, docs, plans, proposals, workshops  # noqa: F401
+    from workshop.api import (  # noqa: F401
+        account,
+        ballots,
+        docs,
+        exports,
+        plans,
+        proposals,
+        registration,
+        workshops,
+    )
     from workshop.api.core import bp
     from workshop.extensions import csrf
 

@@ -29,6 +29,7 @@ from workshop.api.models import ApiToken
 from workshop.api.schemas import Problem
 from workshop.auth.models import User
 from workshop.errors import (
+    MalformedBody,
     NotFound,
     NotLoggedIn,
     PermissionDenied,
@@ -37,14 +38,12 @@ from workshop.errors import (
 )
 from workshop.extensions import db
 from workshop.permissions import RULES, require
-from workshop.validation import Schema, parse
+from workshop.validation import MAX_ID, Schema, json_payload, parse
 
 PREFIX = "/api/v1"
-#: Path ids: a plain `int` converter; ids out of the database's range are refused in
-#: `_known_ids` (a converter's own min/max would turn them into 405s when a path has two
-#: methods, a quirk of werkzeug's matcher) and their range is written into the document.
+#: Path ids: the app's `int` converter (workshop.validation.IdConverter) answers 404 past
+#: MAX_ID; `_known_ids` also refuses 0, and the range is written into the document.
 ID = "int"
-MAX_ID = 2**31 - 1
 WORKSHOP = f"/workshops/<{ID}:workshop_id>"
 
 Scope = Literal["workshop", "global", "global_read"]
@@ -209,15 +208,14 @@ def outside_workshops(permission: str) -> User:
 def json_body() -> Any:
     """The request's JSON ({} when there is none).
 
-    :raise ValidationFailed: a body that is not JSON.
+    :raise ValidationFailed: a body that is not JSON, or nested too deeply (the API's
+        documented 422, the `payload` field saying which).
     """
-    data = request.get_json(silent=True)
-    if data is None:
-        if request.get_data(cache=True):
-            raise ValidationFailed(_l("The body must be JSON."),
-                                   payload=_l("This value has the wrong type."))
-        return {}
-    return data
+    try:
+        data = json_payload()
+    except MalformedBody as exc:
+        raise ValidationFailed(exc.message, payload=exc.message) from None
+    return {} if data is None else data
 
 
 def body(schema: type[Schema], **from_path: Any) -> Any:

@@ -15,9 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 
 from workshop.agenda.schemas import InviteIn
-from workshop.validation import Schema, chars
+from workshop.validation import MAX_ID, Schema, chars
 
-MAX_ID = 2**31 - 1
 #: Rows of one bulk invitation: a workshop's delegates, with room to spare.
 MAX_BULK_ROWS = 1000
 

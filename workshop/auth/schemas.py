@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from workshop.validation import Schema, chars
+from workshop.validation import Schema, chars, opaque
 
 
 class LoginIn(Schema):
     """E-mail and password of a staff account."""
 
     email: chars(254)
-    password: chars(200)
+    password: opaque(200)
     next: chars(500, min_length=0) = ""

@@ -2,40 +2,26 @@
 
 The document's content (database reads, every label in the reader's language, the Jinja
 template) is made here in the request; the slow drawing (WeasyPrint, python-docx) runs in a
-worker thread through `documents.run_blocking`, so the gevent loop keeps serving the phones.
+worker thread through `workshop.documents.send`, so the gevent loop keeps serving the phones.
 """
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from flask import Blueprint, current_app, send_file, url_for
+from flask import Blueprint
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from workshop.agenda.services import get_workshop_for
+from workshop.documents import send
 from workshop.plans import documents, services
-from workshop.voting.models import Ballot
+from workshop.reports.views import receipts_url
 
 bp = Blueprint("plan_exports", __name__, url_prefix="/w/<int:workshop_id>/plans")
 
 def _lang() -> str:
     return str(get_locale() or "en")
-
-
-def _send(data: bytes, stem: str, extension: str, mimetype: str):
-    """The file as an attachment with a safe ASCII name; private, never cached."""
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                         download_name=f"{stem}.{extension}", max_age=0)
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _receipts_url(ballot: Ballot) -> str:
-    public = current_app.config.get("PUBLIC_URL", "").rstrip("/")
-    path = url_for("voting.receipts", workshop_id=ballot.workshop_id, ballot_id=ballot.id)
-    return f"{public}{path}"
 
 
 def _plan_doc(workshop_id: int, plan_id: int) -> tuple[dict[str, Any], str]:
@@ -51,19 +37,8 @@ def _plan_doc(workshop_id: int, plan_id: int) -> tuple[dict[str, Any], str]:
 def _workshop_doc(workshop_id: int) -> tuple[dict[str, Any], str]:
     actor = current_user._get_current_object()
     workshop = get_workshop_for("plan.export", actor, workshop_id)
-    doc = documents.workshop_document(actor, workshop, _lang(), _receipts_url)
+    doc = documents.workshop_document(actor, workshop, _lang(), receipts_url)
     return doc, documents.slug(workshop.title, f"action-plans-{workshop.id}")
-
-
-def _pdf(doc: dict[str, Any], stem: str):
-    html = documents.render_html(doc)
-    data = documents.run_blocking(documents.html_to_pdf, html, current_app.static_folder)
-    return _send(data, stem, "pdf", documents.PDF_TYPE)
-
-
-def _docx(doc: dict[str, Any], stem: str):
-    data = documents.run_blocking(documents.render_docx, doc)
-    return _send(data, stem, "docx", documents.DOCX_TYPE)
 
 
 @bp.route("/<int:plan_id>/export.docx")
@@ -75,7 +50,7 @@ def plan_docx(workshop_id: int, plan_id: int):
     :raise 404: no such plan in this workshop.
     :raise 503: the document took too long to make.
     """
-    return _docx(*_plan_doc(workshop_id, plan_id))
+    return send(*_plan_doc(workshop_id, plan_id), "docx")
 
 
 @bp.route("/<int:plan_id>/export.pdf")
@@ -87,7 +62,7 @@ def plan_pdf(workshop_id: int, plan_id: int):
     :raise 404: no such plan in this workshop.
     :raise 503: the document took too long to make.
     """
-    return _pdf(*_plan_doc(workshop_id, plan_id))
+    return send(*_plan_doc(workshop_id, plan_id), "pdf")
 
 
 @bp.route("/export.docx")
@@ -98,7 +73,7 @@ def workshop_docx(workshop_id: int):
     :raise 403: not a delegate or staff of this workshop.
     :raise 503: the document took too long to make.
     """
-    return _docx(*_workshop_doc(workshop_id))
+    return send(*_workshop_doc(workshop_id), "docx")
 
 
 @bp.route("/export.pdf")
@@ -109,4 +84,4 @@ def workshop_pdf(workshop_id: int):
     :raise 403: not a delegate or staff of this workshop.
     :raise 503: the document took too long to make.
     """
-    return _pdf(*_workshop_doc(workshop_id))
+    return send(*_workshop_doc(workshop_id), "pdf")

@@ -6,10 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from workshop.validation import Schema
-
-#: Ids in payloads are bounded: a number past this is refused, never a server error.
-MAX_ID = 2**31 - 1
+from workshop.validation import MAX_ID, Schema
 
 
 class WorkshopPayload(Schema):

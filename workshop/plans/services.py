@@ -37,6 +37,7 @@ from workshop.plans.schemas import (
     SpotlightIn,
 )
 from workshop.proposals.models import Proposal
+from workshop.validation import text_problem
 from workshop.voting.models import Ballot
 
 #: Someone who saved in the last minute counts as "writing" on the projector.
@@ -304,8 +305,11 @@ def _invalid(path: str, message: Any) -> ValidationFailed:
 
 
 def _clean_text(text: str, limit: int, path: str, one_line: bool) -> str:
-    if "\x00" in text:
-        raise _invalid(path, _l("This text contains characters that cannot be stored."))
+    # Line breaks are fine (a one-line field joins its lines); control and format characters
+    # (NUL, bidi overrides, zero-width spaces) are refused as in every other text.
+    if text_problem(text, multiline=True):
+        raise _invalid(path, _l("This text contains invisible or control characters: remove "
+                                "them."))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if one_line:
         text = " ".join(text.split("\n"))

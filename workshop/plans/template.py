@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from workshop.errors import ValidationFailed
+from workshop.validation import whole_number
 from workshop.vocabulary import (
     COUNTRY_REGIONS,
     ILO_PILLARS,
@@ -397,10 +398,11 @@ def from_form(base: dict[str, Any], form: Any) -> dict[str, Any]:
             field["help"] = _texts(form, f"{fprefix}-help", field.get("help"))
             raw_max = str(form.get(f"{fprefix}-max", "") or "").strip()
             if raw_max:
-                if not raw_max.isdigit():
+                max_length = whole_number(raw_max)
+                if max_length is None or max_length < 0:
                     raise ValidationFailed(_l("Some fields need correcting."),
                                            **{f"{fprefix}-max": _l("Enter a whole number.")})
-                field["max_length"] = int(raw_max)
+                field["max_length"] = max_length
             fields.append((_position(form, f"{fprefix}-pos", j + 1), j, field))
         new_label = _texts(form, f"{prefix}-new-label")
         if new_label:

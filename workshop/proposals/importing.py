@@ -1,22 +1,20 @@
 """Importing the input priorities of country consultations from CSV or XLSX files.
 
-A file is read whole, every row is validated, and only a file without a single bad row is
-imported, in one transaction: a bad row never half-imports.
+The file is read by `workshop.spreadsheets` (bounded in size, rows and time, off the event
+loop), every row is validated, and only a file without a single bad row is imported, in one
+transaction: a bad row never half-imports.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from openpyxl import load_workbook
 from pydantic import ValidationError as PydanticError
 
+from workshop import heavy, spreadsheets
 from workshop.agenda.models import Organisation, Workshop
 from workshop.audit.services import record
 from workshop.errors import ValidationFailed
@@ -24,11 +22,11 @@ from workshop.extensions import db
 from workshop.permissions import Actor, require
 from workshop.proposals.models import Proposal
 from workshop.proposals.schemas import ImportRow
+from workshop.spreadsheets import RowError
 from workshop.validation import errors_by_field
 from workshop.vocabulary import COUNTRY_REGIONS, LEVELS, THEMES
 
 MAX_ROWS = 5000
-MAX_BYTES = 5 * 1024 * 1024
 
 #: Column names understood in the header row, in the four languages.
 HEADERS = {
@@ -42,15 +40,6 @@ HEADERS = {
     "country": ("country", "pays", "país", "pais", "land"),
     "language": ("language", "langue", "idioma", "taal", "lang"),
 }
-
-
-@dataclass
-class RowError:
-    """What is wrong with one cell (or the whole file when `row` is 0)."""
-
-    row: int
-    field: str
-    message: str
 
 
 @dataclass
@@ -75,71 +64,18 @@ def _labels(vocabulary: dict) -> dict[str, str]:
     return out
 
 
-def _read_csv(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(
-            _("The file is not UTF-8 text (byte %(n)s). Save it as “CSV UTF-8” and try again.",
-              n=exc.start + 1), file=_("Wrong encoding.")) from None
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    csv.field_size_limit(MAX_BYTES)
-    return [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ValidationFailed(_("This is not a readable XLSX file."),
-                               file=_("Unreadable file.")) from None
-    sheet = book.worksheets[0]
-    rows = []
-    for values in sheet.iter_rows(values_only=True):
-        cells = ["" if v is None else str(v) for v in values]
-        if any(c.strip() for c in cells):
-            rows.append(cells)
-    book.close()
-    return rows
-
-
-def read_table(filename: str, data: bytes) -> list[list[str]]:
-    """The file's rows of cells (CSV or XLSX).
-
-    :raise ValidationFailed: unknown type, too large, wrong encoding, unreadable.
-    """
-    if len(data) > MAX_BYTES:
-        raise ValidationFailed(_("The file is larger than 5 MB."), file=_("Too large."))
-    name = filename.lower()
-    if name.endswith(".csv") or name.endswith(".txt"):
-        return _read_csv(data)
-    if name.endswith(".xlsx"):
-        return _read_xlsx(data)
-    raise ValidationFailed(_("Upload a .csv or .xlsx file."), file=_("Unknown file type."))
-
-
 def preview(filename: str, data: bytes) -> ImportPreview:
     """Validate every row of a file without changing anything."""
     result = ImportPreview()
     try:
-        table = read_table(filename, data)
-    except ValidationFailed as exc:
+        table = spreadsheets.read_rows(filename, data, MAX_ROWS)
+    except (ValidationFailed, heavy.TooSlow) as exc:
         result.errors.append(RowError(0, "file", str(exc.message)))
         return result
     if not table:
         result.errors.append(RowError(0, "file", _("The file is empty.")))
         return result
-    header = [c.strip().lower() for c in table[0]]
-    columns: dict[str, int] = {}
-    for key, names in HEADERS.items():
-        for i, name in enumerate(header):
-            if name in names:
-                columns[key] = i
-                break
+    columns = spreadsheets.column_map(table[0][1], HEADERS)
     missing = [k for k in ("title", "theme", "level", "language") if k not in columns]
     if "organisation" not in columns and "country" not in columns:
         missing.append("organisation")
@@ -147,12 +83,9 @@ def preview(filename: str, data: bytes) -> ImportPreview:
         result.errors.append(RowError(1, key, _("This column is missing from the header row.")))
     if missing:
         return result
-    if len(table) - 1 > MAX_ROWS:
-        result.errors.append(RowError(0, "file", _("At most %(n)s rows at a time.", n=MAX_ROWS)))
-        return result
     themes, levels = _labels(THEMES), _labels(LEVELS)
     orgs = {o.name.lower(): o for o in db.session.scalars(sa.select(Organisation))}
-    for number, cells in enumerate(table[1:], start=2):
+    for number, cells in table[1:]:
         raw = {k: (cells[i].strip() if i < len(cells) else "") for k, i in columns.items()}
         raw["theme"] = themes.get(raw["theme"].lower(), raw["theme"])
         raw["level"] = levels.get(raw["level"].lower(), raw["level"])

@@ -49,6 +49,11 @@ class Proposal(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The sender's idempotency key: a phone that never heard back sends the same key again
+    # and gets this proposal, never a second one.
+    request_id: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    #: Not stored: True on the proposal handed back to a retried request (nothing to announce).
+    replayed = False
 
     delegate: Mapped[Delegate | None] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
@@ -56,13 +61,20 @@ class Proposal(db.Model):
         back_populates="proposal", cascade="all, delete-orphan"
     )
 
-    def version(self, language: str) -> tuple[str, str, str]:
-        """(title, description, language) in `language` when a translation exists, else the
-        original."""
+    def translation_in(self, language: str) -> ProposalTranslation | None:
+        """The translation readers of `language` see, if any (never a mere suggestion)."""
         if language != self.language:
             for t in self.translations:
                 if t.language == language:
-                    return t.title, t.description, t.language
+                    return t
+        return None
+
+    def version(self, language: str) -> tuple[str, str, str]:
+        """(title, description, language) in `language` when a translation exists, else the
+        original."""
+        t = self.translation_in(language)
+        if t is not None:
+            return t.title, t.description, t.language
         return self.title, self.description, self.language
 
 
@@ -82,7 +94,9 @@ class ProposalRevision(db.Model):
 
 
 class ProposalTranslation(db.Model):
-    """A proposal's title and description in another language."""
+    """A proposal's title and description in another language: the version readers of that
+    language see. Only the author's or staff's own translations, and suggestions they
+    accepted, ever get here; every version is also kept in `proposal_translation_revision`."""
 
     __tablename__ = "proposal_translation"
     __table_args__ = (sa.UniqueConstraint("proposal_id", "language"),)
@@ -93,9 +107,63 @@ class ProposalTranslation(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     translated_by: Mapped[str] = mapped_column(sa.String(120))
+    # Who accepted it when it came as another delegate's suggestion ("" when written by the
+    # author or staff themselves).
+    accepted_by: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     proposal: Mapped[Proposal] = relationship(back_populates="translations")
+
+
+class TranslationRevision(db.Model):
+    """One version of a proposal's translation as it was applied: who translated it, who
+    accepted it (for a suggestion) and when. The newest of a language is the current one."""
+
+    __tablename__ = "proposal_translation_revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="CASCADE"), index=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(5))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    translated_by: Mapped[str] = mapped_column(sa.String(120))
+    accepted_by: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+#: The life of a suggested translation.
+SUGGESTION_STATUSES = ("pending", "accepted", "rejected")
+
+
+class TranslationSuggestion(db.Model):
+    """Another delegate's translation of a proposal, waiting for its author or a facilitator.
+
+    It changes nothing anyone reads until accepted; accepted and rejected ones stay, with who
+    decided and when.
+    """
+
+    __tablename__ = "translation_suggestion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("proposal.id", ondelete="CASCADE"), index=True
+    )
+    delegate_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("delegate.id", ondelete="SET NULL"), index=True
+    )
+    language: Mapped[str] = mapped_column(sa.String(5))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    suggested_by: Mapped[str] = mapped_column(sa.String(120))
+    status: Mapped[str] = mapped_column(sa.String(10), default="pending",
+                                        server_default="pending")
+    decided_by: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship()
 
 
 class Support(db.Model):
@@ -135,6 +203,9 @@ class Comment(db.Model):
     hidden: Mapped[bool] = mapped_column(default=False)
     hidden_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    request_id: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    #: Not stored: True on the comment handed back to a retried request.
+    replayed = False
 
 
 def as_dict(proposal: Proposal) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Operations on proposals and their discussion.
 
 Every function takes the acting user or delegate first, checks the operation's rule, changes
-the database, writes the audit entry and commits. Broadcasting is left to workshop.proposals.live,
-called by views and socket handlers once the service has committed.
+the database, writes the audit entry and commits. Cards and comments (rendered per language)
+are broadcast by workshop.proposals.live, called by views and socket handlers once the service
+has committed; plain notices (suggested translations) are queued on the session here and sent
+after the commit.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from workshop.audit.services import record
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound
 from workshop.extensions import db
-from workshop.permissions import Actor, is_delegate_of, require
+from workshop.live import delegate_room, queue, staff_room
+from workshop.permissions import Actor, can, is_delegate_of, require
 from workshop.proposals import duplicates
 from workshop.proposals.models import (
     Comment,
@@ -28,6 +31,8 @@ from workshop.proposals.models import (
     ProposalRevision,
     ProposalTranslation,
     Support,
+    TranslationRevision,
+    TranslationSuggestion,
 )
 from workshop.proposals.schemas import EditIn, MergeIn, ProposalIn, TranslationIn
 
@@ -71,20 +76,65 @@ def _within_cap(model: Any, column: Any, actor: Actor, workshop: Workshop, cap: 
     :raise Conflict: the delegate reached the cap.
     """
     stmt = sa.select(sa.func.count()).select_from(model).where(column == actor.id)
-    if model is Comment:
-        stmt = stmt.join(Proposal, Comment.proposal_id == Proposal.id)
+    if model is not Proposal:
+        stmt = stmt.join(Proposal, model.proposal_id == Proposal.id)
     stmt = stmt.where(Proposal.workshop_id == workshop.id)
     if db.session.scalar(stmt) >= cap:
         raise Conflict(message)
 
 
+def _replayed(model: Any, request_id: str | None, actor: Actor) -> Any:
+    """What an earlier send of the same action stored, if any: a retry stores nothing more.
+
+    A phone whose acknowledgement was lost sends again with the same key after reconnecting;
+    it gets the first row back (marked `replayed`). A key is random per action, so a key
+    someone else used is refused rather than answered.
+
+    :raise Conflict: the key belongs to another person's action.
+    """
+    if request_id is None:
+        return None
+    row = db.session.scalar(sa.select(model).where(model.request_id == request_id))
+    if row is None:
+        return None
+    if getattr(actor, "kind", None) == "delegate":
+        mine = row.delegate_id == actor.id
+    else:  # staff write comments under their name, with no delegate
+        mine = row.delegate_id is None and getattr(row, "author_name", None) == \
+            actor.display_name
+    if not mine:
+        raise Conflict(_l("This request was already used."),
+                       request_id=_l("Already used by another action."))
+    row.replayed = True
+    return row
+
+
+def _store_once(model: Any, row: Any, request_id: str | None, actor: Actor) -> Any:
+    """Add `row`; when the same request raced in at the same moment, return that one instead."""
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        first = _replayed(model, request_id, actor)
+        if first is None:
+            raise
+        return first
+    return row
+
+
 def submit_proposal(actor: Actor, workshop: Workshop, data: ProposalIn) -> Proposal:
     """A delegate puts forward a line of work; their organisation, country and region go with it.
+
+    The same `request_id` again returns the first proposal, stored once.
 
     :raise PermissionDenied: not a delegate of this workshop.
     :raise Conflict: not a propose step, or submissions are locked.
     """
     require("proposal.create", actor, workshop)
+    again = _replayed(Proposal, data.request_id, actor)
+    if again is not None:
+        return again
     if _current_kind(workshop) not in SUBMIT_STEPS:
         raise Conflict(_l("Proposals can be put forward during a propose step."))
     if workshop.proposals_locked:
@@ -106,9 +156,11 @@ def submit_proposal(actor: Actor, workshop: Workshop, data: ProposalIn) -> Propo
         organisation_id=org.id,
         country=org.country,
         region=org.region,
+        request_id=data.request_id,
     )
-    db.session.add(proposal)
-    db.session.flush()
+    proposal = _store_once(Proposal, proposal, data.request_id, actor)
+    if proposal.replayed:
+        return proposal
     record(actor, "proposal.create", workshop.id, proposal_id=proposal.id, title=proposal.title)
     db.session.commit()
     return proposal
@@ -154,17 +206,22 @@ def member_ids(proposal: Proposal) -> list[int]:
 
 
 def add_comment(actor: Actor, workshop: Workshop, proposal_id: int, body: str,
-                parent_id: int | None = None) -> Comment:
+                parent_id: int | None = None, request_id: str | None = None) -> Comment:
     """Comment on a proposal, or reply to a comment of the same proposal.
+
+    The same `request_id` again returns the first comment, stored once.
 
     :raise PermissionDenied: not a delegate of this workshop (nor its staff).
     :raise NotFound: no such proposal, or the parent is not a comment of it.
     :raise Conflict: not a propose or discuss step.
     """
     require("proposal.comment", actor, workshop)
+    again = _replayed(Comment, request_id, actor)
+    if again is not None:
+        return again
     proposal = _visible_to(actor, workshop, get_proposal(workshop, proposal_id))
-    if is_delegate_of(actor, workshop) and _current_kind(workshop) not in DISCUSS_STEPS:
-        raise Conflict(_l("Comments can be written during the propose and discuss steps."))
+    _while_discussing(actor, workshop,
+                      _l("Comments can be written during the propose and discuss steps."))
     if is_delegate_of(actor, workshop):
         _within_cap(Comment, Comment.delegate_id, actor, workshop, COMMENTS_PER_DELEGATE,
                     _l("One delegate may write at most %(n)s comments.",
@@ -181,41 +238,238 @@ def add_comment(actor: Actor, workshop: Workshop, proposal_id: int, body: str,
         author_name=actor.display_name,
         body=body,
         language=getattr(actor, "locale", None) or workshop.default_locale,
+        request_id=request_id,
     )
-    db.session.add(comment)
-    db.session.flush()
+    comment = _store_once(Comment, comment, request_id, actor)
+    if comment.replayed:
+        return comment
     record(actor, "proposal.comment", workshop.id, proposal_id=proposal.id,
            comment_id=comment.id)
     db.session.commit()
     return comment
 
 
+def _while_discussing(actor: Actor, workshop: Workshop, message: Any) -> None:
+    """Delegates write (comments, translations, suggestions) during propose and discuss
+    steps only; staff at any step.
+
+    :raise Conflict: a delegate, at another step.
+    """
+    if is_delegate_of(actor, workshop) and _current_kind(workshop) not in DISCUSS_STEPS:
+        raise Conflict(message)
+
+
+def _other_language(proposal: Proposal, language: str) -> None:
+    """:raise Conflict: `language` is the proposal's own (its original text is edited, not
+    translated)."""
+    if language == proposal.language:
+        raise Conflict(_l("This is the proposal's original language."),
+                       language=_l("Choose another language."))
+
+
+def _apply_translation(proposal: Proposal, language: str, title: str, description: str,
+                       translated_by: str, accepted_by: str = "") -> ProposalTranslation:
+    """Make this the version readers of `language` see, and keep it in the history."""
+    translation = db.session.scalar(sa.select(ProposalTranslation).where(
+        ProposalTranslation.proposal_id == proposal.id,
+        ProposalTranslation.language == language))
+    if translation is None:
+        translation = ProposalTranslation(proposal=proposal, language=language)
+        db.session.add(translation)
+    translation.title = title
+    translation.description = description
+    translation.translated_by = translated_by
+    translation.accepted_by = accepted_by
+    translation.created_at = utcnow()
+    db.session.add(TranslationRevision(
+        proposal_id=proposal.id, language=language, title=title, description=description,
+        translated_by=translated_by, accepted_by=accepted_by))
+    return translation
+
+
 def translate_proposal(actor: Actor, workshop: Workshop, proposal_id: int,
                        data: TranslationIn) -> ProposalTranslation:
-    """Add or replace a proposal's text in another language.
+    """The proposal's author, or staff, write its text in another language: readers of that
+    language see it at once, and the version is kept in the translation history.
 
-    :raise PermissionDenied: neither staff nor a delegate of this workshop.
-    :raise NotFound: no such proposal.
-    :raise Conflict: the language is the proposal's own.
+    Anyone else sends a suggestion instead (`suggest_translation`).
+
+    :raise PermissionDenied: neither the proposal's author nor staff of this workshop.
+    :raise NotFound: no such (visible) proposal.
+    :raise Conflict: the language is the proposal's own, or the author writes outside the
+        propose and discuss steps.
     """
     require("proposal.translate", actor, workshop)
     proposal = _visible_to(actor, workshop, get_proposal(workshop, proposal_id))
-    if data.language == proposal.language:
-        raise Conflict(_l("This is the proposal's original language."),
-                       language=_l("Choose another language."))
-    translation = db.session.scalar(sa.select(ProposalTranslation).where(
-        ProposalTranslation.proposal_id == proposal.id,
-        ProposalTranslation.language == data.language))
-    if translation is None:
-        translation = ProposalTranslation(proposal=proposal, language=data.language)
-        db.session.add(translation)
-    translation.title = data.title
-    translation.description = data.description
-    translation.translated_by = actor.display_name
+    require("proposal.translate", actor, workshop, proposal)
+    _while_discussing(actor, workshop,
+                      _l("Translations can be written during the propose and discuss steps."))
+    _other_language(proposal, data.language)
+    translation = _apply_translation(proposal, data.language, data.title, data.description,
+                                     translated_by=actor.display_name)
     record(actor, "proposal.translate", workshop.id, proposal_id=proposal.id,
            language=data.language)
     db.session.commit()
     return translation
+
+
+#: Suggested translations one delegate may send in one workshop (a new suggestion of the
+#: same proposal and language replaces their waiting one, so this is a lot).
+SUGGESTIONS_PER_DELEGATE = 200
+
+
+def _suggestion_rooms(proposal: Proposal, *delegate_ids: int | None) -> list[str]:
+    """Who hears about a suggestion: the proposal's author, the staff, and `delegate_ids`."""
+    rooms = [staff_room(proposal.workshop_id)]
+    for delegate_id in (proposal.delegate_id, *delegate_ids):
+        if delegate_id is not None and delegate_room(delegate_id) not in rooms:
+            rooms.append(delegate_room(delegate_id))
+    return rooms
+
+
+def suggest_translation(actor: Actor, workshop: Workshop, proposal_id: int,
+                        data: TranslationIn) -> TranslationSuggestion:
+    """A delegate suggests how someone else's proposal reads in another language.
+
+    Nothing anyone reads changes: the suggestion waits for the proposal's author or a
+    facilitator (`accept_suggestion`, `reject_suggestion`), who are told at once. A new
+    suggestion by the same delegate for the same language replaces their waiting one.
+
+    :raise PermissionDenied: not a delegate of this workshop who may take part, or the
+        proposal's own author (who translates it directly).
+    :raise NotFound: no such (visible) proposal.
+    :raise Conflict: outside the propose and discuss steps (as for comments), the proposal's
+        own language, or too many suggestions.
+    """
+    require("translation.suggest", actor, workshop)
+    proposal = _visible_to(actor, workshop, get_proposal(workshop, proposal_id))
+    require("translation.suggest", actor, workshop, proposal)
+    _while_discussing(actor, workshop,
+                      _l("Translations can be suggested during the propose and discuss steps."))
+    _other_language(proposal, data.language)
+    suggestion = db.session.scalar(sa.select(TranslationSuggestion).where(
+        TranslationSuggestion.proposal_id == proposal.id,
+        TranslationSuggestion.delegate_id == actor.id,
+        TranslationSuggestion.language == data.language,
+        TranslationSuggestion.status == "pending"))
+    if suggestion is None:
+        _within_cap(TranslationSuggestion, TranslationSuggestion.delegate_id, actor, workshop,
+                    SUGGESTIONS_PER_DELEGATE,
+                    _l("One delegate may suggest at most %(n)s translations.",
+                       n=SUGGESTIONS_PER_DELEGATE))
+        suggestion = TranslationSuggestion(proposal_id=proposal.id, delegate_id=actor.id,
+                                           language=data.language)
+        db.session.add(suggestion)
+    suggestion.title = data.title
+    suggestion.description = data.description
+    suggestion.suggested_by = actor.display_name
+    suggestion.created_at = utcnow()
+    db.session.flush()
+    record(actor, "translation.suggest", workshop.id, proposal_id=proposal.id,
+           suggestion_id=suggestion.id, language=data.language)
+    payload = {"line_id": line_id(proposal), "proposal_id": proposal.id,
+               "suggestion_id": suggestion.id, "language": suggestion.language}
+    for room in _suggestion_rooms(proposal):
+        queue(db.session, "translation.suggested", payload, room)
+    db.session.commit()
+    return suggestion
+
+
+def line_id(proposal: Proposal) -> int:
+    """The id of the line of work a proposal is shown in (itself, or what it was merged
+    into, recursively)."""
+    seen = {proposal.id}
+    while proposal.merged_into_id is not None and proposal.merged_into_id not in seen:
+        proposal = db.session.get(Proposal, proposal.merged_into_id)
+        seen.add(proposal.id)
+    return proposal.id
+
+
+def get_suggestion(workshop: Workshop, suggestion_id: int) -> TranslationSuggestion:
+    """A suggested translation of a proposal of this workshop.
+
+    :raise NotFound: no such suggestion in this workshop.
+    """
+    suggestion = db.session.get(TranslationSuggestion, suggestion_id)
+    if suggestion is None or suggestion.proposal.workshop_id != workshop.id:
+        raise NotFound(_l("This suggested translation does not exist."),
+                       suggestion_id=_l("Unknown suggestion."))
+    return suggestion
+
+
+def _decide(actor: Actor, workshop: Workshop, suggestion_id: int,
+            operation: str) -> TranslationSuggestion:
+    """Load a waiting suggestion the actor may decide on.
+
+    :raise PermissionDenied / NotFound / Conflict: as `accept_suggestion` says.
+    """
+    require(operation, actor, workshop)
+    suggestion = get_suggestion(workshop, suggestion_id)
+    proposal = _visible_to(actor, workshop, suggestion.proposal)
+    require(operation, actor, workshop, proposal)
+    if suggestion.status != "pending":
+        raise Conflict(_l("This suggestion was already accepted or rejected."),
+                       suggestion_id=_l("Already decided."))
+    return suggestion
+
+
+def accept_suggestion(actor: Actor, workshop: Workshop,
+                      suggestion_id: int) -> TranslationSuggestion:
+    """The author or a facilitator accepts a suggested translation: readers of its language
+    see it from now on, and the history names the translator and who accepted it.
+
+    :raise PermissionDenied: neither the proposal's author nor staff of this workshop.
+    :raise NotFound: no such suggestion (or proposal, hidden from a delegate).
+    :raise Conflict: already decided; the author accepts outside the propose and discuss
+        steps (staff may at any step).
+    """
+    suggestion = _decide(actor, workshop, suggestion_id, "translation.accept")
+    _while_discussing(actor, workshop,
+                      _l("Translations can be accepted during the propose and discuss steps."))
+    proposal = suggestion.proposal
+    _other_language(proposal, suggestion.language)
+    _apply_translation(proposal, suggestion.language, suggestion.title, suggestion.description,
+                       translated_by=suggestion.suggested_by, accepted_by=actor.display_name)
+    suggestion.status = "accepted"
+    suggestion.decided_by = actor.display_name
+    suggestion.decided_at = utcnow()
+    record(actor, "translation.accept", workshop.id, proposal_id=proposal.id,
+           suggestion_id=suggestion.id, language=suggestion.language,
+           translated_by=suggestion.suggested_by)
+    _queue_decided(suggestion)
+    db.session.commit()
+    return suggestion
+
+
+def reject_suggestion(actor: Actor, workshop: Workshop,
+                      suggestion_id: int) -> TranslationSuggestion:
+    """The author or a facilitator turns a suggested translation down; it is kept, marked.
+
+    Allowed at any step: it changes nothing anyone reads.
+
+    :raise PermissionDenied: neither the proposal's author nor staff of this workshop.
+    :raise NotFound: no such suggestion (or proposal, hidden from a delegate).
+    :raise Conflict: already decided.
+    """
+    suggestion = _decide(actor, workshop, suggestion_id, "translation.reject")
+    suggestion.status = "rejected"
+    suggestion.decided_by = actor.display_name
+    suggestion.decided_at = utcnow()
+    record(actor, "translation.reject", workshop.id, proposal_id=suggestion.proposal_id,
+           suggestion_id=suggestion.id, language=suggestion.language)
+    _queue_decided(suggestion)
+    db.session.commit()
+    return suggestion
+
+
+def _queue_decided(suggestion: TranslationSuggestion) -> None:
+    """Tell the author, the staff and the suggester that a suggestion was decided."""
+    proposal = suggestion.proposal
+    payload = {"line_id": line_id(proposal), "proposal_id": proposal.id,
+               "suggestion_id": suggestion.id, "language": suggestion.language,
+               "status": suggestion.status}
+    for room in _suggestion_rooms(proposal, suggestion.delegate_id):
+        queue(db.session, "translation.decided", payload, room)
 
 
 def edit_proposal(actor: Actor, workshop: Workshop, proposal_id: int, data: EditIn) -> Proposal:
@@ -437,6 +691,44 @@ def supported_by(delegate: Delegate) -> set[int]:
     """Ids of the proposals a delegate supports (to draw their own +1 buttons)."""
     return set(db.session.scalars(
         sa.select(Support.proposal_id).where(Support.delegate_id == delegate.id)))
+
+
+def suggestions_for(actor: Actor, workshop: Workshop, line: Line) -> list[TranslationSuggestion]:
+    """The waiting suggested translations of a line that the actor may see, oldest first:
+    all of them for its author and staff (who decide), only their own for other delegates,
+    none for anyone else (they change nothing anyone reads until accepted).
+    """
+    require("workshop.watch", actor, workshop)
+    stmt = sa.select(TranslationSuggestion).where(
+        TranslationSuggestion.proposal_id == line.proposal.id,
+        TranslationSuggestion.status == "pending")
+    if not can("translation.accept", actor, workshop, line.proposal):
+        if not is_delegate_of(actor, workshop):
+            return []
+        stmt = stmt.where(TranslationSuggestion.delegate_id == actor.id)
+    return list(db.session.scalars(stmt.order_by(TranslationSuggestion.id)))
+
+
+def pending_suggestions(actor: Actor, workshop: Workshop) -> list[TranslationSuggestion]:
+    """Every waiting suggested translation of the workshop, oldest first (for staff).
+
+    :raise PermissionDenied: not staff of this workshop.
+    """
+    require("translation.list", actor, workshop)
+    return list(db.session.scalars(
+        sa.select(TranslationSuggestion).join(Proposal)
+        .where(Proposal.workshop_id == workshop.id, TranslationSuggestion.status == "pending")
+        .order_by(TranslationSuggestion.id)))
+
+
+def translation_history(actor: Actor, workshop: Workshop,
+                        proposal: Proposal) -> list[TranslationRevision]:
+    """Every version a proposal's translations had, newest first: who translated, who
+    accepted (for a suggestion), when. Anyone who may watch the workshop may read it."""
+    require("workshop.watch", actor, workshop)
+    return list(db.session.scalars(
+        sa.select(TranslationRevision).where(TranslationRevision.proposal_id == proposal.id)
+        .order_by(TranslationRevision.id.desc())))
 
 
 def revisions_of(proposal: Proposal) -> list[ProposalRevision]:

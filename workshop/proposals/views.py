@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import secrets
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -28,6 +29,12 @@ from workshop.proposals.schemas import (
 from workshop.validation import parse
 
 bp = Blueprint("proposals", __name__, url_prefix="/w/<int:workshop_id>/proposals")
+
+
+@bp.app_template_global()
+def new_request_id() -> str:
+    """A fresh idempotency key for a form (proposal, comment): sent twice, stored once."""
+    return secrets.token_urlsafe(16)
 
 
 def _actor():
@@ -69,6 +76,13 @@ def discussion_context(workshop, line: services.Line, errors: dict | None = None
         "supported": bool(supported & {m.id for m in line.members}),
         "can_moderate": facilitates(actor, workshop),
         "can_reply": can("proposal.comment", actor, workshop),
+        # The author and staff translate directly and decide on suggestions; other delegates
+        # suggest; the projector does neither.
+        "can_translate": can("proposal.translate", actor, workshop, line.proposal),
+        "can_suggest": can("translation.suggest", actor, workshop, line.proposal),
+        "can_decide": can("translation.accept", actor, workshop, line.proposal),
+        "suggestions": services.suggestions_for(actor, workshop, line),
+        "translation_history": services.translation_history(actor, workshop, line.proposal),
         "revisions": services.revisions_of(line.proposal) if facilitates(actor, workshop) else [],
         "errors": errors or {},
         "form": request.form,
@@ -108,7 +122,8 @@ def create(workshop_id: int):
     """
     workshop = _workshop(workshop_id)
     proposal = services.submit_proposal(_actor(), workshop, parse(ProposalIn, request.form))
-    broadcast.announce_line(_actor(), workshop, proposal.id)
+    if not proposal.replayed:  # the form sent twice (a double tap, a resent page)
+        broadcast.announce_line(_actor(), workshop, proposal.id)
     flash(_("Your proposal was received."), "success")
     return _back_to(workshop_id)
 
@@ -136,9 +151,11 @@ def comment(workshop_id: int, proposal_id: int):
     except ValidationFailed as exc:
         return render_template("proposals/discussion.html",
                                **discussion_context(workshop, line, exc.fields)), 422
-    new = services.add_comment(_actor(), workshop, proposal_id, parsed.body, parsed.parent_id)
-    broadcast.announce_comment(workshop, line.proposal.id, new)
-    broadcast.announce_counts(_actor(), workshop, line.proposal.id)
+    new = services.add_comment(_actor(), workshop, proposal_id, parsed.body, parsed.parent_id,
+                               parsed.request_id)
+    if not new.replayed:
+        broadcast.announce_comment(workshop, line.proposal.id, new)
+        broadcast.announce_counts(_actor(), workshop, line.proposal.id)
     return _back_to(workshop_id, proposal_id)
 
 
@@ -149,17 +166,97 @@ def _fields() -> dict:
 @bp.route("/<int:proposal_id>/translations", methods=["POST"])
 @login_required
 def translate(workshop_id: int, proposal_id: int):
-    """Add or replace a translation."""
+    """Form fallback of `proposal.translate`: the author or staff add or replace a
+    translation.
+
+    :raise 403: neither the author nor staff. :raise 409 / 422: redrawn with the errors.
+    """
     workshop = _workshop(workshop_id)
     line = _line_or_404(workshop, proposal_id)
     try:
         services.translate_proposal(_actor(), workshop, proposal_id,
                                     parse(TranslationIn, request.form))
     except (ValidationFailed, Conflict) as exc:
-        return render_template("proposals/discussion.html",
-                               **discussion_context(workshop, line, exc.fields)), exc.status
+        return _redraw(workshop, line, exc)
     broadcast.announce_line(_actor(), workshop, line.proposal.id)
+    flash(_("The translation was saved."), "success")
     return _back_to(workshop_id, proposal_id)
+
+
+def _redraw(workshop, line: services.Line, exc: ValidationFailed | Conflict):
+    """The discussion page again, with the form's errors (and the message when no field is
+    named)."""
+    if not exc.fields:
+        flash(str(exc.message), "error")
+    return render_template("proposals/discussion.html",
+                           **discussion_context(workshop, line, exc.fields)), exc.status
+
+
+@bp.route("/<int:proposal_id>/suggestions", methods=["POST"])
+@login_required
+def suggest(workshop_id: int, proposal_id: int):
+    """Form fallback of `translation.suggest`: another delegate's translation, kept until the
+    author or a facilitator decides.
+
+    :raise 403: not a delegate taking part, or the author. :raise 409 / 422: redrawn.
+    """
+    workshop = _workshop(workshop_id)
+    line = _line_or_404(workshop, proposal_id)
+    try:
+        services.suggest_translation(_actor(), workshop, proposal_id,
+                                     parse(TranslationIn, request.form))
+    except (ValidationFailed, Conflict) as exc:
+        return _redraw(workshop, line, exc)
+    flash(_("Your translation was sent: the author or a facilitator will accept or reject "
+            "it."), "success")
+    return _back_to(workshop_id, proposal_id)
+
+
+@bp.route("/<int:proposal_id>/translations")
+@login_required
+def translations(workshop_id: int, proposal_id: int):
+    """A line's waiting suggested translations as the reader may see them, and its
+    translation history: the fragment the discussion page reloads when a suggestion comes,
+    is decided, or the line changes.
+
+    :raise 404: no such proposal (or hidden, for delegates).
+    """
+    workshop = _workshop(workshop_id)
+    line = _line_or_404(workshop, proposal_id)
+    return render_template("proposals/_translations.html",
+                           **discussion_context(workshop, line))
+
+
+def _decided(workshop_id: int, suggestion, message: str):
+    flash(message, "success")
+    return _back_to(workshop_id, services.line_id(suggestion.proposal))
+
+
+@bp.route("/suggestions/<int:suggestion_id>/accept", methods=["POST"])
+@login_required
+def accept_suggestion(workshop_id: int, suggestion_id: int):
+    """Form fallback of `translation.accept`.
+
+    :raise 403: neither the author nor staff. :raise 404: no such suggestion.
+    :raise 409: already decided, or the author outside the propose and discuss steps.
+    """
+    workshop = _workshop(workshop_id)
+    suggestion = services.accept_suggestion(_actor(), workshop, suggestion_id)
+    broadcast.announce_line(_actor(), workshop, services.line_id(suggestion.proposal))
+    return _decided(workshop_id, suggestion, _("The translation was accepted."))
+
+
+@bp.route("/suggestions/<int:suggestion_id>/reject", methods=["POST"])
+@login_required
+def reject_suggestion(workshop_id: int, suggestion_id: int):
+    """Form fallback of `translation.reject`.
+
+    :raise 403: neither the author nor staff. :raise 404: no such suggestion.
+    :raise 409: already decided.
+    """
+    workshop = _workshop(workshop_id)
+    suggestion = services.reject_suggestion(_actor(), workshop, suggestion_id)
+    return _decided(workshop_id, suggestion, _("The suggested translation was rejected."))
 
 
 # --- Moderation (facilitators) ---------------------------------------------------------------
@@ -176,8 +273,12 @@ def moderate(workshop_id: int):
     lines = services.lines_of(_actor(), workshop, include_hidden=True)
     pairs = services.suggest_duplicates(_actor(), workshop)
     by_id = {line.proposal.id: line for line in lines}
+    waiting: dict[int, int] = {}
+    for suggestion in services.pending_suggestions(_actor(), workshop):
+        waiting[suggestion.proposal_id] = waiting.get(suggestion.proposal_id, 0) + 1
     return render_template(
         "proposals/moderate.html", workshop=workshop, lines=lines, pairs=pairs, by_id=by_id,
+        waiting=waiting,
         lang=str(get_locale()), can_import=can("proposal.import", _actor(), workshop),
         errors={}, **broadcast.card_context())
 

@@ -7,29 +7,27 @@ from typing import Annotated, Any, Literal
 from flask_babel import gettext as _
 from pydantic import BeforeValidator, Field, field_validator
 
-from workshop.validation import Schema, chars
+from workshop.validation import MAX_ID, Id, Schema, chars, whole_number
 from workshop.vocabulary import THEMES
 from workshop.voting.models import METHODS, WEIGHTINGS
 
 Method = Literal[tuple(METHODS)]  # type: ignore[valid-type]
 Weighting = Literal[tuple(WEIGHTINGS)]  # type: ignore[valid-type]
 Theme = Literal[tuple(THEMES)]  # type: ignore[valid-type]
-# Bounded like the database's ids: a larger number is a 422, never an overflow (500).
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 MAX_CHOICES = 500
 
 
 def _whole(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    # Bounded like ids: a choice is an id or a small number, never an overflow.
+    if isinstance(value, int) and not isinstance(value, bool) and -MAX_ID <= value <= MAX_ID:
         return value
     raise ValueError(_("Each choice must be a whole number."))
 
 
 def _key(value: Any) -> int:
-    if isinstance(value, str) and value.isdigit() and len(value) < 12:
-        return int(value)
-    return _whole(value)
+    number = whole_number(value)
+    return _whole(value if number is None else number)
 
 
 def _choices_shape(value: Any) -> Any:

@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import format_decimal, format_percent
@@ -30,8 +29,8 @@ from workshop.errors import Conflict, NotFound, PermissionDenied, WorkshopError
 from workshop.errors_http import wants_json
 from workshop.extensions import db
 from workshop.permissions import ProjectorViewer, can, facilitates, require
-from workshop.sockets import projector_session_key
-from workshop.validation import parse
+from workshop.sockets import holds_projector_key
+from workshop.validation import json_payload, parse, whole_number
 from workshop.vocabulary import ORG_TYPES, REGIONS, THEMES
 from workshop.voting import clock, results, services
 from workshop.voting.schemas import (
@@ -312,7 +311,7 @@ def _watcher_workshop(workshop_id: int):
     """
     workshop = get_workshop(workshop_id)
     actor = _actor()
-    if actor is None and session.get(projector_session_key(workshop.id)):
+    if actor is None and holds_projector_key(workshop):
         actor = ProjectorViewer(workshop.id)
     require("ballot.view", actor, workshop)
     return workshop, actor
@@ -397,11 +396,13 @@ def choices_from_form(ballot, form, prefix: str) -> Any:
         value = form.get(f"{prefix}{name}", "").strip()
         if value == "":
             return None
-        return int(value) if value.lstrip("-").isdigit() else value
+        whole = whole_number(value)
+        return value if whole is None else whole
 
     ids = ballot.option_ids
     if ballot.method == "approval":
-        return [int(v) if v.isdigit() else v for v in form.getlist(f"{prefix}choice")]
+        return [v if (n := whole_number(v)) is None else n
+                for v in form.getlist(f"{prefix}choice")]
     if ballot.method == "ranking":
         places = {o: number(f"rank-{o}") for o in ids}
         given = {o: p for o, p in places.items() if p is not None}
@@ -431,7 +432,7 @@ def cast(ballot_id: int):
     workshop = actor.workshop
     ballot = services.get_ballot(workshop, ballot_id)
     if request.is_json:
-        body = request.get_json(silent=True)
+        body = json_payload()
         if not isinstance(body, dict):
             body = {}
         payload = {**body, "workshop_id": workshop.id, "ballot_id": ballot_id}

@@ -1,0 +1,166 @@
+"""Never lose a word, never say it twice: the phone's outbox across a cut network.
+
+A proposal whose answer was lost in a cut is sent again after the reconnection and stored once;
+a comment written offline stays on the phone, says so, and is sent once when the link is back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
+
+from tests.browser.people import LIVE, Room, Setup, online
+from tests.browser.test_proposals_browser import invitation, new_workshop, organisation
+from tests.conftest import PHONE
+from tests.helpers import create_proposal
+from workshop.extensions import db
+from workshop.proposals.models import Comment, Proposal
+
+pytestmark = pytest.mark.browser
+
+SOCKET = re.compile(r"/socket\.io/")
+
+
+@dataclass
+class Cable:
+    """The phone's line to the server, which the test can cut after a given message.
+
+    Every websocket goes through the test: frames are passed on both ways until the phone
+    sends a frame containing `cut_after`; that frame still reaches the server, then nothing
+    more passes either way and HTTP long-polling is refused, as when a phone leaves the Wi-Fi
+    just after a tap. `mend()` closes the dead socket so the phone reconnects through a sound
+    line.
+    """
+
+    cut_after: str
+    cut: bool = False
+    sockets: list[WebSocketRoute] = field(default_factory=list)
+
+    def route(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        self.sockets.append(ws)
+
+        def from_phone(message: str | bytes) -> None:
+            if self.cut:
+                return
+            server.send(message)
+            if isinstance(message, str) and self.cut_after in message:
+                self.cut = True
+
+        def from_server(message: str | bytes) -> None:
+            if not self.cut:
+                ws.send(message)
+
+        ws.on_message(from_phone)
+        server.on_message(from_server)
+
+    def refuse_polling(self, route: Route) -> None:
+        if self.cut:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    def mend(self) -> None:
+        self.cut = False
+        for ws in self.sockets:
+            ws.close(code=1001, reason="back online")
+        self.sockets.clear()
+
+
+def phone_on_a_cable(room: Room, token: str, cable: Cable) -> Page:
+    ctx = room.context(PHONE)
+    ctx.route_web_socket(SOCKET, cable.route)
+    ctx.route(SOCKET, cable.refuse_polling)
+    page = room.phone(ctx)
+    page.goto(f"/i/{token}")
+    expect(page).to_have_url(re.compile(r"/d$"))
+    online(page)
+    # Socket.IO starts on long-polling and upgrades: the cut must hit the websocket.
+    page.wait_for_function(
+        "() => window.Live.current.socket.io.engine.transport.name === 'websocket'")
+    return page
+
+
+def stored(model, **where) -> int:
+    db.session.rollback()  # see the live server's latest commits
+    stmt = sa.select(sa.func.count(model.id))
+    for name, value in where.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    return db.session.scalar(stmt)
+
+
+def test_a_proposal_whose_answer_was_lost_is_stored_once(room: Room, cast: Setup):
+    workshop = new_workshop(cast, "propose")
+    _, token = invitation(workshop, cast.organisation, "Aline")
+    cable = Cable(cut_after="proposal.create")
+    aline = phone_on_a_cable(room, token, cable)
+    _, other = invitation(workshop, organisation("GEFONT Nepal", "asia", "Nepal"), "Bishnu")
+    bishnu = room.phone()
+    bishnu.goto(f"/i/{other}")
+    online(bishnu)
+    title = "Health mutuals for street vendors"
+
+    form = aline.locator("#propose-form")
+    form.locator("#p-title").fill(title)
+    form.locator("#p-theme").select_option("health_protection")
+    form.locator("#p-level").select_option("national")
+    form.get_by_role("button", name="Send").click()
+
+    # The server stored it and told the room; Aline's phone heard nothing back.
+    expect(bishnu.locator("#cards > .card").filter(has_text=title)).to_have_count(1,
+                                                                                   timeout=LIVE)
+    assert cable.cut
+    expect(form.locator("[data-sent]")).to_be_hidden()
+    expect(form.locator("#p-title")).to_have_value(title)
+
+    cable.mend()
+
+    expect(form.locator("[data-sent]")).to_be_visible(timeout=10_000)
+    expect(form.locator("#p-title")).to_have_value("")
+    assert stored(Proposal, workshop_id=workshop.id, title=title) == 1
+    expect(bishnu.locator("#cards > .card").filter(has_text=title)).to_have_count(1)
+    assert aline.evaluate("localStorage.getItem('workshop.outbox')") == "[]"
+
+
+def test_a_comment_written_offline_waits_on_the_phone_and_is_sent_once(room: Room,
+                                                                         cast: Setup):
+    workshop = new_workshop(cast, "discuss")
+    line = create_proposal(workshop, title="Just transition for dock workers")
+    _, token = invitation(workshop, cast.organisation, "Chidi")
+    ctx = room.context(PHONE)
+    phone = room.phone(ctx)
+    phone.goto(f"/i/{token}")
+    online(phone)
+    phone.goto(f"/w/{workshop.id}/proposals/{line.id}")
+    online(phone)
+    text = "Dockers in Lomé and Cotonou asked for this twice already."
+
+    ctx.set_offline(True)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "offline",
+                                                           timeout=LIVE)
+    phone.locator("#c-body").fill(text)
+    form = phone.locator("#comment-form")
+    form.get_by_role("button", name="Send").click()
+
+    expect(form.locator("[data-form-error]")).to_contain_text("kept on this phone")
+    expect(phone.locator("#c-body")).to_have_value(text)  # nothing typed is lost
+    assert stored(Comment, proposal_id=line.id) == 0
+
+    ctx.set_offline(False)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "online",
+                                                           timeout=10_000)
+    expect(phone.locator("#comments")).to_contain_text(text, timeout=LIVE)
+    expect(phone.locator("#c-body")).to_have_value("")
+    assert stored(Comment, proposal_id=line.id, body=text) == 1
+    # Reconnecting again sends nothing more.
+    ctx.set_offline(True)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "offline",
+                                                           timeout=LIVE)
+    ctx.set_offline(False)
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "online",
+                                                           timeout=10_000)
+    assert stored(Comment, proposal_id=line.id, body=text) == 1

@@ -1,0 +1,1 @@
+"""Registration: delegates imported from a spreadsheet, their invitation links and badges."""

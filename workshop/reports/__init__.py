@@ -1,0 +1,1 @@
+"""Results reports: a ballot's or a workshop's frozen results as PDF and DOCX, with charts."""
