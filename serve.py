@@ -3,8 +3,9 @@
 Run as `python serve.py [--host H] [--port P]`, or `python serve.py --room [--address A]` to
 serve the room's network from this laptop: it listens on every interface, finds the laptop's
 address on the room's Wi-Fi and puts it in the join link and QR code (`make room`).
-Monkey-patching must happen before anything else is imported. Without WORKSHOP_CONFIG it serves the production config, which
-refuses to start without a strong SECRET_KEY (`make run` asks for development explicitly).
+Monkey-patching must happen before anything else is imported. Without WORKSHOP_CONFIG it
+serves the production config, which refuses to start without a strong SECRET_KEY (`make run`
+asks for development explicitly).
 """
 
 from gevent import monkey

@@ -40,7 +40,8 @@ def test_the_phone_page_links_versioned_assets(app, client):
     join(client, workshop, create_organisation())
     html = client.get("/d").get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
-    assert assets and all("?v=" in a for a in assets), assets
+    assert assets
+    assert all("?v=" in a for a in assets), assets
 
 
 @pytest.mark.parametrize(("accept", "encoding", "decode"), [

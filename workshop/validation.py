@@ -92,8 +92,8 @@ NO_NUL = r"^[^\x00]*$"
 #: emoji sequences): kept, while every other format character (bidi overrides and isolates,
 #: zero-width spaces, word joiners, byte-order marks, tags) is refused.
 JOINERS = frozenset("\u200c\u200d")
-#: Whitespace a multi-line text may hold.
-LINE_BREAKS = frozenset("\n\r\t")
+#: Line breaks (a multi-line text may hold them, and tabs).
+LINE_BREAKS = frozenset("\n\r\u2028\u2029")
 #: Letters and symbols that draw nothing (Hangul fillers, the blank braille pattern).
 BLANKS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
@@ -105,17 +105,21 @@ def text_problem(text: str, multiline: bool = False) -> str | None:
     or surrogate character (NUL, bidi overrides, zero-width spaces...).
     """
     for ch in text:
-        category = unicodedata.category(ch)
-        if ch in LINE_BREAKS or category in ("Zl", "Zp"):
+        if ch in LINE_BREAKS:
             if not multiline:
                 return "text_line_break"
-        elif category in ("Cc", "Cs") or (category == "Cf" and ch not in JOINERS):
+            continue
+        if ch == "\t" and multiline:
+            continue
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or (category == "Cf" and ch not in JOINERS):
             return "text_control"
     return None
 
 
 def is_visible(text: str) -> bool:
-    """True when some character of `text` draws something (a letter, digit, mark or symbol)."""
+    """True when some character of `text` draws something: a letter, digit, punctuation mark
+    or symbol (not a space, a combining mark alone or a filler)."""
     return any(unicodedata.category(ch)[0] in "LNPS" and ch not in BLANKS for ch in text)
 
 
@@ -243,16 +247,19 @@ class SocketJSON:
 
     @staticmethod
     def loads(text: str | bytes, **kwargs: Any) -> Any:
-        """Decode, replacing a too-deep packet's arguments by TOO_DEEP."""
+        """Decode, replacing a too-deep event's arguments by TOO_DEEP.
+
+        :raise ValueError: not JSON, or too deep and not an event (no name to answer).
+        """
         try:
             return load_json(text)
         except JSONTooDeep:
             if isinstance(text, bytes):
                 text = text.decode("utf-8", "replace")
             found = _EVENT_NAME.match(text)
-            if found:
-                return [json.loads(found.group(1)), TOO_DEEP]
-            return TOO_DEEP if not text.lstrip().startswith("[") else ["", TOO_DEEP]
+            if found is None:
+                raise
+            return [json.loads(found.group(1)), TOO_DEEP]
 
 
 def json_payload() -> Any:

@@ -191,6 +191,7 @@
     st.receipt = ack.receipt;
     st.choices = choices;
     delete st.draft;
+    delete st.pending;
     save(form, st);
     form.dataset.voted = "true";
     form.dataset.received = String((parseInt(form.dataset.received || "0", 10)) + 1);
@@ -210,7 +211,7 @@
       body: JSON.stringify(body)
     }).then(function (r) { return r.json(); })
       .then(done)
-      .catch(function () { done({ ok: false, message: form.dataset.labelOffline, fields: {} }); });
+      .catch(function () { done({ ok: false, offline: true, message: form.dataset.labelOffline, fields: {} }); });
   }
 
   function send(form, payload, done) {
@@ -223,12 +224,57 @@
     });
   }
 
+  /* A vote sent with no answer (the network went, or only the answer was lost) stays on the
+   * phone as `pending`, with its secret, and goes again at every reconnection and after a
+   * reload until the server answers: the same paper again is stored once (same secret). */
+  function payloadFor(form, choices) {
+    var payload = {
+      workshop_id: parseInt(document.getElementById("live").dataset.workshop, 10),
+      ballot_id: parseInt(form.dataset.ballotId, 10),
+      choices: choices
+    };
+    if (form.dataset.secret === "true") payload.secret = load(form).secret;
+    if (form.dataset.own !== "true") payload.on_behalf_of = parseInt(form.dataset.delegateId, 10);
+    return payload;
+  }
+
+  function answered(form, ack, choices, label) {
+    var button = form.querySelector(".cast");
+    button.disabled = false;
+    form.removeAttribute("aria-busy");
+    if (ack && ack.ok) { received(form, ack, choices); return; }
+    if (label) button.textContent = label;
+    if (ack && ack.offline) {
+      var box = form.querySelector("[data-form-error]");
+      box.textContent = form.dataset.labelQueued;
+      box.hidden = false;
+      return; // still pending: sent again when the link is back
+    }
+    var st = load(form);
+    delete st.pending;
+    save(form, st);
+    showError(form, ack || {});
+  }
+
+  function resendPending(form) {
+    var st = load(form);
+    if (!st.pending || form.dataset.resending) return;
+    form.dataset.resending = "1";
+    send(form, payloadFor(form, st.pending), function (ack) {
+      delete form.dataset.resending;
+      answered(form, ack, st.pending, null);
+    });
+  }
+
   function onSubmit(form, ev) {
     ev.preventDefault();
     var button = form.querySelector(".cast");
     if (button.disabled) return;
     all(form, "[data-error-for], [data-form-error]").forEach(function (el) { el.hidden = true; });
     var choices = readChoices(form);
+    var pending = load(form);
+    pending.pending = choices;
+    save(form, pending);
     var payload = {
       workshop_id: parseInt(document.getElementById("live").dataset.workshop, 10),
       ballot_id: parseInt(form.dataset.ballotId, 10),
@@ -244,11 +290,7 @@
     button.disabled = true;
     button.textContent = form.dataset.labelSending;
     form.setAttribute("aria-busy", "true");
-    send(form, payload, function (ack) {
-      button.disabled = false;
-      form.removeAttribute("aria-busy");
-      if (ack && ack.ok) { received(form, ack, choices); } else { button.textContent = label; showError(form, ack || {}); }
-    });
+    send(form, payload, function (ack) { answered(form, ack, choices, label); });
   }
 
   // --- Setting up what the server rendered --------------------------------------------------
@@ -264,7 +306,9 @@
       placed.sort(function (a, b) { return a.dataset.place - b.dataset.place; });
       placed.forEach(function (li) { form.querySelector(".ranked").appendChild(li); });
     }
-    if (form.dataset.voted === "true") {
+    if (st.pending) {
+      applyChoices(form, st.pending); // sent, never answered: it goes again once connected
+    } else if (form.dataset.voted === "true") {
       if (form.dataset.secret === "true") {
         if (st.secret && st.choices) {
           applyChoices(form, st.choices);
@@ -322,6 +366,9 @@
 
   function setUp(root) {
     all(root, "form.paper").forEach(setUpPaper);
+    all(root, "form.paper").forEach(function (form) {
+      if (live() && live().socket.connected) resendPending(form);
+    });
     setUpReceiptNotes(root);
     setUpCountdowns(root);
   }
@@ -405,5 +452,9 @@
   }
   setUp(document);
   reloadPanel();
+  // Every (re)connection sends again what is still pending (see resendPending).
+  document.addEventListener("live:connected", function () {
+    all(document, "form.paper").forEach(resendPending);
+  });
   if (live()) attach(live()); else document.addEventListener("live:ready", function () { attach(live()); });
 })();

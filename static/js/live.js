@@ -23,7 +23,11 @@
     var leaving = false;
     window.addEventListener("beforeunload", function () { leaving = true; });
     function sessionEnded() { if (!leaving) location.reload(); }
-    socket.on("connect", function () { setStatus("online"); flushOutbox(socket, workshopId); });
+    socket.on("connect", function () {
+      setStatus("online");
+      flushOutbox(socket, workshopId);
+      document.dispatchEvent(new CustomEvent("live:connected"));
+    });
     socket.on("disconnect", function (reason) {
       setStatus("offline");
       // Only the server ends a socket on purpose, and then it does not reconnect by itself.

@@ -38,6 +38,7 @@ class Cable:
 
     cut_after: str
     cut: bool = False
+    mended: bool = False
     sockets: list[WebSocketRoute] = field(default_factory=list)
 
     def route(self, ws: WebSocketRoute) -> None:
@@ -47,9 +48,9 @@ class Cable:
         def from_phone(message: str | bytes) -> None:
             if self.cut:
                 return
+            if not self.mended and isinstance(message, str) and self.cut_after in message:
+                self.cut = True  # before sending: the answer may come back during send()
             server.send(message)
-            if isinstance(message, str) and self.cut_after in message:
-                self.cut = True
 
         def from_server(message: str | bytes) -> None:
             if not self.cut:
@@ -65,7 +66,9 @@ class Cable:
             route.continue_()
 
     def mend(self) -> None:
+        """The network is back, for good: the same message passes the next time."""
         self.cut = False
+        self.mended = True
         for ws in self.sockets:
             ws.close(code=1001, reason="back online")
         self.sockets.clear()
@@ -164,3 +167,51 @@ def test_a_comment_written_offline_waits_on_the_phone_and_is_sent_once(room: Roo
     expect(phone.locator("#connection")).to_have_attribute("data-state", "online",
                                                            timeout=10_000)
     assert stored(Comment, proposal_id=line.id, body=text) == 1
+
+
+def test_a_secret_vote_whose_answer_was_lost_gets_its_receipt_after_a_reload(room: Room,
+                                                                              cast: Setup):
+    from tests.helpers import create_lines, create_workshop, open_test_ballot
+    from workshop.agenda import services as agenda
+    from workshop.voting.models import Vote
+
+    workshop = create_workshop(cast.organiser, steps=5, facilitator=cast.facilitator)
+    lines = create_lines(workshop, 3)
+    agenda.goto_step(cast.facilitator, workshop,
+                     next(s.id for s in workshop.steps if s.kind == "vote"))
+    ballot = open_test_ballot(workshop, "ranking", actor=cast.facilitator, secret=True)
+    _, token = invitation(workshop, cast.organisation, "Fabrice")
+    cable = Cable(cut_after="ballot.cast")
+    phone = phone_on_a_cable(room, token, cable)
+
+    phone.locator(f"form.paper .option[data-option='{lines[1].id}'] .pick").tap()
+    phone.locator("form.paper .cast").click()
+    # Stored on the server; the answer never reached the phone.
+    deadline = 100
+    while stored(Vote, ballot_id=ballot.id) == 0 and deadline:
+        phone.wait_for_timeout(100)
+        deadline -= 1
+    assert stored(Vote, ballot_id=ballot.id) == 1
+    assert cable.cut
+    expect(phone.locator("form.paper .receipt")).to_be_hidden()
+    kept = phone.evaluate("JSON.stringify(localStorage)")
+    assert "receipt" not in kept, kept
+    # The network stays away: nor can the phone send the vote again over HTTP.
+    phone.context.set_offline(True)
+    error = phone.locator("form.paper [data-form-error]")
+    expect(error).to_contain_text("kept on this phone", timeout=20_000)
+
+    phone.context.set_offline(False)
+    cable.mend()
+    phone.reload()
+    online(phone)
+
+    receipt = phone.locator("form.paper .receipt")
+    expect(receipt).to_be_visible(timeout=LIVE)
+    expect(phone.locator("form.paper .receipt-code")).to_have_text(
+        re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$"))
+    expect(phone.locator("form.paper [data-form-error]")).to_be_hidden()
+    assert stored(Vote, ballot_id=ballot.id) == 1
+    db.session.rollback()
+    assert db.session.scalar(sa.select(Vote.choices).where(Vote.ballot_id == ballot.id)) == \
+        [lines[1].id]

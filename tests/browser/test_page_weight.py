@@ -72,7 +72,8 @@ def test_first_visit_is_light_and_a_repeat_visit_fetches_no_static_file(room: Ro
     expect(phone.locator("article.card").first).to_be_visible()
 
     static = [u for u in first.urls.values() if "/static/" in u]
-    assert static and all(re.search(r"[?&]v=[0-9a-f]{12}\b", u) for u in static), static
+    assert static
+    assert all(re.search(r"[?&]v=[0-9a-f]{12}\b", u) for u in static), static
     assert first.total() <= FIRST_VISIT_BUDGET, (
         f"first visit {first.total()} bytes over the wire, budget {FIRST_VISIT_BUDGET}: "
         f"{sorted((first.received.get(r, 0), u) for r, u in first.urls.items())[-5:]}")

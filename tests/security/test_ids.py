@@ -159,6 +159,33 @@ def test_a_vote_form_with_huge_ids_is_refused(app, client):
         assert "on_behalf_of" in response.get_json()["fields"]
 
 
+@pytest.mark.parametrize("method", ["approval", "points", "ranking"])
+def test_numbers_no_parser_can_read_are_refused_in_a_vote_form(app, client, method):
+    workshop = create_workshop(steps=5)
+    ids = [p.id for p in create_lines(workshop, 3)]
+    ballot = open_test_ballot(workshop, method)
+    join(client, workshop, create_organisation())
+    token = csrf_from(client.get("/d").get_data(as_text=True))
+    for odd in ("\u00b2", "\u0661\u0662", "9" * 5000, str(2**64), "-" + "9" * 30):
+        field = {"approval": "choice", "points": f"points-{ids[0]}",
+                 "ranking": f"rank-{ids[0]}"}[method]
+        response = client.post(f"/d/ballots/{ballot.id}/vote",
+                               data={field: odd, "csrf_token": token})
+        assert response.status_code == 302, (odd[:10], response.status_code)
+        assert "/d" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("odd", ["\u00b2", "9" * 5000, "\u0661"])
+def test_a_socket_naming_its_workshop_in_odd_digits_is_refused(app, client, odd, caplog):
+    workshop = create_workshop()
+    join(client, workshop, create_organisation())
+    token = csrf_from(client.get("/d").get_data(as_text=True))
+    sock = socketio.test_client(app, flask_test_client=client,
+                                auth={"workshop": odd, "csrf": token})
+    assert not sock.is_connected()
+    assert "failed" not in caplog.text
+
+
 # --- Socket payloads ------------------------------------------------------------------------------
 
 def _has_int(annotation) -> bool:

@@ -30,6 +30,7 @@ HOSTILE = {
     "NUL": "Ami\x00na",
     "escape": "Amina\x1b[31m",
     "bell": "Amina\x07",
+    "tab in one line": "Amina\tDiallo",
     "line break": "Amina\nSecond line",
     "line separator": "Amina\u2028Second",
     "lone surrogate": "Amina\ud800",

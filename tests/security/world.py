@@ -248,7 +248,25 @@ class Snapshot:
             self._typed = {t.name: [tuple(r) for r in db.session.execute(
                 sa.select(t).order_by(*t.primary_key.columns))]
                 for t in db.metadata.sorted_tables}
+            self._json_nulls = {t.name: self._sql_nulls(t) for t in db.metadata.sorted_tables}
             db.session.rollback()
+
+    @staticmethod
+    def _sql_nulls(table: sa.Table) -> list[tuple[tuple, list[str]]]:
+        """(primary key, JSON columns holding SQL NULL) of each row that has some: read back,
+        SQL NULL and JSON null are both None, and inserting None writes JSON null."""
+        json_columns = [c for c in table.columns if isinstance(c.type, sa.JSON)]
+        if not json_columns:
+            return []
+        keys = list(table.primary_key.columns)
+        stmt = sa.select(*keys, *[c.is_(None) for c in json_columns])
+        out = []
+        for row in db.session.execute(stmt):
+            empty = [c.name for c, flag in zip(json_columns, row[len(keys):], strict=True)
+                     if flag]
+            if empty:
+                out.append((tuple(row[:len(keys)]), empty))
+        return out
 
     def _driver(self):
         return db.session.connection().connection.driver_connection
@@ -293,6 +311,10 @@ class Snapshot:
                 if values:
                     conn.execute(table.update().where(
                         *[pk == d[pk.name] for pk in table.primary_key.columns]).values(values))
+            for key, empty in self._json_nulls[table.name]:
+                conn.execute(table.update().where(
+                    *[pk == v for pk, v in zip(table.primary_key.columns, key, strict=True)]
+                ).values({c: sa.null() for c in empty}))
         db.session.commit()
 
 

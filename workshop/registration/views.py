@@ -36,7 +36,7 @@ from workshop.errors import Conflict, ValidationFailed
 from workshop.registration import documents, services
 from workshop.registration.schemas import IssuedLinks, ReissueIn
 from workshop.spreadsheets import RowError
-from workshop.validation import errors_by_field, parse
+from workshop.validation import errors_by_field, load_json, parse
 from workshop.vocabulary import LANGUAGES, ORG_TYPES, REGIONS
 
 bp = Blueprint("registration", __name__, url_prefix="/w/<int:workshop_id>/registration")
@@ -165,7 +165,7 @@ def _links(workshop: Workshop) -> list[services.Issued]:
     :raise 422: a malformed list, or a link replaced or withdrawn since.
     """
     try:
-        raw = json.loads(request.form.get("links", ""))
+        raw = load_json(request.form.get("links", ""))  # too deep: a ValueError too
         links = IssuedLinks.model_validate(raw).root
     except ValueError:
         raise ValidationFailed(_("The list of links is damaged: issue new links from the "
