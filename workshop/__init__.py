@@ -19,10 +19,43 @@ from workshop.validation import IdConverter, JSONProvider, SocketJSON
 LANGUAGE_CODES = ("en", "fr", "es", "nl")
 
 
+def screen_language_key(workshop_id: int) -> str:
+    """Where a projector screen keeps the language chosen for it (in its own session)."""
+    return f"screen_lang:{workshop_id}"
+
+
+def screen_locale(workshop_id: Any) -> str | None:
+    """A screen that is nobody's own (the projector) speaks the room's language.
+
+    The workshop's language, unless this screen was switched with `?lang=` (kept for this
+    screen only: the person's own pages in the same browser keep theirs).
+    """
+    from workshop.agenda.models import Workshop
+
+    if not isinstance(workshop_id, int):
+        return None
+    key = screen_language_key(workshop_id)
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGE_CODES:
+        session[key] = chosen
+        return chosen
+    if session.get(key) in LANGUAGE_CODES:
+        return session[key]
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is not None and workshop.default_locale in LANGUAGE_CODES:
+        return workshop.default_locale
+    return None
+
+
 def select_locale() -> str:
-    """The reader's language: an explicit choice, then the account's, then the browser's."""
+    """The reader's language: a screen's room language, then an explicit choice, then the
+    account's, then the browser's."""
     if not has_request_context():
         return "en"
+    if request.blueprint == "projector":
+        room = screen_locale((request.view_args or {}).get("workshop_id"))
+        if room:
+            return room
     chosen = request.args.get("lang")
     if chosen in LANGUAGE_CODES:
         session["lang"] = chosen

@@ -25,6 +25,7 @@ from flask_wtf.csrf import ValidationError as CSRFValidationError
 from flask_wtf.csrf import validate_csrf
 from pydantic import BaseModel
 
+from workshop import screen_locale
 from workshop.agenda.delegates import mark_connected
 from workshop.agenda.models import Delegate, Workshop
 from workshop.agenda.state import snapshot
@@ -101,7 +102,10 @@ def on_connect(auth: Any = None) -> None:
     if not watches(actor, workshop):
         raise ConnectionRefusedError("forbidden")
     join_room(workshop_room(workshop.id))
-    join_room(language_room(workshop.id, str(get_locale())))
+    language = str(get_locale())
+    if getattr(actor, "kind", None) == "projector":
+        language = screen_locale(workshop.id) or language  # the room's, as its pages
+    join_room(language_room(workshop.id, language))
     if facilitates(actor, workshop):
         join_room(staff_room(workshop.id))
     if getattr(actor, "kind", None) == "projector":

@@ -197,3 +197,25 @@ def test_audit_log_lists_actions_for_organisers(client):
     html = client.get(f"/w/{workshop.id}/audit").get_data(as_text=True)
     assert "workshop.create" in html
     assert "agenda.edit" in html
+
+
+def test_the_projector_speaks_the_workshops_language_and_each_screen_can_switch(client):
+    workshop = create_workshop()
+    workshop.default_locale = "fr"
+    db.session.commit()
+    projector = f"/w/{workshop.id}/projector?key={workshop.projector_key}"
+    english_browser = {"Accept-Language": "en-GB,en;q=0.9"}
+
+    html = client.get(projector, headers=english_browser).get_data(as_text=True)
+    assert "Rejoignez l'atelier sur" in html
+    assert "Join at" not in html
+
+    html = client.get(projector + "&lang=es", headers=english_browser).get_data(as_text=True)
+    assert "Únase en" in html
+    # The switch holds for this screen (its step part too), not for the browser's own pages.
+    step = client.get(f"/w/{workshop.id}/projector/step", headers=english_browser)
+    assert step.status_code == 200
+    again = client.get(projector, headers=english_browser).get_data(as_text=True)
+    assert "Únase en" in again
+    landing = client.get("/", headers=english_browser).get_data(as_text=True)
+    assert 'lang="en"' in landing
