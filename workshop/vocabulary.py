@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+from babel import Locale
 from flask_babel import lazy_gettext as _l
 
 LANGUAGES = {"en": "English", "fr": "Français", "es": "Español", "nl": "Nederlands"}
@@ -70,6 +73,51 @@ COUNTRY_REGIONS = {
     "Nepal": "asia", "Indonesia": "asia", "Philippines": "asia", "Bangladesh": "asia",
     "Cambodia": "asia", "Belgium": "belgium",
 }
+
+#: Each programme country's ISO 3166 code: its names in the four languages come from CLDR
+#: (Babel), so an import may say "Sénégal", "Senegal" or "Bélgica".
+COUNTRY_CODES = {
+    "Burundi": "BI", "Rwanda": "RW", "DR Congo": "CD", "Cameroon": "CM", "Senegal": "SN",
+    "Burkina Faso": "BF", "Benin": "BJ", "Togo": "TG", "Guinea": "GN", "Mali": "ML",
+    "Mauritania": "MR", "Niger": "NE", "Bolivia": "BO", "Peru": "PE", "Guatemala": "GT",
+    "Dominican Republic": "DO", "Haiti": "HT", "India": "IN", "Nepal": "NP", "Indonesia": "ID",
+    "Philippines": "PH", "Bangladesh": "BD", "Cambodia": "KH", "Belgium": "BE",
+}
+#: Names CLDR does not give that people write.
+_COUNTRY_ALIASES = {
+    "DR Congo": ("DRC", "RDC", "RD Congo", "Democratic Republic of the Congo",
+                 "République démocratique du Congo", "República Democrática del Congo",
+                 "Democratische Republiek Congo"),
+}
+
+
+def _plain(text: str) -> str:
+    """A name as compared: no accents, no case, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.replace("-", " ").split()).casefold()
+
+
+def _country_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for language in ("en", "fr", "es", "nl"):
+        territories = Locale(language).territories
+        for country, code in COUNTRY_CODES.items():
+            names[_plain(territories.get(code, country))] = country
+    for country in COUNTRY_CODES:
+        names[_plain(country)] = country
+        for alias in _COUNTRY_ALIASES.get(country, ()):
+            names[_plain(alias)] = country
+    return names
+
+
+_COUNTRY_NAMES = _country_names()
+
+
+def country_named(text: str) -> str | None:
+    """The programme country a name means, in any of the four languages, accents or not."""
+    return _COUNTRY_NAMES.get(_plain(text))
+
 
 #: The four pillars of the ILO Decent Work Agenda, for action plans.
 ILO_PILLARS = {

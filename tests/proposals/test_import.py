@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -145,3 +146,26 @@ def test_import_page_lists_errors(client, setting):
     assert page.status_code == 422
     assert 'id="import-errors"' in page.get_data(as_text=True)
     assert proposal_count() == 0
+
+
+@pytest.mark.parametrize(("written", "country", "region"), [
+    ("Népal", "Nepal", "asia"), ("Bolivie", "Bolivia", "latin_america"),
+    ("República Dominicana", "Dominican Republic", "latin_america"),
+    ("Kameroen", "Cameroon", "central_africa")])
+def test_a_consultations_country_may_be_named_in_any_of_the_four_languages(setting, written,
+                                                                         country, region):
+    organiser, workshop = setting
+    data = csv_bytes([HEADER, ["Trabajo decente", "", "decent_work", "national", "", written,
+                               "es"]])
+    assert importing.import_proposals(organiser, workshop, "inputs.csv", data) == 1
+    proposal = db.session.scalars(sa.select(Proposal)).one()
+    assert (proposal.country, proposal.region) == (country, region)
+
+
+def test_the_example_file_offered_on_the_page_imports_as_it_is(setting):
+    organiser, workshop = setting
+    example = Path(__file__).resolve().parents[2] / "static" / "examples" / "proposals.csv"
+    assert importing.import_proposals(organiser, workshop, "proposals.csv",
+                                      example.read_bytes()) == 3
+    rows = db.session.scalars(sa.select(Proposal).order_by(Proposal.id)).all()
+    assert [p.country for p in rows] == ["Nepal", "Senegal", "Bolivia"]

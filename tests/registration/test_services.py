@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import subprocess
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -216,3 +217,36 @@ def test_reissuing_a_batch_is_all_or_nothing(setting):
             delegate_services.accept_invitation(item.token)
     links = [IssuedLink(delegate_id=d.id, token=t) for d, t in renewed]
     assert [i.delegate.id for i in services.verify_links(organiser, workshop, links)] == ids
+
+
+@pytest.mark.parametrize(("written", "country", "region"), [
+    ("Sénégal", "Senegal", "west_africa"), ("senegal", "Senegal", "west_africa"),
+    ("Bélgica", "Belgium", "belgium"), ("België", "Belgium", "belgium"),
+    ("Camboya", "Cambodia", "asia"), ("Cambodge", "Cambodia", "asia"),
+    ("RDC", "DR Congo", "central_africa"), ("Congo-Kinshasa", "DR Congo", "central_africa"),
+    ("Haïti", "Haiti", "latin_america"), ("Perú", "Peru", "latin_america"),
+])
+def test_country_names_in_any_of_the_four_languages(setting, written, country, region):
+    organiser, workshop = setting
+    data = ("Name,Organisation,Country,Type\n"
+            f"Rosa Quispe,Mutual {written},{written},health_mutual\n")
+    issued = services.import_file(organiser, workshop, "people.csv", data.encode())
+    org = issued[0].delegate.organisation
+    assert (org.country, org.region) == (country, region)
+
+
+def test_an_unknown_country_is_named_in_its_row(setting):
+    organiser, workshop = setting
+    data = "Name,Organisation,Country,Type\nRosa,Mutual X,Atlantis,health_mutual\n"
+    checked = services.preview_file(workshop, "people.csv", data.encode())
+    # Not a programme country: its region cannot be known, and the row says which is missing.
+    assert [(e.row, e.field) for e in checked.errors] == [(2, "region")]
+
+
+def test_the_example_file_offered_on_the_page_imports_as_it_is(setting):
+    organiser, workshop = setting
+    example = Path(__file__).resolve().parents[2] / "static" / "examples" / "delegates.csv"
+    issued = services.import_file(organiser, workshop, "delegates.csv", example.read_bytes())
+    assert [(i.delegate.name, i.delegate.organisation.country) for i in issued] == [
+        ("Awa Traoré", "Mali"), ("Rosa Quispe", "Peru"), ("Sita Sharma", "Nepal"),
+        ("Jan Peeters", "Belgium")]

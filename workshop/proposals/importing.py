@@ -24,7 +24,7 @@ from workshop.proposals.models import Proposal
 from workshop.proposals.schemas import ImportRow
 from workshop.spreadsheets import RowError
 from workshop.validation import errors_by_field
-from workshop.vocabulary import COUNTRY_REGIONS, LEVELS, THEMES
+from workshop.vocabulary import COUNTRY_REGIONS, LEVELS, THEMES, country_named
 
 MAX_ROWS = 5000
 
@@ -100,7 +100,7 @@ def preview(filename: str, data: bytes) -> ImportPreview:
         if row.organisation and org is None:
             result.errors.append(RowError(number, "organisation", _("Unknown organisation.")))
             continue
-        country = org.country if org else row.country
+        country = org.country if org else (country_named(row.country) or row.country)
         region = org.region if org else COUNTRY_REGIONS.get(country, "")
         if not country:
             result.errors.append(RowError(number, "country",

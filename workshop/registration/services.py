@@ -35,7 +35,7 @@ from workshop.permissions import Actor, require
 from workshop.registration.schemas import IssuedLink, RegistrationRow
 from workshop.spreadsheets import RowError
 from workshop.validation import errors_by_field
-from workshop.vocabulary import COUNTRY_REGIONS, LANGUAGES, ORG_TYPES, REGIONS
+from workshop.vocabulary import COUNTRY_REGIONS, LANGUAGES, ORG_TYPES, REGIONS, country_named
 
 #: Delegates in one file.
 MAX_ROWS = 2000
@@ -130,8 +130,8 @@ def _key(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _normalised(raw: dict[str, str], regions: dict[str, str], types: dict[str, str],
-                countries: dict[str, str]) -> dict[str, str]:
+def _normalised(raw: dict[str, str], regions: dict[str, str],
+                types: dict[str, str]) -> dict[str, str]:
     """A row's cells with labels turned into keys; blanks dropped (optional fields)."""
     data = {k: v for k, v in raw.items() if v}
     if "region" in data:
@@ -139,7 +139,7 @@ def _normalised(raw: dict[str, str], regions: dict[str, str], types: dict[str, s
     if "type" in data:
         data["type"] = types.get(data["type"].lower(), data["type"])
     if "country" in data:
-        data["country"] = countries.get(_key(data["country"]), data["country"])
+        data["country"] = country_named(data["country"]) or data["country"]
     if "language" in data:
         lang = data["language"].lower()
         data["language"] = LANGUAGE_NAMES.get(lang, lang)
@@ -156,7 +156,6 @@ def check_rows(workshop: Workshop, rows: list[tuple[int, dict[str, str]]]) -> Pr
     """
     result = Preview()
     regions, types = _labels(REGIONS), _labels(ORG_TYPES)
-    countries = {_key(c): c for c in COUNTRY_REGIONS}
     existing = {_key(o.name): o for o in db.session.scalars(sa.select(Organisation))}
     present = {(_key(name), org_id) for name, org_id in db.session.execute(
         sa.select(Delegate.name, Delegate.organisation_id)
@@ -165,7 +164,7 @@ def check_rows(workshop: Workshop, rows: list[tuple[int, dict[str, str]]]) -> Pr
     seen: dict[tuple[str, str], int] = {}
     for number, raw in rows:
         try:
-            data = RegistrationRow.model_validate(_normalised(raw, regions, types, countries))
+            data = RegistrationRow.model_validate(_normalised(raw, regions, types))
         except PydanticError as exc:
             for name, message in errors_by_field(exc).items():
                 result.errors.append(RowError(number, name, message))
