@@ -274,7 +274,8 @@ def test_pages_render_for_staff_and_delegates(client, workshop, organiser):
                       data={"template": "{not json", "version": "1",
                             "csrf_token": _csrf(client, workshop)})
     assert bad.status_code == 422
-    assert "not valid JSON" in bad.text
+    # The reader chose French above (?lang=fr): the error speaks it too.
+    assert "pas du JSON valide" in bad.text
 
 
 def _csrf(client, workshop):
