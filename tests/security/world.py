@@ -299,6 +299,7 @@ class Snapshot:
                 conn.execute(table.update().values({c: None for c in later[table.name]}))
         for table in reversed(tables):
             conn.execute(table.delete())
+        forward = []  # keys to rows of later tables: set once every table is back
         for table in tables:
             names = [c.name for c in table.columns]
             data = [dict(zip(names, row, strict=True)) for row in self._typed[table.name]]
@@ -306,15 +307,17 @@ class Snapshot:
                 continue
             cols = later[table.name]
             conn.execute(table.insert(), [{**d, **{c: None for c in cols}} for d in data])
+            forward.append((table, cols, data))
+            for key, empty in self._json_nulls[table.name]:
+                conn.execute(table.update().where(
+                    *[pk == v for pk, v in zip(table.primary_key.columns, key, strict=True)]
+                ).values({c: sa.null() for c in empty}))
+        for table, cols, data in forward:
             for d in data:
                 values = {c: d[c] for c in cols if d[c] is not None}
                 if values:
                     conn.execute(table.update().where(
                         *[pk == d[pk.name] for pk in table.primary_key.columns]).values(values))
-            for key, empty in self._json_nulls[table.name]:
-                conn.execute(table.update().where(
-                    *[pk == v for pk, v in zip(table.primary_key.columns, key, strict=True)]
-                ).values({c: sa.null() for c in empty}))
         db.session.commit()
 
 

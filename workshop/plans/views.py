@@ -135,9 +135,12 @@ def history(workshop_id: int, plan_id: int):
     actor = _actor()
     workshop = get_workshop_for("plan.history", actor, workshop_id)
     plan = services.get_plan(actor, workshop, plan_id, "plan.history")
-    field = request.args.get("field") or None
     lang = str(get_locale())
     labels = {f["key"]: tpl.label(f["label"], lang) for f in tpl.fields_of(plan.template.sections)}
+    # Only a field of the plan's template narrows the history; anything else shows it whole.
+    field = request.args.get("field") or None
+    if field not in labels:
+        field = None
     return render_template(
         "plans/history.html", workshop=workshop, plan=plan, field=field, labels=labels,
         changes=services.history(actor, workshop, plan, field),
