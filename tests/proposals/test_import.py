@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import Workbook
 
 from tests.helpers import create_organisation, create_user, create_workshop, csrf_from, login
+from tests.registration.files import csv_file, xlsx_file
 from workshop.errors import PermissionDenied, ValidationFailed
 from workshop.extensions import db
 from workshop.proposals import importing
@@ -26,20 +25,8 @@ GOOD = [
 ]
 
 
-def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def xlsx_bytes(rows: list[list[str]]) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+# The same real CSV and XLSX bytes the registration tests use.
+csv_bytes, xlsx_bytes = csv_file, xlsx_file
 
 
 def proposal_count() -> int:
