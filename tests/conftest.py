@@ -59,6 +59,10 @@ def app_for(config: type, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.drop_all()
+        # The app outlives the test (extensions keep references to it); give its pooled
+        # connections back now, or PostgreSQL runs out of clients a few hundred tests later.
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture

@@ -177,6 +177,8 @@ def test_results_and_receipts_pages(app, setup):
     assert "Condorcet winner" in html
     assert 'id="schulze"' in html
     assert ballot.ballots_hash in html
+    assert 'id="consensus-rule"' in html  # how a ranking's consensus counts, in one sentence
+    assert "a line left unranked counts nothing" in html
     receipts = f"/w/{workshop.id}/ballots/{ballot.id}/receipts"
     code = services.format_receipt(result.receipt).lower()
     html = phone.get(f"{receipts}?code={code}").get_data(as_text=True)

@@ -390,8 +390,9 @@ def test_group_scores_are_the_tallys_breakdown(papers, method):
         mine = [b for b in ballots if b.region == region]
         if not mine:
             continue
-        sums = [[sum(col) for col in zip(*(tally.paper_components(b.choice, method, options)[0]
-                                           for b in mine), strict=True)]]
+        parts = [tally.paper_components(b.choice, method, options) for b in mine]
+        sums = [[sum(col) for col in zip(*(p[c] for p in parts), strict=True)]
+                for c in range(len(parts[0]))]
         scores, shares = tally.group_scores(method, sums, len(mine), weight=weight[region])
         for i, option in enumerate(options):
             standing = expected.standing(option)

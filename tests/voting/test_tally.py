@@ -14,8 +14,10 @@ from workshop.voting.tally import (
     TallyResult,
     ballots_hash,
     canonical_ballot,
+    group_scores,
     one_delegate_one_vote,
     one_organisation_one_vote,
+    paper_components,
     regional_balance,
     tally_approval,
     tally_matrix,
@@ -144,6 +146,54 @@ def test_consensus_for_borda_is_the_least_supportive_regions_share():
     assert result.standing(2).consensus == 0.5
     assert result.standing(3).consensus == 0.0
     assert result.standing(2).consensus > result.standing(1).consensus
+
+
+def test_a_line_nobody_ranked_has_no_consensus_anywhere():
+    # Four lines; every voter in three regions ranks only line 1. Borda still gives each of
+    # the three unranked lines its share of the rest (1 point per ballot), but consensus counts
+    # what voters expressed: the unranked lines have 0 in every region, not 1/3.
+    ballots = [ballot([1], region=r) for r in ("Asia", "Belgium", "West Africa")]
+    result = tally_ranking(ballots, [1, 2, 3, 4])
+    assert result.scores == {1: 9.0, 2: 3.0, 3: 3.0, 4: 3.0}
+    assert result.standing(1).consensus == 1.0
+    for line in (2, 3, 4):
+        assert result.standing(line).consensus == 0.0
+        assert set(result.standing(line).region_shares.values()) == {0.0}
+
+
+def test_ranking_consensus_separates_support_in_one_region_from_none():
+    # Line 2 is ranked second in Asia only; line 3 is never ranked. Both had 1/3 in Belgium
+    # under the old definition; now line 2 shows its Asian support and line 3 shows none.
+    ballots = [ballot([1, 2], region="Asia"), ballot([1], region="Belgium")]
+    result = tally_ranking(ballots, [1, 2, 3])
+    two, three = result.standing(2), result.standing(3)
+    assert two.region_shares == {"Asia": 0.5, "Belgium": 0.0}
+    assert three.region_shares == {"Asia": 0.0, "Belgium": 0.0}
+    assert two.consensus == three.consensus == 0.0
+    # With Belgium ranking line 2 last, its consensus is Belgium's share.
+    result = tally_ranking([ballot([1, 2], region="Asia"), ballot([1, 3, 2], region="Belgium")],
+                           [1, 2, 3])
+    assert result.standing(2).consensus == 0.0  # last of three earns nothing
+    assert result.standing(3).region_shares == {"Asia": 0.0, "Belgium": 0.5}
+
+
+def test_ranking_consensus_weighs_ballots_like_the_score():
+    ballots = [ballot([1], weight=0.5, region="Asia"), ballot([2, 1], weight=1.0, region="Asia")]
+    result = tally_ranking(ballots, [1, 2])
+    # Asia's most: 1.5 (weight) x 1 point; line 1 earns 0.5 (first, half weight), line 2 earns 1.
+    assert result.standing(1).consensus == pytest.approx(1 / 3)
+    assert result.standing(2).consensus == pytest.approx(2 / 3)
+
+
+def test_totals_kept_before_the_consensus_component_read_by_the_old_rule():
+    # A secret ballot's regional totals begun before the second component existed.
+    old = [[4, 1, 1]]  # one paper [1] over three lines: Borda half points
+    scores, shares = group_scores("ranking", old, 1)
+    assert scores == [2.0, 0.5, 0.5]
+    assert shares == [1.0, 0.25, 0.25]
+    scores, shares = group_scores("ranking", paper_components([1], "ranking", [1, 2, 3]), 1)
+    assert scores == [2.0, 0.5, 0.5]
+    assert shares == [1.0, 0.0, 0.0]
 
 
 # --- points ---------------------------------------------------------------------------------

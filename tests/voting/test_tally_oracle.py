@@ -8,6 +8,9 @@ Conventions matched:
   below and -1 per option ranked above; ours gives n-1-i to position i and (u-1)/2 to each of the
   u unranked. Per ballot of weight w, ours = (symmetric + (n-1) * w) / 2, which is what we check
   (and the winners of borda_for_profile_with_ties must be our top tie group).
+* Consensus of a ranking (points of ranked positions only, unranked lines earn nothing): per
+  region, pref_voting's domination Borda score (options ranked strictly below, an unranked option
+  below none) over the region's weight times n-1; the consensus is the minimum over regions.
 * Schulze: beat_path (margins) on a ProfileWithTies using extended strict preference, i.e. a
   ranked option is above every unranked one and unranked ones are tied with each other.
 """
@@ -25,6 +28,7 @@ from pref_voting.profiles import Profile  # noqa: E402
 from pref_voting.profiles_with_ties import ProfileWithTies  # noqa: E402
 from pref_voting.scoring_methods import (  # noqa: E402
     borda_for_profile_with_ties,
+    domination_borda_scores,
     symmetric_borda_scores,
 )
 
@@ -107,3 +111,26 @@ def test_a_larger_election_matches_pref_voting():
     symmetric = symmetric_borda_scores(profile)
     assert result.scores == {o: (symmetric[o] + 11 * 200) / 2 for o in options}
     check_schulze(result, profile, options)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ranking_consensus_matches_domination_borda_per_region(seed):
+    options, rankings, weights, ballots = random_election(seed, partial=True)
+    result = tally_ranking(ballots, options)
+    n = len(options)
+    regions = sorted({b.region for b in ballots})
+    expected: dict[str, dict[int, float]] = {}
+    for region in regions:
+        mine = [(r, w) for r, w, b in zip(rankings, weights, ballots, strict=True)
+                if b.region == region]
+        profile = ProfileWithTies(
+            [{o: place for place, o in enumerate(r, start=1)} for r, _ in mine],
+            rcounts=[w for _, w in mine], candidates=options)
+        profile.use_extended_strict_preference()
+        earned = domination_borda_scores(profile)
+        most = sum(w for _, w in mine) * (n - 1)
+        expected[region] = {o: earned[o] / most for o in options}
+    for option in options:
+        standing = result.standing(option)
+        assert standing.region_shares == pytest.approx({r: expected[r][option] for r in regions})
+        assert standing.consensus == pytest.approx(min(expected[r][option] for r in regions))

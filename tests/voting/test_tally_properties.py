@@ -6,7 +6,9 @@ Not asserted on purpose: participation (Schulze can fail it, and so may any Cond
 from __future__ import annotations
 
 from dataclasses import replace
+from fractions import Fraction
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -179,3 +181,27 @@ def test_borda_total_and_condorcet_consistency(case):
     ranked = [o for group in schulze.ranking for o in group]
     assert sorted(ranked) == sorted(options)
     assert all(0.0 <= s.consensus <= 1.0 for s in result.standings)
+
+
+@SETTINGS
+@given(election=elections(rankings))
+def test_ranking_consensus_counts_only_what_voters_ranked(election):
+    """Each region's share is the points of ranked positions over the most possible there;
+    a line no voter of a region ranked has share 0 there; with full rankings the share is the
+    Borda score's (the two definitions agree when nothing is left unranked)."""
+    options, ballots = election
+    result = tally_ranking(ballots, options)
+    n = len(options)
+    for standing in result.standings:
+        for region, share in standing.region_shares.items():
+            mine = [b for b in ballots if b.region == region]
+            most = sum(Fraction(b.weight) for b in mine) * (n - 1)
+            earned = sum(Fraction(b.weight) * (n - 1 - list(b.choice).index(standing.option))
+                         for b in mine if standing.option in b.choice)
+            assert share == pytest.approx(float(earned / most) if most else 0.0)
+            if not any(standing.option in b.choice for b in mine):
+                assert share == 0.0
+            if all(len(b.choice) == n for b in mine) and most:
+                borda = standing.by_region[region] / float(sum(Fraction(b.weight) for b in mine))
+                assert share == pytest.approx(borda / (n - 1))
+        assert standing.consensus == min(standing.region_shares.values(), default=0.0)

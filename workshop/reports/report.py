@@ -40,7 +40,13 @@ from workshop.reports import charts
 from workshop.vocabulary import ORG_TYPES, REGIONS
 from workshop.voting.models import Ballot
 from workshop.voting.steps import criteria
-from workshop.voting.views import METHOD_LABELS, WEIGHTING_LABELS, percent, score
+from workshop.voting.views import (
+    CONSENSUS_RULES,
+    METHOD_LABELS,
+    WEIGHTING_LABELS,
+    percent,
+    score,
+)
 
 OPERATION = "report.read"
 
@@ -126,7 +132,9 @@ def ballot_blocks(ballot: Ballot, receipts_url: str, lang: str, level: int = 2,
         text_block([[_("Tied lines of work share a rank. Consensus is the lowest share of the "
                        "possible support that a line of work received in any region that "
                        "voted: a line backed in every region scores high, one backed by a "
-                       "single region scores low.")]], style="muted"),
+                       "single region scores low."),
+                     *([str(CONSENSUS_RULES[ballot.method])]
+                       if ballot.method in CONSENSUS_RULES else [])]], style="muted"),
     ]
     if with_figures and standings:
         caption = _("Bar chart of the scores, in the order of the ranking.")

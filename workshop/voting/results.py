@@ -87,6 +87,9 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
         row = RegionTally(ballot_id=ballot.id, region=region, voters=0,
                           sums=[[0] * len(part) for part in parts])
         db.session.add(row)
+    # Totals begun before a component was added (a ranking's consensus part) keep the
+    # components they have; the tally reads such totals by its earlier definition.
+    parts = parts[:len(row.sums)]
     row.voters = (row.voters or 0) + sign
     row.sums = [[total + sign * value for total, value in zip(totals, part, strict=True)]
                 for totals, part in zip(row.sums, parts, strict=True)]

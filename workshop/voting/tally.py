@@ -29,9 +29,14 @@ Conventions. Each is a choice someone could make differently, so each is written
   and have no means. Not rating an option is allowed.
 * Consensus, per option: in each region that cast ballots, the option's support as a fraction of the
   most it could have had there (every ballot of that region giving it the maximum: approval 1,
-  points min(max per option, budget), Borda n-1, matrix: combined score rescaled from 1..25 to
+  points min(max per option, budget), ranking n-1, matrix: combined score rescaled from 1..25 to
   0..1); the consensus is the minimum of these over the regions. Support that holds in every
   region therefore beats strong support from one large region that the others do not share.
+  Consensus counts only what voters expressed. For a ranking, an option ranked at 0-based
+  position i earns n-1-i toward it and an unranked option earns nothing, although the Borda
+  score gives unranked options their share of the remaining points: with partial rankings a
+  line nobody ranked would otherwise show the same consensus in every region as a line that
+  was really supported (with 4 options and one ranked, each unranked one had 1/3).
 """
 
 from __future__ import annotations
@@ -552,6 +557,21 @@ def _linear(scale: int, max_per_ballot: int) -> tuple[_Scorer, _Scorer]:
     return score, share
 
 
+def _ranking_scorers(n: int) -> tuple[_Scorer, _Scorer]:
+    """Borda scores from the first component (half points, unranked options sharing theirs);
+    consensus shares from the second (half points of ranked options only), see the module
+    docstring. Totals kept before the second component existed (one list) fall back to the
+    first for the share."""
+    score, legacy_share = _linear(2, max(n - 1, 0))
+
+    def share(comps: list[list[int]], weight: int, denominator: int) -> list[Fraction]:
+        if len(comps) < 2:
+            return legacy_share(comps, weight, denominator)
+        return legacy_share(comps[1:], weight, denominator)
+
+    return score, share
+
+
 def _group_by(
     ballots: Sequence[Ballot], n: int, k: int
 ) -> tuple[dict[tuple[Any, str, str], _Group], dict[Any, int], int]:
@@ -710,6 +730,7 @@ def tally_ranking(ballots: Sequence[Ballot], options: Iterable[int]) -> TallyRes
     unpack = struct.Struct(f"<{n}{code}").unpack
     width = n * bits // 8
     bit = {o: 1 << (i * bits) for i, o in enumerate(opts)}
+    index = {o: i for i, o in enumerate(opts)}
     bit_of = bit.__getitem__
     everyone = sum(bit.values())
 
@@ -718,9 +739,12 @@ def tally_ranking(ballots: Sequence[Ballot], options: Iterable[int]) -> TallyRes
     for (weight, region, org_type), counter in grouped.items():
         rows = dict.fromkeys(opts, 0)
         unranked_half = [0] * n  # half points of unranked options: (u - 1) each
+        expressed = [0] * n  # half points earned by being ranked, toward consensus only
         count = 0
         for ranking, times in counter.items():
             count += times
+            for position, option in enumerate(ranking):
+                expressed[index[option]] += 2 * (n - 1 - position) * times
             base = 0
             if len(ranking) < n:
                 ranked = set(ranking)
@@ -747,7 +771,7 @@ def tally_ranking(ballots: Sequence[Ballot], options: Iterable[int]) -> TallyRes
             row = rows[option]
             packed[i] += row
             half.append(2 * sum(unpack(row.to_bytes(width, "little"))) + unranked_half[i])
-        groups.append(_Group(group_units, region, org_type, count, [half]))
+        groups.append(_Group(group_units, region, org_type, count, [half, expressed]))
 
     support = [[0] * n for _ in range(n)]
     for group_units, packed in packed_by_units.items():
@@ -757,8 +781,8 @@ def tally_ranking(ballots: Sequence[Ballot], options: Iterable[int]) -> TallyRes
                 if lane:
                     target[j] += group_units * lane
 
-    score, share = _linear(2, n - 1)
-    result, _ = _finish("ranking", opts, groups, denominator, 1, score, share)
+    score, share = _ranking_scorers(n)
+    result, _ = _finish("ranking", opts, groups, denominator, 2, score, share)
     return replace(result, schulze=_schulze(opts, support, denominator))
 
 
@@ -818,8 +842,9 @@ def paper_components(choice: Choice, method: Method, options: Sequence[int]) -> 
     """One paper's integer contribution to a group's totals, one list per component.
 
     approval: [[1 if approved, per option]]; points: [[points]]; ranking: [[Borda half
-    points]] (ranked at 0-based position i: 2 * (n - 1 - i); each of u unranked: u - 1);
-    matrix: [[first rating], [second rating], [1 if rated]]. Options are in `options` order.
+    points], [half points toward consensus]] (ranked at 0-based position i: 2 * (n - 1 - i) in
+    both; each of u unranked: u - 1 in the first, 0 in the second); matrix: [[first rating],
+    [second rating], [1 if rated]]. Options are in `options` order.
     The choice is validated like the tally validates it.
 
     :raise ValueError: a choice the method does not accept (unknown option, wrong shape).
@@ -848,9 +873,10 @@ def paper_components(choice: Choice, method: Method, options: Sequence[int]) -> 
         validate_ranking(value, known)
         unranked = n - len(value)
         row = [max(unranked - 1, 0)] * n
+        expressed = [0] * n
         for position, option in enumerate(value):
-            row[index[option]] = 2 * (n - 1 - position)
-        return [row]
+            row[index[option]] = expressed[index[option]] = 2 * (n - 1 - position)
+        return [row, expressed]
     if method == "matrix":
         validate_matrix(value, known)
         first, second, rated = [0] * n, [0] * n, [0] * n
@@ -893,7 +919,7 @@ def group_scores(
             raise ValueError("a points group needs the budget and the maximum per option")
         score, share = _linear(1, min(budget, max_per_option))
     elif method == "ranking":
-        score, share = _linear(2, max(n - 1, 0))
+        score, share = _ranking_scorers(n)
     else:
         raise ValueError(f"unknown method {method!r}")
     return ([float(s * exact) for s in score(comps, voters, 1)],

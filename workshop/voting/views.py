@@ -53,6 +53,12 @@ METHOD_LABELS = {
     "ranking": _l("Ranking (order them)"),
     "matrix": _l("Matrix (rate on two criteria)"),
 }
+# How a method's consensus counts, where it needs saying beside the general sentence.
+CONSENSUS_RULES = {
+    "ranking": _l("In a ranking, a line of work earns support toward consensus only where "
+                  "voters ranked it: first place counts fully, each lower place less, and a "
+                  "line left unranked counts nothing."),
+}
 WEIGHTING_LABELS = {
     "delegate": _l("One delegate, one vote"),
     "organisation": _l("One organisation, one vote"),
@@ -330,7 +336,8 @@ def _results_page(workshop, ballot, errors=None, message=None, form=None, status
         preview = services.top_preview(ballot, n, "schulze" if by == "schulze" else "score")
     return render_template(
         "voting/results.html", workshop=workshop, staff=staff, preview=preview, n=n, by=by,
-        errors=errors or {}, message=message, form=form or {}, **context,
+        errors=errors or {}, message=message, form=form or {},
+        consensus_rule=CONSENSUS_RULES.get(ballot.method), **context,
     ), status
 
 
