@@ -213,16 +213,17 @@ def test_merge_needs_two_proposals_of_the_workshop():
     assert db.session.get(Proposal, a.id).merged_into_id is None
 
 
-def test_duplicates_are_found_across_languages_through_translations():
+def test_duplicates_are_found_across_languages_with_or_without_a_translation():
     facilitator = create_user("facilitator")
     workshop = create_workshop(facilitator=facilitator)
     fr = create_proposal(workshop, title="Protection sociale pour l'économie informelle")
     es = create_proposal(workshop, title="Protección social para la economía informal")
-    create_proposal(workshop, title="Climate adaptation for smallholder farmers")
+    other = create_proposal(workshop, title="Climate adaptation for smallholder farmers")
     fr.language, es.language = "fr", "es"
     db.session.commit()
-    assert all({p.first, p.second} != {fr.id, es.id}
-               for p in services.suggest_duplicates(facilitator, workshop))
+    before = services.suggest_duplicates(facilitator, workshop)
+    assert [(p.first, p.second, p.language) for p in before] == [(fr.id, es.id, "fr/es")]
+    assert other.id not in {p.first for p in before} | {p.second for p in before}
     services.translate_proposal(facilitator, workshop, fr.id, TranslationIn(
         language="es", title="Protección social para la economía informal"))
     pairs = services.suggest_duplicates(facilitator, workshop)
