@@ -157,7 +157,7 @@ def open_test_ballot(workshop: Workshop, method: str = "approval", actor: User |
 
 
 def cast_vote(delegate: Delegate | User, ballot, choices, secret: str | None = None,
-              on_behalf_of: int | None = None):
+              on_behalf_of: int | None = None, replace_lost: bool = False):
     """Cast a ballot paper as a delegate, through the service (validated like a phone's)."""
     from workshop.validation import parse
     from workshop.voting import services as voting
@@ -168,6 +168,8 @@ def cast_vote(delegate: Delegate | User, ballot, choices, secret: str | None = N
         payload["secret"] = secret
     if on_behalf_of is not None:
         payload["on_behalf_of"] = on_behalf_of
+    if replace_lost:
+        payload["replace_lost"] = True
     workshop = db.session.get(Workshop, ballot.workshop_id)
     return voting.cast_vote(delegate, workshop, parse(CastIn, payload))
 

@@ -158,6 +158,7 @@ RULES: dict[str, Rule] = {
     "proposal.lock": facilitates,
     "proposal.merge": facilitates,
     "proposal.duplicates": facilitates,
+    "proposal.spotlight": facilitates,
     "proposal.import": _organiser,
     "ballot.open": facilitates,
     "ballot.close": facilitates,

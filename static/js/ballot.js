@@ -2,10 +2,11 @@
  *
  * Phones: the ballot paper is a server-rendered form (it works without JavaScript); this
  * script adds touch controls (ticks with a limit, point steppers with the budget left, a
- * ranking built by tapping and moved with up/down buttons), keeps a secret ballot's secret in
- * localStorage (made with crypto.getRandomValues before the first send, so a retry reuses it),
- * and sends the paper over the socket, or by HTTP when the socket is down. "Vote received"
- * shows only once the server answers, and it answers only after the vote is stored.
+ * ranking built by tapping and moved by dragging a handle or with up/down buttons), keeps a
+ * secret ballot's secret in localStorage (made with crypto.getRandomValues before the first
+ * send, so a retry reuses it), and sends the paper over the socket, or by HTTP when the socket
+ * is down. "Vote received" shows only once the server answers, and it answers only after the
+ * vote is stored.
  * Projector and console: turnout as it comes, and a reload of the ballot part when a ballot
  * opens, closes or shows its results. */
 (function () {
@@ -144,7 +145,8 @@
       if (!li) return;
       var ranked = form.querySelector(".ranked");
       if (button.classList.contains("pick")) {
-        if (li.parentNode !== ranked) ranked.appendChild(li);
+        if (li.parentNode === ranked) return; // already ranked: the handle and arrows move it
+        ranked.appendChild(li);
       } else if (button.classList.contains("up") && li.previousElementSibling) {
         ranked.insertBefore(li, li.previousElementSibling);
       } else if (button.classList.contains("down") && li.nextElementSibling) {
@@ -152,13 +154,90 @@
       } else if (button.classList.contains("remove")) {
         form.querySelector(".unranked").appendChild(li);
       }
-      // Keep the focus on the moved item's button, so keyboard and screen-reader users follow it.
-      var again = li.querySelector("." + (button.className.split(" ")[0]));
-      if (again && !again.disabled) again.focus();
+      changed(form);
+      // Keep the focus on the moved item's button (or its title once that button is gone or
+      // disabled), so keyboard and screen-reader users follow it; then say where it went.
+      var again = li.querySelector("." + button.className.split(" ")[0]);
+      if (!again || again.disabled || !again.offsetParent) again = li.querySelector(".pick");
+      again.focus();
+      announcePlace(form, li, button.classList.contains("pick") ? "added" : "moved");
+      return;
     } else {
       return;
     }
     changed(form);
+  }
+
+  // Say where a line went (screen readers): "Moved to position 3 of 7." in the page's language.
+  function announcePlace(form, li, what) {
+    var news = form.querySelector(".rank-news");
+    if (!news) return;
+    var ranked = all(form, ".ranked .rank-item");
+    var at = ranked.indexOf(li);
+    var text = at < 0 ? news.dataset.labelRemoved
+      : (what === "added" ? news.dataset.labelAdded : news.dataset.labelMoved)
+        .replace("__P__", String(at + 1)).replace("__T__", String(ranked.length));
+    // The same words twice in a row are still said: empty the region first.
+    news.textContent = "";
+    window.setTimeout(function () { news.textContent = text; }, 50);
+  }
+
+  /* Drag a ranked line by its handle (Pointer Events: mouse, touch and pen alike). The line
+   * moves among the others as the pointer passes their middles; the buttons stay the way for
+   * keyboards and switch access. */
+  function startDrag(form, ev) {
+    var handle = ev.target.closest(".handle");
+    if (!handle || (ev.pointerType === "mouse" && ev.button !== 0)) return;
+    var li = handle.closest(".rank-item"), ranked = form.querySelector(".ranked");
+    if (!li || li.parentNode !== ranked) return;
+    ev.preventDefault();
+    li.classList.add("dragging");
+    var start = all(ranked, ".rank-item").indexOf(li);
+    var y = ev.clientY, scrolling = null, EDGE = 48;
+    function place() {
+      var others = all(ranked, ".rank-item").filter(function (x) { return x !== li; });
+      var before = null;
+      for (var i = 0; i < others.length; i++) {
+        var box = others[i].getBoundingClientRect();
+        if (y < box.top + box.height / 2) { before = others[i]; break; }
+      }
+      if (before !== li.nextElementSibling) ranked.insertBefore(li, before);
+    }
+    // Near the top or bottom of the screen the page scrolls by itself, so a long ranking can
+    // be dragged end to end with one finger (the handle does not let the page pan).
+    function edgeScroll() {
+      scrolling = null;
+      var step = y > window.innerHeight - EDGE ? 12 : (y < EDGE ? -12 : 0);
+      if (!step || !li.classList.contains("dragging")) return;
+      var before = window.scrollY;
+      window.scrollBy(0, step);
+      if (window.scrollY === before) return; // at the end of the page
+      place();
+      scrolling = window.requestAnimationFrame(edgeScroll);
+    }
+    // Listened to on the document: moving the line in the list releases any pointer capture.
+    function move(e) {
+      if (e.pointerId !== ev.pointerId) return;
+      e.preventDefault();
+      y = e.clientY;
+      place();
+      if (scrolling === null) edgeScroll();
+    }
+    function end(e) {
+      if (e.pointerId !== ev.pointerId) return;
+      document.removeEventListener("pointermove", move);
+      document.removeEventListener("pointerup", end);
+      document.removeEventListener("pointercancel", end);
+      li.classList.remove("dragging");
+      if (scrolling !== null) window.cancelAnimationFrame(scrolling);
+      if (all(ranked, ".rank-item").indexOf(li) !== start) {
+        changed(form);
+        announcePlace(form, li, "moved");
+      }
+    }
+    document.addEventListener("pointermove", move);
+    document.addEventListener("pointerup", end);
+    document.addEventListener("pointercancel", end);
   }
 
   function changed(form) {
@@ -192,8 +271,10 @@
     st.choices = choices;
     delete st.draft;
     delete st.pending;
+    delete st.replaceLost;
     save(form, st);
     form.dataset.voted = "true";
+    hideReplaceLost(form); // this phone holds the paper's secret now
     form.dataset.received = String((parseInt(form.dataset.received || "0", 10)) + 1);
     var receipt = form.querySelector(".receipt");
     receipt.querySelector(".receipt-code").textContent = ack.receipt;
@@ -205,6 +286,7 @@
     var body = { choices: payload.choices };
     if (payload.secret) body.secret = payload.secret;
     if (payload.on_behalf_of) body.on_behalf_of = payload.on_behalf_of;
+    if (payload.replace_lost) body.replace_lost = true;
     fetch(form.action, {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
@@ -235,7 +317,15 @@
     };
     if (form.dataset.secret === "true") payload.secret = load(form).secret;
     if (form.dataset.own !== "true") payload.on_behalf_of = parseInt(form.dataset.delegateId, 10);
+    if (load(form).replaceLost) payload.replace_lost = true;
     return payload;
+  }
+
+  /* A secret paper cast from a phone or browser that is gone can be replaced from this one
+   * (the box the server renders for a voter who voted); a phone that holds the secret hides it. */
+  function hideReplaceLost(form) {
+    var box = form.querySelector(".replace-lost");
+    if (box) { box.hidden = true; box.querySelector("input").checked = false; }
   }
 
   function answered(form, ack, choices, label) {
@@ -274,6 +364,8 @@
     var choices = readChoices(form);
     var pending = load(form);
     pending.pending = choices;
+    var lost = form.querySelector('.replace-lost input');
+    if (lost && lost.checked && !lost.closest("[hidden]")) pending.replaceLost = true;
     save(form, pending);
     var payload = {
       workshop_id: parseInt(document.getElementById("live").dataset.workshop, 10),
@@ -286,6 +378,7 @@
       payload.secret = st.secret;
     }
     if (form.dataset.own !== "true") payload.on_behalf_of = parseInt(form.dataset.delegateId, 10);
+    if (pending.replaceLost) payload.replace_lost = true;
     var label = button.textContent;
     button.disabled = true;
     button.textContent = form.dataset.labelSending;
@@ -313,13 +406,14 @@
         if (st.secret && st.choices) {
           applyChoices(form, st.choices);
           form.querySelector(".receipt-code").textContent = st.receipt || "";
+          hideReplaceLost(form);
         } else {
-          // Voted from elsewhere: only the phone that holds the secret can change the vote.
+          // Voted from elsewhere: the phone that holds the secret changes the vote, or this
+          // one replaces it with the box ticked (the earlier paper is withdrawn unseen).
           var box = form.querySelector("[data-form-error]");
           box.textContent = form.dataset.labelElsewhere;
           box.hidden = false;
           box.classList.remove("error");
-          form.querySelector(".cast").hidden = true;
           form.querySelector(".receipt").hidden = true;
         }
       }
@@ -328,6 +422,9 @@
     }
     refresh(form);
     form.addEventListener("click", function (ev) { onClick(form, ev); });
+    if (form.dataset.method === "ranking") {
+      form.addEventListener("pointerdown", function (ev) { startDrag(form, ev); });
+    }
     form.addEventListener("change", function () { changed(form); });
     form.addEventListener("input", function () { refresh(form); });
     form.addEventListener("submit", function (ev) { onSubmit(form, ev); });
@@ -397,6 +494,16 @@
     });
   }
 
+  // Results that just came in on a phone are said once by screen readers (#news, live).
+  function announceResults(had) {
+    var news = document.getElementById("news"), title = document.querySelector("#step .ballot-title");
+    if (had || !news || !title || !document.querySelector("#step .results")) return;
+    news.textContent = "";
+    setTimeout(function () {
+      news.textContent = news.dataset.labelResults.replace("__TITLE__", title.textContent.trim());
+    }, 50);
+  }
+
   var reloading = 0;
   function reloadStep() {
     var root = document.getElementById("live");
@@ -406,7 +513,9 @@
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
         if (ticket !== reloading) return;
+        var had = document.querySelector("#step .results");
         document.getElementById("step").innerHTML = html;
+        announceResults(had);
       })
       .catch(function () { setTimeout(function () { if (ticket === reloading) reloadStep(); }, 2000); });
   }

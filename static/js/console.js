@@ -14,6 +14,7 @@
       if (live.root.dataset.agenda && state.agenda !== live.root.dataset.agenda) location.reload();
       Live.showTimer(state.timer);
       Live.showJoined(state.joined);
+      showSpotlight(state);
     },
     onDelegate: function (d) {
       var list = document.getElementById("delegates");
@@ -62,6 +63,41 @@
     if (count) count.textContent = list.children.length;
   }
 
+  /* On a discuss step: the lines of work, each with "Spotlight on projector" (the list is
+   * drawn by the server; the line shown now follows the shared state). */
+  var spotlit = null;
+  function reloadSpotlight() {
+    var section = document.getElementById("spotlight-section");
+    if (!section || section.hidden) return;
+    fetch(section.dataset.src, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
+      .then(function (html) { document.getElementById("spotlight-panel").innerHTML = html; markSpotlight(); })
+      .catch(function () { /* the next state or a reload tries again */ });
+  }
+  function markSpotlight() {
+    var items = document.querySelectorAll("#spot-lines [data-proposal-id]");
+    for (var i = 0; i < items.length; i++) {
+      var on = items[i].dataset.proposalId === String(spotlit);
+      items[i].classList.toggle("current", on);
+      items[i].querySelector("button").setAttribute("aria-pressed", on ? "true" : "false");
+    }
+    var clear = document.getElementById("spotlight-clear");
+    if (clear) clear.disabled = spotlit === null;
+  }
+  function showSpotlight(state) {
+    var section = document.getElementById("spotlight-section");
+    if (!section) return;
+    var spot = state.spotlight || {};
+    spotlit = spot.kind === "proposal" ? spot.id : null;
+    section.hidden = !(state.step && state.step.kind === "discuss");
+    var step = state.step ? String(state.step.id) : "";
+    if (!section.hidden && section.dataset.loaded !== step) {
+      section.dataset.loaded = step;
+      reloadSpotlight();
+    }
+    markSpotlight();
+  }
+
   function payload(form) {
     var data = { workshop_id: live.workshopId };
     if (form.dataset.stepId) data.step_id = parseInt(form.dataset.stepId, 10);
@@ -71,6 +107,9 @@
     });
     return data;
   }
+
+  live.socket.on("proposal.card", reloadSpotlight);
+  live.socket.on("proposal.removed", reloadSpotlight);
 
   document.addEventListener("submit", function (ev) {
     var form = ev.target;

@@ -5,6 +5,14 @@
   var live;
   var wanted = 0;
 
+  // Screen readers say it once (#news is a live region; the step itself is not one).
+  function say(label, title) {
+    var news = document.getElementById("news");
+    if (!news) return;
+    news.textContent = "";
+    setTimeout(function () { news.textContent = news.dataset[label].replace("__TITLE__", title); }, 50);
+  }
+
   function loadStep(stepId) {
     var ticket = ++wanted;
     fetch(live.root.dataset.fragment, { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -13,6 +21,8 @@
         if (ticket !== wanted) return; // a later step arrived meanwhile
         document.getElementById("step").innerHTML = html;
         live.root.dataset.step = String(stepId);
+        var title = document.querySelector("#step .step-title");
+        if (title) say("labelStep", title.textContent.trim());
       })
       .catch(function () { setTimeout(function () { if (ticket === wanted) loadStep(stepId); }, 2000); });
   }

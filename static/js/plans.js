@@ -127,6 +127,16 @@
     el.setAttribute("aria-label", label);
     return el;
   }
+  /* A table wider than a phone scrolls sideways inside its box: keyboard users must reach
+   * that scroll too, so the box is a focusable, named region (WCAG 2.1.1). */
+  function scrollRegion(table, labelledBy, label) {
+    var wrap = document.createElement("div");
+    wrap.className = "table-wrap"; wrap.tabIndex = 0; wrap.setAttribute("role", "region");
+    if (labelledBy) wrap.setAttribute("aria-labelledby", labelledBy);
+    else if (label) wrap.setAttribute("aria-label", label);
+    wrap.appendChild(table);
+    return wrap;
+  }
   function drawRows(field) {
     var box = field.input, rows = field.current || [];
     var focused = document.activeElement, keep = null;
@@ -155,7 +165,7 @@
       td.appendChild(rm);
     });
     box.innerHTML = "";
-    var wrap = document.createElement("div"); wrap.className = "table-wrap"; wrap.appendChild(table);
+    var wrap = scrollRegion(table, box.getAttribute("aria-labelledby"));
     box.appendChild(wrap);
     var add = document.createElement("button"); add.type = "button"; add.className = "add-row";
     add.textContent = editor.dataset.textAddRow; add.disabled = !field.editor.writable;
@@ -344,8 +354,10 @@
       box.appendChild(p);
       return;
     }
-    var columns = this.columns, wrap = document.createElement("div"), table = document.createElement("table");
-    wrap.className = "table-wrap"; table.className = "ptable"; wrap.appendChild(table);
+    var columns = this.columns, table = document.createElement("table");
+    table.className = "ptable";
+    var name = this.el.querySelector(".plabel");
+    var wrap = scrollRegion(table, null, name ? name.textContent : "");
     if (columns.length > 1) {
       var head = table.createTHead().insertRow();
       columns.forEach(function (c) { var th = document.createElement("th"); th.scope = "col"; th.textContent = c.label; head.appendChild(th); });

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from tests.helpers import (
@@ -219,3 +221,16 @@ def test_the_projector_speaks_the_workshops_language_and_each_screen_can_switch(
     assert "Únase en" in again
     landing = client.get("/", headers=english_browser).get_data(as_text=True)
     assert 'lang="en"' in landing
+
+
+def test_the_console_opens_the_projector_in_any_of_the_four_languages(client):
+    facilitator = create_user("facilitator")
+    workshop = create_workshop(facilitator=facilitator, steps=1)
+    login(client, facilitator)
+    html = client.get(f"/w/{workshop.id}/console").get_data(as_text=True)
+    links = dict(re.findall(r'<a href="([^"]*projector\?[^"]*)"[^>]*data-lang="(\w+)"', html))
+    assert sorted(links.values()) == ["en", "es", "fr", "nl"]
+    french = next(url for url, lang in links.items() if lang == "fr").replace("&amp;", "&")
+    assert f"key={workshop.projector_key}" in french
+    screen = client.application.test_client()
+    assert "Rejoignez l'atelier sur" in screen.get(french).get_data(as_text=True)

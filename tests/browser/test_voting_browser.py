@@ -289,6 +289,33 @@ def test_secret_ballot_receipt_is_in_the_published_list(people, room):
     expect(phone.locator("#check-result")).to_contain_text("is not in the published list")
 
 
+def test_a_secret_vote_whose_secret_is_lost_is_replaced_from_the_phone(people, room):
+    workshop, facilitator, lines, org = room
+    ballot = open_test_ballot(workshop, "approval", actor=facilitator, secret=True)
+    phone = people.phone(workshop, org, "Gloria")
+    option(phone, lines[0]).tap()
+    first = send(phone)
+    expect(phone.locator("form.paper .replace-lost")).to_be_hidden()  # this phone has the secret
+    # The phone forgets everything (another browser, a cleared phone): the secret is gone.
+    phone.evaluate("() => localStorage.clear()")
+    phone.reload()
+    paper = phone.locator("form.paper")
+    expect(paper.locator("[data-form-error]")).to_contain_text("another phone or browser")
+    # Sending without the box is refused and changes nothing.
+    option(phone, lines[2]).tap()
+    paper.locator(".cast").click()
+    expect(paper.locator("[data-form-error]")).to_contain_text("replace it here", timeout=LIVE)
+    assert stored_choices(ballot) == [[lines[0].id]]
+    paper.locator(".replace-lost input").check()
+    second = send(phone)
+    assert second != first
+    assert stored_choices(ballot) == [[lines[2].id]]
+    expect(paper.locator(".replace-lost")).to_be_hidden()
+    phone.reload()  # the new paper is this phone's now: it changes with its secret
+    expect(option(phone, lines[2]).locator("input")).to_be_checked()
+    expect(phone.locator("form.paper .receipt-code")).to_have_text(second)
+
+
 def test_projector_shows_turnout_then_results(people, room):
     workshop, facilitator, lines, org = room
     second_org = create_organisation(region="asia", country="Nepal")

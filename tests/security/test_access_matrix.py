@@ -166,6 +166,8 @@ ACCESS: dict[str, Row] = {
     "reports.ballot_docx": Row(DRIVERS, ids=CLOSED),
     "projector.projector": Row(DRIVERS | {"projector"}),
     "projector.step_fragment": Row(DRIVERS | {"projector"}),
+    "projector.spotlight_panel": Row(DRIVERS),
+    "projector.spotlight": Row(DRIVERS, form=lambda w, _: {"proposal_id": w.proposal_id}),
     # --- Everyone of the workshop ---------------------------------------------------------------
     "voting.results_page": Row(WATCHERS, ids=CLOSED),
     "voting.receipts": Row(WATCHERS, ids=CLOSED),
@@ -224,6 +226,8 @@ ACCESS: dict[str, Row] = {
     "state.sync": Row(WATCHERS, payload=lambda w, wid: {"workshop_id": wid}),
     "delegate.admit": Row(DRIVERS, payload=lambda w, wid: {
         "workshop_id": wid, "delegate_id": w.unadmitted_id, "admitted": True}),
+    "proposal.spotlight": Row(DRIVERS, payload=lambda w, wid: {
+        "workshop_id": wid, "proposal_id": w.proposal_id}),
     "proposal.create": Row(PARTICIPANTS, payload=lambda w, wid: {
         "workshop_id": wid, "title": "Care work", "theme": "decent_work",
         "level": "national"}),

@@ -20,7 +20,7 @@ from workshop.errors import NotFound
 from workshop.extensions import db
 from workshop.permissions import can
 from workshop.validation import parse
-from workshop.vocabulary import REGIONS, STEP_KINDS
+from workshop.vocabulary import LANGUAGES, REGIONS, STEP_KINDS
 
 bp = Blueprint("console", __name__, url_prefix="/w/<int:workshop_id>")
 
@@ -49,6 +49,7 @@ def console(workshop_id: int):
         delegates=[delegate_payload(d) for d in list_delegates(actor, workshop)],
         step_kinds=STEP_KINDS,
         regions=REGIONS,
+        languages=LANGUAGES,
         join_url=join_url(workshop),
         qr_svg=join_qr_svg(workshop, scale=4),
         can_manage=can("agenda.edit", actor, workshop),

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from workshop.agenda import services
 from workshop.agenda.delegates import admit_delegate
+from workshop.agenda.projector import spotlight_proposal
 from workshop.agenda.schemas import (
     AdmitIn,
     MessageIn,
+    SpotlightIn,
     StepRef,
     TimerExtend,
     TimerStart,
@@ -72,6 +74,12 @@ def delegate_admit(actor, workshop, data: AdmitIn) -> dict:
     return {"delegate_id": delegate.id, "admitted": delegate.admitted}
 
 
+@operation(SpotlightIn)
+def proposal_spotlight(actor, workshop, data: SpotlightIn) -> dict:
+    """Put a line of work and its discussion on the projector, or take it off."""
+    return {"proposal_id": spotlight_proposal(actor, workshop, data.proposal_id)}
+
+
 HANDLERS = {
     "agenda.goto": agenda_goto,
     "timer.start": timer_start,
@@ -81,6 +89,7 @@ HANDLERS = {
     "message.broadcast": message_broadcast,
     "state.sync": state_sync,
     "delegate.admit": delegate_admit,
+    "proposal.spotlight": proposal_spotlight,
 }
 
 

@@ -84,6 +84,13 @@ class MessageIn(Schema):
     text: chars(500, min_length=0) = ""
 
 
+class SpotlightIn(Schema):
+    """Put a line of work on the projector (`proposal_id` null: take it off)."""
+
+    workshop_id: Id
+    proposal_id: Id | None = None
+
+
 class MoveIn(Schema):
     """Move a step up or down the agenda."""
 

@@ -83,6 +83,8 @@ def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
         # The console reloads its agenda when steps are added, removed, renamed or moved.
         "agenda": _digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in workshop.steps)),
         "joined": {"total": sum(by_region.values()), "by_region": by_region},
+        # What the projector shows in full, e.g. {"kind": "proposal", "id": 3}: it redraws.
+        "spotlight": workshop.spotlight,
     }
 
 

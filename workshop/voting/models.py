@@ -128,7 +128,9 @@ class Vote(db.Model):
     balance, a keyed organisation hash (`org_key`) only under one organisation one vote. The
     paper is found again by `secret_hash`, a hash of the voter and of a secret their phone holds;
     `proxy_tag` (a keyed hash of the absent delegate) only while a proxy holder's paper stands
-    for them, so that the delegate can take their paper back.
+    for them, so that the delegate can take their paper back; `owner_tag` (a keyed hash of the
+    voter) only while the ballot is open, so that a voter who lost their phone's secret can
+    replace their paper (erased at close).
     """
 
     __tablename__ = "ballot_vote"
@@ -136,6 +138,7 @@ class Vote(db.Model):
         sa.UniqueConstraint("ballot_id", "delegate_id", name="uq_ballot_vote_delegate"),
         sa.UniqueConstraint("ballot_id", "secret_hash", name="uq_ballot_vote_secret"),
         sa.UniqueConstraint("ballot_id", "proxy_tag", name="uq_ballot_vote_proxy_tag"),
+        sa.UniqueConstraint("ballot_id", "owner_tag", name="uq_ballot_vote_owner_tag"),
         {"sqlite_with_rowid": False},
     )
 
@@ -157,6 +160,7 @@ class Vote(db.Model):
     source: Mapped[str | None] = mapped_column(sa.String(10))
     org_key: Mapped[str | None] = mapped_column(sa.String(64))
     proxy_tag: Mapped[str | None] = mapped_column(sa.String(64))
+    owner_tag: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class RegionTally(db.Model):

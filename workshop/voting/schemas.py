@@ -117,6 +117,8 @@ class CastIn(Schema):
     choices: Choices
     secret: Annotated[str, Field(pattern=SECRET_PATTERN)] | None = None
     on_behalf_of: Id | None = None
+    # A secret ballot's voter who lost the secret of their paper replaces it (secrecy.py).
+    replace_lost: bool = False
 
 
 class PaperIn(Schema):

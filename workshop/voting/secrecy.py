@@ -31,6 +31,17 @@ of the ballot and the absent delegate under the same key: it lets the server fin
 when the delegate comes to vote themself (the delegate's own vote replaces it) or a holder
 changes it, and nothing else can. A paper the delegate casts themself has no tag.
 
+**A lost secret.** A voter whose phone's secret is gone (another browser, a cleared phone) can
+still replace their paper, by this rule: while the ballot is open every secret paper also keeps
+`owner_tag`, an HMAC of the ballot and the voter under the same key; a voter who has voted, sends
+a new paper without the old secret and says so (`replace_lost`) has the paper carrying their tag
+withdrawn (taken off its region's totals, never shown to anyone) and the new one stored with the
+new secret and a new receipt; the old receipt is then no longer in the list. The close erases
+every owner tag in the same transaction that counts the papers, so from then on nothing stored
+links a paper to a voter, even for whoever holds SECRET_KEY. Trade-off: while the ballot is open,
+whoever holds both the database and SECRET_KEY could link papers to voters; a leaked database or
+backup alone cannot, and the running server sees who casts what at that moment anyway.
+
 **Breakdowns.** A secret paper does not know its region, so the regional breakdown (and the
 consensus built on it) comes from `RegionTally`: per ballot and region, the number of papers and
 the sum of their tally components, updated in the transaction that writes the paper. There is
@@ -102,6 +113,11 @@ def org_key(ballot_id: int, organisation_id: int) -> str:
 def proxy_tag(ballot_id: int, absent_delegate_id: int) -> str:
     """The mark of the paper a proxy holder cast for this absent delegate in this ballot."""
     return settings.tag("proxy", ballot_id, absent_delegate_id)
+
+
+def owner_tag(ballot_id: int, voter_id: int) -> str:
+    """The mark of a voter's secret paper while the ballot is open (see "A lost secret")."""
+    return settings.tag("owner", ballot_id, voter_id)
 
 
 def paper_hash(ballot_id: int, voter_id: int, secret: str) -> str:

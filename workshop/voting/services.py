@@ -56,6 +56,13 @@ class CastResult:
     changed: bool
 
 
+class VotedElsewhere(Conflict):
+    """A secret ballot's voter has a paper this phone cannot reach (its secret is elsewhere);
+    the phone may offer to replace it (`replace_lost`, see secrecy.py "A lost secret")."""
+
+    code = "voted_elsewhere"
+
+
 class System:
     """The actor of automatic changes (a ballot closing at its set time)."""
 
@@ -314,6 +321,9 @@ def _close(actor: Actor, ballot: Ballot) -> Ballot:
     # commit between the count below and our commit (a cast re-checks the status after
     # writing and gives up); on PostgreSQL the row lock above waits for casts in flight.
     db.session.flush()
+    # From the close on, nothing stored links a secret paper to its voter (secrecy.py).
+    db.session.execute(sa.update(Vote).where(Vote.ballot_id == ballot.id,
+                                             Vote.owner_tag.is_not(None)).values(owner_tag=None))
     ballot.results, ballot.ballots_hash = results_module.compute(ballot)
     record(actor, "ballot.close", ballot.workshop_id, ballot_id=ballot.id,
            ballots=ballot.results["turnout"]["count"], hash=ballot.ballots_hash)
@@ -545,15 +555,17 @@ def _check_owner(participation: Participation | None, voter: Delegate, source: s
 
 
 def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participation | None,
-                       secret: str | None) -> tuple[Vote | None, bool]:
+                       secret: str | None, replace_lost: bool) -> tuple[Vote | None, bool]:
     """A secret ballot's paper of this voter: (paper, to be replaced?).
 
     The same voter with the same secret finds their paper and changes it. A paper a proxy
     holder cast is found by its proxy tag and replaced, whoever sends the new one (the
-    delegate themself, or a holder with a live proxy: `_voter_for` checked that).
+    delegate themself, or a holder with a live proxy: `_voter_for` checked that). A voter
+    whose secret is lost finds their paper by its owner tag when they ask to replace it.
 
     :raise ValidationFailed: no secret (field `secret`).
-    :raise Conflict: the voter's paper came from another phone, whose secret this is not.
+    :raise VotedElsewhere: the voter's paper came from another phone, whose secret this is
+        not, and the voter did not ask to replace it.
     """
     if secret is None:
         raise ValidationFailed(_l("Some fields need correcting."),
@@ -569,8 +581,16 @@ def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participa
             Vote.proxy_tag == secrecy.proxy_tag(ballot.id, voter.id)))
         if vote is not None:
             return vote, True
-    raise Conflict(_l("You have already voted in this ballot from another phone or browser. "
-                      "Change your vote there."))
+    elif replace_lost:
+        vote = db.session.scalar(sa.select(Vote).where(
+            Vote.ballot_id == ballot.id,
+            Vote.owner_tag == secrecy.owner_tag(ballot.id, voter.id)))
+        if vote is not None:
+            vote.replaced_lost = True  # transient: for the audit log, never stored
+            return vote, True
+    raise VotedElsewhere(_l("You have already voted in this ballot from another phone or "
+                            "browser. Change your vote there, or replace it here: tick \u201cI no "
+                            "longer have that phone or browser\u201d and send your vote again."))
 
 
 def _new_paper(ballot: Ballot, voter: Delegate) -> Vote:
@@ -589,7 +609,7 @@ def _new_paper(ballot: Ballot, voter: Delegate) -> Vote:
 
 
 def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by: Actor,
-           secret: str | None) -> tuple[Vote, _Before | None]:
+           secret: str | None, replace_lost: bool = False) -> tuple[Vote, _Before | None]:
     """Insert, change or replace the voter's ballot paper, and write their participation.
 
     Returns the paper and, if the voter had one, how it had come in. A secret paper is also
@@ -603,7 +623,7 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
                                                        participation.cast_by_id)
     region = voter.organisation.region
     if ballot.secret:
-        vote, replace = _find_secret_paper(ballot, voter, participation, secret)
+        vote, replace = _find_secret_paper(ballot, voter, participation, secret, replace_lost)
     else:
         replace = False
         # Participation and vote are written together: no participation, no vote to find.
@@ -628,6 +648,7 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
             vote.secret_hash = secrecy.paper_hash(ballot.id, voter.id, secret or "")
             vote.receipt = receipt_for(secret_token(ballot.id, voter.id, secret or ""))
         vote.proxy_tag = secrecy.proxy_tag(ballot.id, voter.id) if source == "proxy" else None
+        vote.owner_tag = secrecy.owner_tag(ballot.id, voter.id)
     else:
         vote.source = source
     vote.choices = choices
@@ -654,7 +675,8 @@ def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
     voter, source = _voter_for(actor, workshop, data.on_behalf_of)
     _check_open(ballot)
     choices = check_choices(ballot, data.choices)
-    vote, before = _store(ballot, voter, choices, source, actor, data.secret)
+    vote, before = _store(ballot, voter, choices, source, actor, data.secret,
+                          data.replace_lost and source != "proxy")
     if source == "proxy":
         record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, proxy=True,
                holder_id=actor.id, holder=actor.display_name, absent_id=voter.id,
@@ -665,6 +687,10 @@ def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
         # The delegate takes their paper back from the proxy holder: theirs replaces it.
         record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, took_back=True,
                holder_id=before.cast_by_id, delegate_id=voter.id, delegate=voter.name)
+    elif getattr(vote, "replaced_lost", False):
+        # Who replaced a paper whose secret they lost; never what either paper said.
+        record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, replaced_lost=True,
+               delegate_id=voter.id, delegate=voter.name)
     return _commit_cast(ballot, vote, before is not None)
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from workshop.db import utcnow
 from workshop.extensions import db
 from workshop.permissions import Actor, is_delegate_of
+from workshop.proposals.models import Proposal
 from workshop.steps import provides
 from workshop.vocabulary import ORG_TYPES, REGIONS
 from workshop.voting import services
-from workshop.voting.models import Ballot
+from workshop.voting.models import Ballot, BallotOption
 
 DEFAULT_CRITERIA = (_l("Importance"), _l("Feasibility"))
 
@@ -40,13 +42,25 @@ def prefill(method: str, stored: list | None) -> dict[int, Any]:
     return {option: (a, b) for option, a, b in stored}
 
 
-def paper_for(ballot: Ballot, delegate: Any, titles: dict[int, str], salt: int = 0
-              ) -> dict[str, Any]:
+def option_languages(ballot: Ballot) -> dict[int, str]:
+    """Proposal id -> language of its title: phones mark each title with it (`lang`), so the
+    browser hyphenates a long title by that language's rules, not the page's."""
+    rows = db.session.execute(
+        sa.select(Proposal.id, Proposal.language)
+        .join(BallotOption, BallotOption.proposal_id == Proposal.id)
+        .where(BallotOption.ballot_id == ballot.id)
+    )
+    return {pid: language for pid, language in rows}
+
+
+def paper_for(ballot: Ballot, delegate: Any, titles: dict[int, str], salt: int = 0,
+              languages: dict[int, str] | None = None) -> dict[str, Any]:
     """One ballot paper for one voter: their own option order, and what they voted if named."""
     vote = services.named_vote(ballot, delegate.id)
+    languages = languages or {}
     return {
         "delegate": delegate,
-        "options": [{"id": o, "title": titles.get(o, "")}
+        "options": [{"id": o, "title": titles.get(o, ""), "lang": languages.get(o, "")}
                     for o in services.shuffled_options(ballot, delegate.id, salt)],
         "voted": services.has_voted(ballot, delegate.id),
         "choices": vote.choices if vote is not None else None,
@@ -74,8 +88,9 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
         "now": utcnow(),
     }
     if is_delegate_of(actor, workshop):
-        context["papers"] = [paper_for(ballot, actor, titles)] + [
-            paper_for(ballot, absent, titles, salt=actor.id)
+        languages = option_languages(ballot)
+        context["papers"] = [paper_for(ballot, actor, titles, languages=languages)] + [
+            paper_for(ballot, absent, titles, salt=actor.id, languages=languages)
             for absent in services.carried_by(actor)
         ]
     else:

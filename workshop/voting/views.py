@@ -449,6 +449,8 @@ def cast(ballot_id: int):
                    "choices": choices_from_form(ballot, request.form, "")}
         if on_behalf_of:
             payload["on_behalf_of"] = on_behalf_of
+        if request.form.get("replace_lost"):
+            payload["replace_lost"] = True
         if request.form.get("secret"):
             payload["secret"] = request.form["secret"]
         elif ballot.secret:
