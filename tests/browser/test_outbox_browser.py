@@ -1,11 +1,14 @@
 """Never lose a word, never say it twice: the phone's outbox across a cut network.
 
 A proposal whose answer was lost in a cut is sent again after the reconnection and stored once;
-a comment written offline stays on the phone, says so, and is sent once when the link is back.
+a proposal or a comment written offline, or a vote sent just before the link went, stays on the
+phone, says so, and is sent once when the link is back: the link stays away for OUTAGE_SECONDS
+(30 by default, as a room's Wi-Fi drop does; long enough for the server to drop the socket).
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -23,6 +26,12 @@ from workshop.proposals.models import Comment, Proposal
 pytestmark = pytest.mark.browser
 
 SOCKET = re.compile(r"/socket\.io/")
+OUTAGE_MS = int(float(os.environ.get("OUTAGE_SECONDS", "30")) * 1000)
+
+
+def stay_offline(page: Page) -> None:
+    """The outage itself: the test's condition is its length, so it is waited out."""
+    page.wait_for_timeout(OUTAGE_MS)
 
 
 @dataclass
@@ -129,6 +138,41 @@ def test_a_proposal_whose_answer_was_lost_is_stored_once(room: Room, cast: Setup
     assert aline.evaluate("localStorage.getItem('workshop.outbox')") == "[]"
 
 
+def test_a_proposal_written_while_the_link_goes_is_sent_once_when_it_is_back(room: Room,
+                                                                              cast: Setup):
+    workshop = new_workshop(cast, "propose")
+    _, token = invitation(workshop, cast.organisation, "Dalia")
+    ctx = room.context(PHONE)
+    phone = room.phone(ctx)
+    phone.goto(f"/i/{token}")
+    online(phone)
+    title = "Mutual health cover for seasonal farm workers"
+    form = phone.locator("#propose-form")
+    form.locator("#p-title").fill(title)
+    ctx.set_offline(True)  # mid-proposal: the room's Wi-Fi drops while she writes
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "offline",
+                                                           timeout=LIVE)
+    form.locator("#p-theme").select_option("health_protection")
+    form.locator("#p-level").select_option("national")
+    form.get_by_role("button", name="Send").click()
+    expect(form.locator("[data-form-error]")).to_contain_text("kept on this phone")
+    expect(form.locator("#p-title")).to_have_value(title)
+    stay_offline(phone)
+    assert stored(Proposal, workshop_id=workshop.id, title=title) == 0
+
+    ctx.set_offline(False)
+    expect(form.locator("[data-sent]")).to_be_visible(timeout=15_000)
+    expect(form.locator("#p-title")).to_have_value("")
+    assert stored(Proposal, workshop_id=workshop.id, title=title) == 1
+    ctx.set_offline(True)  # a second drop sends nothing again
+    expect(phone.locator("#connection")).to_have_attribute("data-state", "offline",
+                                                           timeout=LIVE)
+    ctx.set_offline(False)
+    online(phone)
+    assert stored(Proposal, workshop_id=workshop.id, title=title) == 1
+    assert phone.evaluate("localStorage.getItem('workshop.outbox')") == "[]"
+
+
 def test_a_comment_written_offline_waits_on_the_phone_and_is_sent_once(room: Room,
                                                                          cast: Setup):
     workshop = new_workshop(cast, "discuss")
@@ -151,6 +195,8 @@ def test_a_comment_written_offline_waits_on_the_phone_and_is_sent_once(room: Roo
 
     expect(form.locator("[data-form-error]")).to_contain_text("kept on this phone")
     expect(phone.locator("#c-body")).to_have_value(text)  # nothing typed is lost
+    assert stored(Comment, proposal_id=line.id) == 0
+    stay_offline(phone)
     assert stored(Comment, proposal_id=line.id) == 0
 
     ctx.set_offline(False)
@@ -200,6 +246,7 @@ def test_a_secret_vote_whose_answer_was_lost_gets_its_receipt_after_a_reload(roo
     phone.context.set_offline(True)
     error = phone.locator("form.paper [data-form-error]")
     expect(error).to_contain_text("kept on this phone", timeout=20_000)
+    stay_offline(phone)
 
     phone.context.set_offline(False)
     cable.mend()
