@@ -165,20 +165,24 @@
         return;
       }
       if (key) drop(key);
-      if (!ack.ok) {
-        var shown = false;
-        Object.keys(ack.fields || {}).forEach(function (name) {
-          var el = form.querySelector('[data-error-for="' + name + '"]');
-          if (el) { el.textContent = ack.fields[name]; el.hidden = false; shown = true; }
-        });
-        if (box && (!shown || ack.error !== "validation")) { box.textContent = ack.message; box.hidden = false; }
-        return;
-      }
+      if (!ack.ok) { showRefusal(form, ack); return; }
       done(ack);
     });
   }
 
+  /* The server's refusal of a form's action: each field's error beside its field, the message
+   * in the form's box (what was typed stays in the form). */
+  function showRefusal(form, ack) {
+    var box = form.querySelector("[data-form-error]");
+    var shown = false;
+    Object.keys(ack.fields || {}).forEach(function (name) {
+      var el = form.querySelector('[data-error-for="' + name + '"]');
+      if (el) { el.textContent = ack.fields[name]; el.hidden = false; shown = true; }
+    });
+    if (box && (!shown || ack.error !== "validation")) { box.textContent = ack.message; box.hidden = false; }
+  }
+
   window.Live = { connect: connect, showTimer: showTimer, showJoined: showJoined,
-                  submitOperation: submitOperation, onDelivered: onDelivered,
+                  submitOperation: submitOperation, onDelivered: onDelivered, showRefusal: showRefusal,
                   newRequestId: newRequestId, current: null };
 })();

@@ -179,12 +179,13 @@
   }
 
   // A kept proposal or comment answered after a reconnection: the form it came from (if this
-  // page still shows it, with that text) is cleared as if the answer had come at once.
+  // page still shows it, with that text) is cleared as if the answer had come at once, or
+  // says why it was refused (the step moved on meanwhile, say), keeping the text.
   Live.onDelivered(function (entry, ack) {
     var form = entry.form && document.getElementById(entry.form);
     var key = form && form.querySelector('[name="request_id"]');
     if (!key || key.value !== entry.payload.request_id) return;
-    if (ack && ack.ok) cleared(form);
+    if (ack && ack.ok) cleared(form); else if (ack) Live.showRefusal(form, ack);
   });
 
   document.addEventListener("click", function (ev) {
