@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, expect
 
 from config import TestConfig
-from tests.browser.people import LIVE, Room, online
+from tests.browser.people import Room, online
 from tests.conftest import LiveServer
 from tests.helpers import (
     create_lines,
