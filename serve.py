@@ -20,6 +20,7 @@ from config import ConfigError  # noqa: E402
 from workshop import create_app  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.network import choose, interfaces  # noqa: E402
+from workshop.voting import clock  # noqa: E402
 
 
 def room_address(port: int, wanted: str | None) -> str | None:
@@ -60,6 +61,7 @@ def main() -> None:
         public_url = room_address(args.port, args.address)
         if public_url:
             app.config["PUBLIC_URL"] = public_url
+    clock.resume(app)  # ballots that close while the server was down close now
     socketio.run(app, host=host, port=args.port, log_output=False)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -91,6 +92,16 @@ class LiveServer:
     proc: subprocess.Popen
     env: dict
 
+    def kill(self) -> None:
+        """End the server outright (SIGKILL), as a crash or a pulled plug would."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def restart(self, log: Path) -> None:
+        """Start the server again on the same port and database."""
+        port = int(self.url.rsplit(":", 1)[1])
+        self.proc = start_server(self.env, port, log)
+
 
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
@@ -117,6 +128,35 @@ def live_server() -> Iterator[LiveServer]:
         with setup_app.app_context():
             db.engine.dispose()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server of the test's own (its SQLite file, its port) that it may kill and restart,
+    with an app context for setting up data; nobody else's test is disturbed."""
+    url = f"sqlite:///{tmp_path / 'own.db'}"
+    port = free_port()
+    env = server_env(url, port)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+
+    class SetupConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        PUBLIC_URL = f"http://127.0.0.1:{port}"
+
+    app = create_app(SetupConfig)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", app=app,
+                        proc=start_server(env, port, tmp_path / "server.log"), env=env)
+    try:
+        with app.app_context():
+            yield server
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+            server.proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -8,17 +8,12 @@ SQLite file and port), so killing it disturbs no other test.
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, expect
 
-from config import TestConfig
 from tests.browser.people import Room, online
 from tests.conftest import LiveServer
 from tests.helpers import (
@@ -30,8 +25,6 @@ from tests.helpers import (
     go_to_kind,
     open_test_ballot,
 )
-from tests.servers import ROOT, free_port, server_env, start_server
-from workshop import create_app
 from workshop.agenda import delegates as delegate_services
 from workshop.agenda.schemas import InviteIn
 from workshop.extensions import db
@@ -39,43 +32,6 @@ from workshop.proposals.models import Comment
 from workshop.voting.models import Vote
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[LiveServer]:
-    """A server of this test's own on a fresh SQLite file, with an app context for setup."""
-    url = f"sqlite:///{tmp_path / 'restart.db'}"
-    port = free_port()
-    env = server_env(url, port)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
-
-    class SetupConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        PUBLIC_URL = f"http://127.0.0.1:{port}"
-
-    app = create_app(SetupConfig)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", app=app,
-                        proc=start_server(env, port, tmp_path / "server.log"), env=env)
-    try:
-        with app.app_context():
-            yield server
-            db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()
-    finally:
-        server.proc.kill()
-        server.proc.wait(timeout=10)
-
-
-def kill(server: LiveServer) -> None:
-    server.proc.send_signal(signal.SIGKILL)
-    server.proc.wait(timeout=10)
-
-
-def restart(server: LiveServer, log: Path) -> None:
-    port = int(server.url.rsplit(":", 1)[1])
-    server.proc = start_server(server.env, port, log)
 
 
 def stored(model, **where) -> int:
@@ -111,7 +67,7 @@ def test_a_vote_and_a_comment_kept_while_the_server_is_down_are_sent_once_after_
     for phone in (voter, writer, late):
         online(phone)
 
-    kill(own_server)
+    own_server.kill()
     for phone in (voter, writer, late):
         expect(phone.locator("#connection")).not_to_have_attribute("data-state", "online",
                                                                    timeout=10_000)
@@ -126,7 +82,7 @@ def test_a_vote_and_a_comment_kept_while_the_server_is_down_are_sent_once_after_
         expect(phone.locator("#comment-form [data-form-error]")).to_contain_text(
             "kept on this phone")
 
-    restart(own_server, tmp_path / "server-again.log")
+    own_server.restart(tmp_path / "server-again.log")
     # Nobody reloads: the phones come back by themselves and send what they kept, once.
     receipt = voter.locator("form.paper .receipt")
     expect(receipt).to_be_visible(timeout=30_000)

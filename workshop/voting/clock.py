@@ -1,14 +1,16 @@
 """Closing ballots at their set time: one background task per ballot with a closing time.
 
 The task only hurries what would happen anyway: a ballot past its closing time refuses votes
-(checked at cast time) and closes itself on the next read or vote, so a server restart that
-loses the task loses nothing.
+(checked at cast time) and closes itself on the next read or vote. A restarted server watches
+again every open ballot with a closing time (`resume`), so one whose time came while the server
+was down closes at once and tells the screens, without waiting for a read.
 """
 
 from __future__ import annotations
 
 import threading
 
+import sqlalchemy as sa
 from flask import Flask
 
 from workshop.db import utcnow
@@ -29,6 +31,21 @@ def schedule(app: Flask, ballot_id: int) -> None:
             return
         _watching.add(ballot_id)
     socketio.start_background_task(_watch, app, ballot_id)
+
+
+def resume(app: Flask) -> int:
+    """At server start: watch every open ballot that has a closing time; how many."""
+    from workshop.voting.models import Ballot
+
+    with app.app_context():
+        try:
+            ids = list(db.session.scalars(sa.select(Ballot.id).where(
+                Ballot.status == "open", Ballot.closes_at.is_not(None))))
+        finally:
+            db.session.remove()
+    for ballot_id in ids:
+        schedule(app, ballot_id)
+    return len(ids)
 
 
 def _watch(app: Flask, ballot_id: int) -> None:
