@@ -72,7 +72,11 @@
     fetch(section.dataset.src, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) { document.getElementById("spotlight-panel").innerHTML = html; markSpotlight(); })
-      .catch(function () { /* the next state or a reload tries again */ });
+      .catch(function () {
+        // Not drawn (a busy server, a dropped link): the next state, or this retry, tries again.
+        delete section.dataset.loaded;
+        window.setTimeout(function () { if (!section.dataset.loaded) showSpotlight(lastState); }, 3000);
+      });
   }
   function markSpotlight() {
     var items = document.querySelectorAll("#spot-lines [data-proposal-id]");
@@ -84,7 +88,9 @@
     var clear = document.getElementById("spotlight-clear");
     if (clear) clear.disabled = spotlit === null;
   }
+  var lastState = {};
   function showSpotlight(state) {
+    lastState = state;
     var section = document.getElementById("spotlight-section");
     if (!section) return;
     var spot = state.spotlight || {};

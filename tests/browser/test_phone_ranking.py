@@ -134,10 +134,18 @@ def layout_problems(page: Page, selector: str = "form.paper .title") -> list[str
     return page.evaluate(LAYOUT, selector)
 
 
-@pytest.mark.parametrize("method", ["ranking", "approval", "points", "matrix"])
-def test_long_titles_fit_a_360_px_phone(room: Room, live, method: str) -> None:
+@pytest.mark.parametrize(("method", "ui"), [
+    ("ranking", "en"), ("approval", "en"), ("points", "en"), ("matrix", "en"),
+    ("ranking", "fr"), ("matrix", "fr"),  # French labels run longer than English ones
+])
+def test_long_titles_fit_a_360_px_phone(room: Room, live, method: str, ui: str) -> None:
     setup = vote_step(method)
     page = join(room, setup)
+    if ui != "en":
+        page.goto(f"/d?lang={ui}")
+        online(page)
+        expect(page.locator("html")).to_have_attribute("lang", ui)
+        expect(page.locator("form.paper.js")).to_be_visible()
     if method == "ranking":
         for line in setup.lines:
             item(page, line).locator(".pick").click()

@@ -190,5 +190,5 @@ def test_the_retry_of_the_same_ballot_counts_once(live, room):
     assert stored(ballot.id) == (1, 1)
     # Another secret from the same delegate is another paper: refused, still one.
     ack = amina.call("ballot.cast", paper(workshop, ballot, [ids[2]], secret="6" * 64))
-    assert ack["error"] == "conflict"
+    assert ack["error"] == "voted_elsewhere"  # a conflict the phone can offer to resolve
     assert stored(ballot.id) == (1, 1)
