@@ -30,8 +30,6 @@ def screen_locale(workshop_id: Any) -> str | None:
     The workshop's language, unless this screen was switched with `?lang=` (kept for this
     screen only: the person's own pages in the same browser keep theirs).
     """
-    from workshop.agenda.models import Workshop
-
     if not isinstance(workshop_id, int):
         return None
     key = screen_language_key(workshop_id)
@@ -41,10 +39,28 @@ def screen_locale(workshop_id: Any) -> str | None:
         return chosen
     if session.get(key) in LANGUAGE_CODES:
         return session[key]
+    return workshop_language(workshop_id)
+
+
+def workshop_language(workshop_id: Any) -> str | None:
+    """The workshop's own language (None for an unknown workshop)."""
+    from workshop.agenda.models import Workshop
+
+    if not isinstance(workshop_id, int):
+        return None
     workshop = db.session.get(Workshop, workshop_id)
     if workshop is not None and workshop.default_locale in LANGUAGE_CODES:
         return workshop.default_locale
     return None
+
+
+# Documents of a workshop (exports, reports, plans as files), on the pages and in the API.
+DOCUMENT_BLUEPRINTS = frozenset({"exports", "reports", "plan_exports"})
+
+
+def _asks_for_a_document() -> bool:
+    endpoint = request.endpoint or ""
+    return request.blueprint in DOCUMENT_BLUEPRINTS or endpoint.startswith("api.export_")
 
 
 def select_locale() -> str:
@@ -65,7 +81,14 @@ def select_locale() -> str:
     locale = getattr(current_user, "locale", None)
     if locale in LANGUAGE_CODES:
         return locale
-    return request.accept_languages.best_match(LANGUAGE_CODES) or "en"
+    best = request.accept_languages.best_match(LANGUAGE_CODES)
+    if best:
+        return best
+    # A document asked for in no language at all (a script, an API client) is written in
+    # the workshop's language, as the room's screens are.
+    if _asks_for_a_document():
+        return workshop_language((request.view_args or {}).get("workshop_id")) or "en"
+    return "en"
 
 
 def create_app(config: Any = None, instance_path: str | None = None) -> Flask:

@@ -163,3 +163,17 @@ def test_bulk_import_needs_a_list(client, world, org_auth):
         response = client.post(url, json=payload, headers=org_auth)
         assert response.status_code == 422
         assert "payload" in response.get_json()["errors"]
+
+
+def test_exports_asked_for_in_no_language_are_in_the_workshops(client, world, org_auth):
+    world.workshop.default_locale = "fr"
+    db.session.commit()
+    url = f"/api/v1/workshops/{world.workshop.id}/exports/all.json"
+    doc = client.get(url, headers=org_auth).get_json()  # a script: no Accept-Language
+    assert doc["language"] == "fr"
+    assert doc["tables"]["delegates"]["title"] == "Délégués"
+    english = client.get(url, headers={**org_auth, "Accept-Language": "en"}).get_json()
+    assert english["language"] == "en"
+    # Each table alone too (a CSV starts with its headings).
+    assert client.get(f"/api/v1/workshops/{world.workshop.id}/exports/delegates.csv",
+                      headers=org_auth).data.decode("utf-8-sig").startswith("Identifiant,Nom,")
