@@ -54,6 +54,10 @@ def workshop_language(workshop_id: Any) -> str | None:
     return None
 
 
+# The room's screens (the projector's page and its step part); the console's spotlight list,
+# served beside them, is the facilitator's own page and speaks the facilitator's language.
+SCREEN_ENDPOINTS = frozenset({"projector.projector", "projector.step_fragment"})
+
 # Documents of a workshop (exports, reports, plans as files), on the pages and in the API.
 DOCUMENT_BLUEPRINTS = frozenset({"exports", "reports", "plan_exports"})
 
@@ -68,7 +72,7 @@ def select_locale() -> str:
     account's, then the browser's."""
     if not has_request_context():
         return "en"
-    if request.blueprint == "projector":
+    if request.endpoint in SCREEN_ENDPOINTS:
         room = screen_locale((request.view_args or {}).get("workshop_id"))
         if room:
             return room
