@@ -63,10 +63,12 @@ class TokenBuckets:
             bucket.tokens -= cost
             return True
 
-    def forget(self, key: object) -> None:
-        """Drop a key's bucket (its socket closed)."""
+    def drain(self, key: object) -> None:
+        """Empty a key's bucket (its socket closed). Not dropped: events of that socket still
+        queued when it closed would find a fresh, full bucket and get through a second burst;
+        an empty bucket refuses them, and it is pruned like any other once it has refilled."""
         with self._lock:
-            self._buckets.pop(key, None)
+            self._buckets[key] = _Bucket(0.0, self.clock())
 
     def _prune(self, now: float) -> None:
         full_after = self.burst / self.rate if self.rate else 0
@@ -112,10 +114,10 @@ class Throttle:
         return "disconnect" if strikes >= self.strikes_to_disconnect else "refused"
 
     def closed(self, sid: str) -> None:
-        """Forget a socket that went away."""
+        """A socket went away: its strikes are forgotten, its buckets emptied (see drain)."""
         self._strikes.pop(sid, None)
         for buckets in self._sockets.values():
-            buckets.forget(sid)
+            buckets.drain(sid)
 
 
 @dataclass

@@ -59,6 +59,20 @@ def test_a_socket_refused_again_and_again_is_disconnected():
     assert throttle.check("proposal.create", "sid", lambda: "delegate:1") == "ok"
 
 
+def test_events_of_a_socket_still_queued_when_it_closed_are_refused():
+    # A flood is dropped while many of its events are still waiting for a greenlet: those
+    # must not find a fresh bucket (on PostgreSQL a second burst of ten got through).
+    clock = Clock()
+    throttle = Throttle({"write": (2, 10), "typing": (5, 10), "read": (5, 10)}, clock=clock)
+    assert [throttle.check("proposal.create", "sid", lambda: None) for _ in range(11)].count(
+        "ok") == 10
+    throttle.closed("sid")
+    assert {throttle.check("proposal.create", "sid", lambda: None) for _ in range(20)} == {
+        "refused"}
+    clock.now = 5  # refilled (and prunable) like any bucket
+    assert throttle.check("proposal.create", "sid", lambda: None) == "ok"
+
+
 def test_a_persons_sockets_share_a_budget():
     throttle = Throttle({"write": (0.001, 2), "typing": (1, 1), "read": (1, 1)})
     got = [throttle.check("proposal.support", f"sid{i}", lambda: "delegate:7") for i in range(6)]
