@@ -103,30 +103,42 @@ class LiveServer:
         self.proc = start_server(self.env, port, log)
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[LiveServer]:
-    """Migrate a fresh database with `flask db upgrade`, then serve it with gevent."""
-    tmp = Path(tempfile.mkdtemp(prefix="workshop-live-"))
-    url = os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{tmp / 'live.db'}"
-    reset_database(url)
+@contextlib.contextmanager
+def serving(url: str, folder: Path) -> Iterator[LiveServer]:
+    """Migrate the database at `url` with `flask db upgrade`, serve it with gevent on a free
+    port (log in `folder`), and give an app on the same database for setting up data."""
     port = free_port()
     env = server_env(url, port)
     subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
-    proc = start_server(env, port, tmp / "server.log")
 
     class SetupConfig(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
         PUBLIC_URL = f"http://127.0.0.1:{port}"
 
-    setup_app = create_app(SetupConfig)
+    server = LiveServer(url=f"http://127.0.0.1:{port}", app=create_app(SetupConfig),
+                        proc=start_server(env, port, folder / "server.log"), env=env)
     try:
-        yield LiveServer(url=f"http://127.0.0.1:{port}", app=setup_app, proc=proc, env=env)
+        yield server
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        with setup_app.app_context():
-            db.engine.dispose()
+        if server.proc.poll() is None:
+            server.proc.terminate()
+            server.proc.wait(timeout=10)
+        with server.app.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[LiveServer]:
+    """The session's server, on LIVE_DATABASE_URL (emptied first) or a new SQLite file."""
+    tmp = Path(tempfile.mkdtemp(prefix="workshop-live-"))
+    url = os.environ.get("LIVE_DATABASE_URL") or f"sqlite:///{tmp / 'live.db'}"
+    reset_database(url)
+    try:
+        with serving(url, tmp) as server:
+            yield server
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -134,29 +146,10 @@ def live_server() -> Iterator[LiveServer]:
 def own_server(tmp_path: Path) -> Iterator[LiveServer]:
     """A server of the test's own (its SQLite file, its port) that it may kill and restart,
     with an app context for setting up data; nobody else's test is disturbed."""
-    url = f"sqlite:///{tmp_path / 'own.db'}"
-    port = free_port()
-    env = server_env(url, port)
-    subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
-                   cwd=ROOT, env=env, check=True, capture_output=True)
-
-    class SetupConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        PUBLIC_URL = f"http://127.0.0.1:{port}"
-
-    app = create_app(SetupConfig)
-    server = LiveServer(url=f"http://127.0.0.1:{port}", app=app,
-                        proc=start_server(env, port, tmp_path / "server.log"), env=env)
-    try:
-        with app.app_context():
-            yield server
-            db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()
-    finally:
-        if server.proc.poll() is None:
-            server.proc.kill()
-            server.proc.wait(timeout=10)
+    with (serving(f"sqlite:///{tmp_path / 'own.db'}", tmp_path) as server,
+          server.app.app_context()):
+        yield server
+        db.session.remove()
 
 
 @pytest.fixture

@@ -177,9 +177,7 @@
     var text = at < 0 ? news.dataset.labelRemoved
       : (what === "added" ? news.dataset.labelAdded : news.dataset.labelMoved)
         .replace("__P__", String(at + 1)).replace("__T__", String(ranked.length));
-    // The same words twice in a row are still said: empty the region first.
-    news.textContent = "";
-    window.setTimeout(function () { news.textContent = text; }, 50);
+    Live.announce(news, text);
   }
 
   /* Drag a ranked line by its handle (Pointer Events: mouse, touch and pen alike). The line
@@ -362,23 +360,14 @@
     if (button.disabled) return;
     all(form, "[data-error-for], [data-form-error]").forEach(function (el) { el.hidden = true; });
     var choices = readChoices(form);
-    var pending = load(form);
-    pending.pending = choices;
+    var st = load(form);
+    st.pending = choices;
     var lost = form.querySelector('.replace-lost input');
-    if (lost && lost.checked && !lost.closest("[hidden]")) pending.replaceLost = true;
-    save(form, pending);
-    var payload = {
-      workshop_id: parseInt(document.getElementById("live").dataset.workshop, 10),
-      ballot_id: parseInt(form.dataset.ballotId, 10),
-      choices: choices
-    };
-    if (form.dataset.secret === "true") {
-      var st = load(form);
-      if (!st.secret) { st.secret = newSecret(); save(form, st); } // before sending: a retry reuses it
-      payload.secret = st.secret;
-    }
-    if (form.dataset.own !== "true") payload.on_behalf_of = parseInt(form.dataset.delegateId, 10);
-    if (pending.replaceLost) payload.replace_lost = true;
+    if (lost && lost.checked && !lost.closest("[hidden]")) st.replaceLost = true;
+    // The secret is made before sending: a retry (or a resend after a reload) reuses it.
+    if (form.dataset.secret === "true" && !st.secret) st.secret = newSecret();
+    save(form, st);
+    var payload = payloadFor(form, choices);
     var label = button.textContent;
     button.disabled = true;
     button.textContent = form.dataset.labelSending;
@@ -498,10 +487,7 @@
   function announceResults(had) {
     var news = document.getElementById("news"), title = document.querySelector("#step .ballot-title");
     if (had || !news || !title || !document.querySelector("#step .results")) return;
-    news.textContent = "";
-    setTimeout(function () {
-      news.textContent = news.dataset.labelResults.replace("__TITLE__", title.textContent.trim());
-    }, 50);
+    Live.announce(news, news.dataset.labelResults.replace("__TITLE__", title.textContent.trim()));
   }
 
   var reloading = 0;

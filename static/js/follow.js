@@ -8,9 +8,7 @@
   // Screen readers say it once (#news is a live region; the step itself is not one).
   function say(label, title) {
     var news = document.getElementById("news");
-    if (!news) return;
-    news.textContent = "";
-    setTimeout(function () { news.textContent = news.dataset[label].replace("__TITLE__", title); }, 50);
+    if (news) Live.announce(news, news.dataset[label].replace("__TITLE__", title));
   }
 
   function loadStep(stepId) {

@@ -182,7 +182,15 @@
     if (box && (!shown || ack.error !== "validation")) { box.textContent = ack.message; box.hidden = false; }
   }
 
-  window.Live = { connect: connect, showTimer: showTimer, showJoined: showJoined,
+  /* Say `text` once in a live region (screen readers); the same words twice in a row are still
+   * said: the region is emptied first. */
+  function announce(region, text) {
+    if (!region) return;
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  window.Live = { connect: connect, announce: announce, showTimer: showTimer, showJoined: showJoined,
                   submitOperation: submitOperation, onDelivered: onDelivered, showRefusal: showRefusal,
                   newRequestId: newRequestId, current: null };
 })();

@@ -18,7 +18,7 @@ from tests.helpers import (
 )
 from tests.live.clients import Person, _csrf
 from workshop.agenda.models import Workshop
-from workshop.agenda.projector import spotlight_proposal, spotlit_line
+from workshop.agenda.spotlight import spotlight_proposal, spotlit_line
 from workshop.agenda.state import snapshot
 from workshop.audit.models import AuditEntry
 from workshop.auth.models import User

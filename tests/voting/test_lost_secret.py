@@ -86,7 +86,7 @@ def test_the_voter_replaces_their_paper_from_another_phone(room):
         AuditEntry.workshop_id == workshop.id, AuditEntry.operation == "ballot.cast"))
     assert entry.details["replaced_lost"] is True
     assert entry.details["delegate_id"] == amina.id
-    assert str(ids[0]) not in str(entry.details) or "choices" not in entry.details
+    assert not {"choices", "choice", "before", "after"} & set(entry.details)
     assert audit_ops(workshop).count("ballot.cast") == 1
 
 

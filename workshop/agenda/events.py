@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from workshop.agenda import services
 from workshop.agenda.delegates import admit_delegate
-from workshop.agenda.projector import spotlight_proposal
 from workshop.agenda.schemas import (
     AdmitIn,
     MessageIn,
@@ -17,6 +16,7 @@ from workshop.agenda.schemas import (
     TimerStart,
     WorkshopRef,
 )
+from workshop.agenda.spotlight import spotlight_proposal
 from workshop.agenda.state import snapshot
 from workshop.extensions import db, socketio
 from workshop.permissions import require

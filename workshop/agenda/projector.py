@@ -1,9 +1,5 @@
-"""The projector view: a full-screen page for the room's big screen, and its spotlight.
-
-On a discuss step the facilitator may put one line of work and its discussion in the
-spotlight; it is kept on the workshop (`Workshop.spotlight`, shared with the action plans'
-spotlight: the screen shows one thing at a time), so a reloaded projector shows it too.
-"""
+"""The projector view: a full-screen page for the room's big screen, and the console's list
+of lines to spotlight on it (the spotlight's rules: workshop/agenda/spotlight.py)."""
 
 from __future__ import annotations
 
@@ -19,11 +15,11 @@ from workshop.agenda.models import Workshop
 from workshop.agenda.qr import join_qr_svg, join_url
 from workshop.agenda.schemas import SpotlightIn
 from workshop.agenda.services import get_workshop, get_workshop_for
-from workshop.agenda.state import announce, snapshot
-from workshop.audit.services import record
-from workshop.errors import NotFound, PermissionDenied
+from workshop.agenda.spotlight import spotlight_context, spotlight_proposal, spotlit_line
+from workshop.agenda.state import snapshot
+from workshop.errors import PermissionDenied
 from workshop.extensions import db
-from workshop.permissions import Actor, ProjectorViewer, facilitates, require
+from workshop.permissions import ProjectorViewer, facilitates
 from workshop.proposals import services as proposals
 from workshop.proposals.live import card_context
 from workshop.sockets import holds_projector_key, remember_projector_key
@@ -32,60 +28,6 @@ from workshop.validation import parse
 from workshop.vocabulary import LANGUAGES, REGIONS, STEP_KINDS
 
 bp = Blueprint("projector", __name__, url_prefix="/w/<int:workshop_id>/projector")
-
-SPOTLIGHT_KIND = "proposal"
-
-
-# --- The spotlight ------------------------------------------------------------------------------
-
-
-def spotlit_line(workshop: Workshop) -> int | None:
-    """The line of work the projector shows in full on discuss steps, if any."""
-    spot = workshop.spotlight or {}
-    return spot.get("id") if spot.get("kind") == SPOTLIGHT_KIND else None
-
-
-def spotlight_proposal(actor: Actor, workshop: Workshop, proposal_id: int | None) -> int | None:
-    """Show one line of work and its discussion on the projector, or take it off (None).
-
-    A proposal merged into another puts the line it belongs to in the spotlight. Clearing
-    leaves an action plan's spotlight alone. Audited; every screen gets the new state after
-    the commit (the projector redraws its step part from it).
-
-    :raise PermissionDenied: the actor does not facilitate this workshop.
-    :raise NotFound: `proposal_id` names no visible line of work of this workshop.
-    """
-    require("proposal.spotlight", actor, workshop)
-    line_id = None
-    if proposal_id is not None:
-        proposal = proposals.get_proposal(workshop, proposal_id)
-        if proposal.hidden:
-            raise NotFound(_l("This proposal does not exist."),
-                           proposal_id=_l("Unknown proposal."))
-        line_id = proposals.line_id(proposal)
-        workshop.spotlight = {"kind": SPOTLIGHT_KIND, "id": line_id}
-    elif spotlit_line(workshop) is not None:
-        workshop.spotlight = None
-    record(actor, "proposal.spotlight", workshop.id, proposal_id=line_id)
-    announce(db.session, workshop)
-    db.session.commit()
-    return line_id
-
-
-def spotlight_context(actor: Actor, workshop: Workshop, step: Any) -> dict[str, Any]:
-    """The spotlighted line and its visible comments (threaded), on a discuss step only."""
-    line_id = spotlit_line(workshop)
-    if step is None or step.kind != "discuss" or line_id is None:
-        return {}
-    lines = proposals.lines_of(actor, workshop, only=line_id)
-    if not lines:  # hidden or merged away since: back to the wall
-        return {}
-    replies: dict[int | None, list] = {}
-    for comment in proposals.comments_of(actor, workshop, lines[0]):
-        if not comment.hidden:  # the projector is no moderator: it shows what delegates see
-            replies.setdefault(comment.parent_id, []).append(comment)
-    return {"spot_line": lines[0], "spot_replies": replies}
-
 
 # --- Pages --------------------------------------------------------------------------------------
 

@@ -161,14 +161,25 @@ def visible_proposals(workshop: Workshop, theme: str | None = None) -> list[Prop
     return list(db.session.scalars(stmt.order_by(Proposal.id)))
 
 
-def option_titles(ballot: Ballot) -> dict[int, str]:
-    """Proposal id -> title of the ballot's options."""
+def _of_options(ballot: Ballot, column: Any) -> dict[int, Any]:
+    """Proposal id -> one column of the ballot's options."""
     rows = db.session.execute(
-        sa.select(Proposal.id, Proposal.title)
+        sa.select(Proposal.id, column)
         .join(BallotOption, BallotOption.proposal_id == Proposal.id)
         .where(BallotOption.ballot_id == ballot.id)
     )
-    return {pid: title for pid, title in rows}
+    return {pid: value for pid, value in rows}
+
+
+def option_titles(ballot: Ballot) -> dict[int, str]:
+    """Proposal id -> title of the ballot's options."""
+    return _of_options(ballot, Proposal.title)
+
+
+def option_languages(ballot: Ballot) -> dict[int, str]:
+    """Proposal id -> language of its title: phones mark each title with it (`lang`), so the
+    browser hyphenates a long title by that language's rules, not the page's."""
+    return _of_options(ballot, Proposal.language)
 
 
 def shuffled_options(ballot: Ballot, delegate_id: int, salt: int = 0) -> list[int]:

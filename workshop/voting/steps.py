@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from workshop.db import utcnow
 from workshop.extensions import db
 from workshop.permissions import Actor, is_delegate_of
-from workshop.proposals.models import Proposal
 from workshop.steps import provides
 from workshop.vocabulary import ORG_TYPES, REGIONS
 from workshop.voting import services
-from workshop.voting.models import Ballot, BallotOption
+from workshop.voting.models import Ballot
 
 DEFAULT_CRITERIA = (_l("Importance"), _l("Feasibility"))
 
@@ -40,17 +38,6 @@ def prefill(method: str, stored: list | None) -> dict[int, Any]:
     if method == "points":
         return {option: points for option, points in stored}
     return {option: (a, b) for option, a, b in stored}
-
-
-def option_languages(ballot: Ballot) -> dict[int, str]:
-    """Proposal id -> language of its title: phones mark each title with it (`lang`), so the
-    browser hyphenates a long title by that language's rules, not the page's."""
-    rows = db.session.execute(
-        sa.select(Proposal.id, Proposal.language)
-        .join(BallotOption, BallotOption.proposal_id == Proposal.id)
-        .where(BallotOption.ballot_id == ballot.id)
-    )
-    return {pid: language for pid, language in rows}
 
 
 def paper_for(ballot: Ballot, delegate: Any, titles: dict[int, str], salt: int = 0,
@@ -88,7 +75,7 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
         "now": utcnow(),
     }
     if is_delegate_of(actor, workshop):
-        languages = option_languages(ballot)
+        languages = services.option_languages(ballot)
         context["papers"] = [paper_for(ballot, actor, titles, languages=languages)] + [
             paper_for(ballot, absent, titles, salt=actor.id, languages=languages)
             for absent in services.carried_by(actor)
