@@ -58,5 +58,7 @@ def test_a_flood_from_one_socket_leaves_others_fast_and_stores_at_most_the_limit
     # At most the socket's burst plus what its rate refilled while it flooded
     # (SOCKET_LIMIT_WRITE "2/10": 10 at once, then 2 a second).
     assert stored <= 10 + 2 * report["elapsed"] + 1
-    assert stored < report["sent"] / 10
+    # Refused events stored nothing (how soon the socket is dropped, and so how many went out,
+    # depends on the machine: a ratio to what was sent would be a timing).
+    assert stored <= report["sent"] - len(refused)
     other.close()
