@@ -160,7 +160,7 @@ def cast_vote(delegate: Delegate | User, ballot, choices, secret: str | None = N
               on_behalf_of: int | None = None, replace_lost: bool = False):
     """Cast a ballot paper as a delegate, through the service (validated like a phone's)."""
     from workshop.validation import parse
-    from workshop.voting import services as voting
+    from workshop.voting import casting
     from workshop.voting.schemas import CastIn
 
     payload = {"workshop_id": ballot.workshop_id, "ballot_id": ballot.id, "choices": choices}
@@ -171,7 +171,7 @@ def cast_vote(delegate: Delegate | User, ballot, choices, secret: str | None = N
     if replace_lost:
         payload["replace_lost"] = True
     workshop = db.session.get(Workshop, ballot.workshop_id)
-    return voting.cast_vote(delegate, workshop, parse(CastIn, payload))
+    return casting.cast_vote(delegate, workshop, parse(CastIn, payload))
 
 
 # --- Action plans -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from tests.agenda.test_events import connect
 from tests.helpers import create_lines, create_organisation, create_workshop, join, open_test_ballot
 from workshop.sockets import BUDGETED_LOGGERS
 from workshop.throttle import BudgetFilter, LogBudget
-from workshop.voting import services as voting_services
+from workshop.voting import casting as voting_casting
 
 SECRET = "5ec7e75ec7e75ec7e75ec7e75ec7e75e"
 
@@ -51,7 +51,7 @@ def failing_cast(app, client, monkeypatch):
     def broken(actor, workshop, data):
         raise RuntimeError(f"could not store choices={data.choices} secret={data.secret}")
 
-    monkeypatch.setattr(voting_services, "cast_vote", broken)
+    monkeypatch.setattr(voting_casting, "cast_vote", broken)
     payload = {"workshop_id": workshop.id, "ballot_id": ballot.id,
                "choices": [ids[2], ids[0]], "secret": SECRET}
     return sock, payload, ids

@@ -21,7 +21,7 @@ from workshop.audit.models import AuditEntry
 from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
 from workshop.validation import parse
-from workshop.voting import results, secrecy, services, tally
+from workshop.voting import casting, results, secrecy, services, tally
 from workshop.voting.models import Ballot, Participation, ProxyAssignment, Vote
 from workshop.voting.schemas import BallotOpen, PaperIn, ProxyIn, SelectTopIn
 
@@ -404,7 +404,7 @@ def test_paper_ballot_is_marked_and_audited(room):
     ballot = open_test_ballot(workshop, "approval")
     paper = PaperIn(workshop_id=workshop.id, ballot_id=ballot.id, delegate_id=bongani.id,
                     choices=[ids[3]])
-    result = services.enter_paper_ballot(facilitator, workshop, paper)
+    result = casting.enter_paper_ballot(facilitator, workshop, paper)
     assert len(result.receipt) == 12
     vote = db.session.scalar(sa.select(Vote).where(Vote.delegate_id == bongani.id))
     assert vote.source == "paper"
@@ -412,10 +412,10 @@ def test_paper_ballot_is_marked_and_audited(room):
     assert (entry.actor_id, entry.details["delegate_id"]) == (facilitator.id, bongani.id)
     cast_vote(amina, ballot, [ids[0]])
     with pytest.raises(Conflict):
-        services.enter_paper_ballot(facilitator, workshop, PaperIn(
+        casting.enter_paper_ballot(facilitator, workshop, PaperIn(
             workshop_id=workshop.id, ballot_id=ballot.id, delegate_id=amina.id, choices=[]))
     with pytest.raises(PermissionDenied):
-        services.enter_paper_ballot(amina, workshop, paper)
+        casting.enter_paper_ballot(amina, workshop, paper)
 
 
 # --- Turnout, results, hash, top N ------------------------------------------------------------

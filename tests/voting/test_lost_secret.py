@@ -27,8 +27,8 @@ from tests.voting.test_ballots import SECRET_A, SECRET_B, audit_ops, counts
 from workshop.audit.models import AuditEntry
 from workshop.extensions import db
 from workshop.voting import services
+from workshop.voting.casting import VotedElsewhere
 from workshop.voting.models import RegionTally, Vote
-from workshop.voting.services import VotedElsewhere
 
 SECRET_C = "c" * 32
 

@@ -19,7 +19,7 @@ from workshop.audit.models import AuditEntry
 from workshop.auth.models import User
 from workshop.errors import Conflict, PermissionDenied
 from workshop.extensions import db
-from workshop.voting import results, secrecy, services
+from workshop.voting import casting, results, secrecy, services
 from workshop.voting.models import Participation, RegionTally, Vote
 from workshop.voting.schemas import PaperIn, ProxyIn
 
@@ -167,7 +167,7 @@ def test_a_new_holder_replaces_the_old_holders_paper(proxied):
 def test_a_paper_ballot_for_the_delegate_replaces_the_proxys(proxied):
     workshop, _, facilitator, ballot, ids, (amina, _, chitra) = proxied
     vote(amina, ballot, [ids[0]], HOLDER_SECRET, on_behalf_of=chitra.id)
-    result = services.enter_paper_ballot(facilitator, workshop, PaperIn(
+    result = casting.enter_paper_ballot(facilitator, workshop, PaperIn(
         workshop_id=workshop.id, ballot_id=ballot.id, delegate_id=chitra.id, choices=[ids[3]]))
     assert result.changed is True
     assert papers(ballot) == [[ids[3]]]

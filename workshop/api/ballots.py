@@ -13,7 +13,7 @@ from workshop.api.core import ID, WORKSHOP, actor, answer, body, operation, work
 from workshop.api.schemas import BallotOut, PaperOut, ResultsOut, TurnoutOut, body_of, utc
 from workshop.errors import PermissionDenied
 from workshop.permissions import facilitates
-from workshop.voting import clock, services
+from workshop.voting import casting, clock, services
 from workshop.voting.models import Ballot
 from workshop.voting.schemas import BallotOpen, PaperIn
 from workshop.voting.steps import results_shown
@@ -102,7 +102,7 @@ def enter_paper(workshop_id: int, ballot_id: int):
     """
     workshop = workshop_for("ballot.paper", workshop_id)
     data = body(PaperIn, workshop_id=workshop_id, ballot_id=ballot_id)
-    result = services.enter_paper_ballot(actor(), workshop, data)
+    result = casting.enter_paper_ballot(actor(), workshop, data)
     return answer(PaperOut(ballot_id=result.ballot_id,
                            receipt=services.format_receipt(result.receipt),
                            changed=result.changed), 201)

@@ -10,7 +10,7 @@ from flask import current_app
 from workshop.extensions import db, socketio
 from workshop.permissions import require
 from workshop.sockets import operation
-from workshop.voting import clock, services
+from workshop.voting import casting, clock, services
 from workshop.voting.schemas import (
     BallotExtend,
     BallotOpen,
@@ -65,7 +65,7 @@ def ballot_select_top(actor, workshop, data: SelectTopIn) -> dict:
 @operation(PaperIn)
 def ballot_paper(actor, workshop, data: PaperIn) -> dict:
     """Enter a paper ballot for a delegate; answers with the receipt to hand over."""
-    result = services.enter_paper_ballot(actor, workshop, data)
+    result = casting.enter_paper_ballot(actor, workshop, data)
     return {"ballot_id": result.ballot_id, "receipt": services.format_receipt(result.receipt),
             "changed": result.changed}
 
@@ -79,7 +79,7 @@ def proxy_assign(actor, workshop, data: ProxyIn) -> None:
 @operation(CastIn)
 def ballot_cast(actor, workshop, data: CastIn) -> dict:
     """Cast (or change) a ballot paper; the answer comes after the commit, with the receipt."""
-    result = services.cast_vote(actor, workshop, data)
+    result = casting.cast_vote(actor, workshop, data)
     return {"ballot_id": result.ballot_id, "receipt": services.format_receipt(result.receipt),
             "changed": result.changed}
 

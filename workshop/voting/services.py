@@ -1,36 +1,31 @@
-"""Operations on ballots: open, close, extend, show results, cast, paper ballots, proxies, top N.
+"""Operations on ballots: open, close, extend, show results, proxies, top N; the rules of a
+ballot paper. Casting is in casting.py (it builds on these, never the other way).
 
 Each function takes the acting user or delegate first, checks the operation's permission,
-changes the database, records the audit entry, queues the broadcast and commits. A vote is
-committed before the function returns, so whoever answers the phone ("received") answers
-about a stored ballot.
+changes the database, records the audit entry, queues the broadcast and commits.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.audit.services import record
 from workshop.db import utcnow
-from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.live import queue, workshop_room
-from workshop.permissions import Actor, is_delegate_of, require, votes_in
+from workshop.permissions import Actor, require
 from workshop.proposals.models import Proposal
 from workshop.signals import lines_carried_forward
 from workshop.voting import results as results_module
 from workshop.voting import secrecy, tally
-from workshop.voting.broadcast import publisher
 from workshop.voting.models import (
     Ballot,
     BallotOption,
@@ -38,29 +33,13 @@ from workshop.voting.models import (
     ProxyAssignment,
     Vote,
 )
-from workshop.voting.schemas import BallotOpen, CastIn, PaperIn, ProxyIn, SelectTopIn
+from workshop.voting.schemas import BallotOpen, ProxyIn, SelectTopIn
 from workshop.voting.turnout import eligible_delegates, turnout  # noqa: F401  (re-exported)
 
 MIN_OPTIONS = 2
 SECRET_RESULTS_WAIT = _l("The results of a secret ballot are counted only once it closes: "
                          "results that change with each ballot paper would show what the last "
                          "voter chose.")
-
-
-@dataclass(frozen=True)
-class CastResult:
-    """What a phone is told once its ballot is stored: the receipt, and whether it replaced one."""
-
-    ballot_id: int
-    receipt: str
-    changed: bool
-
-
-class VotedElsewhere(Conflict):
-    """A secret ballot's voter has a paper this phone cannot reach (its secret is elsewhere);
-    the phone may offer to replace it (`replace_lost`, see secrecy.py "A lost secret")."""
-
-    code = "voted_elsewhere"
 
 
 class System:
@@ -484,295 +463,6 @@ def check_choices(ballot: Ballot, raw: Any) -> list:
                              low=tally.MATRIX_MIN, high=tally.MATRIX_MAX))
     tally.validate_matrix(raw, known)
     return [[o, a, b] for o, (a, b) in sorted(raw.items())]
-
-
-# --------------------------------------------------------------------------------------------
-# Casting
-
-
-def _voter_for(actor: Actor, workshop: Workshop, on_behalf_of: int | None) -> tuple[Delegate,
-                                                                                  str]:
-    """The delegate whose vote this is, and the source: the actor, or the absent one they carry.
-
-    :raise PermissionDenied: the actor carries no proxy for that delegate.
-    """
-    if on_behalf_of is None or on_behalf_of == actor.id:
-        return actor, "phone"
-    proxy = db.session.scalar(sa.select(ProxyAssignment).where(
-        ProxyAssignment.workshop_id == workshop.id,
-        ProxyAssignment.holder_delegate_id == actor.id,
-        ProxyAssignment.absent_delegate_id == on_behalf_of,
-    ))
-    absent = db.session.get(Delegate, on_behalf_of) if proxy is not None else None
-    if absent is None or absent.workshop_id != workshop.id:
-        raise PermissionDenied(_l("You do not carry this delegate's vote."),
-                               on_behalf_of=_l("You do not carry this delegate's vote."))
-    return absent, "proxy"
-
-
-def _ballot_for_cast(workshop: Workshop, ballot_id: int) -> Ballot:
-    """The ballot, read with a shared lock (PostgreSQL: a close waits for this cast)."""
-    ballot = db.session.scalars(
-        sa.select(Ballot).where(Ballot.id == ballot_id, Ballot.workshop_id == workshop.id)
-        .with_for_update(read=True).execution_options(populate_existing=True)
-    ).one_or_none()
-    if ballot is None:
-        raise NotFound(_l("This ballot does not exist."), ballot_id=_l("Unknown ballot."))
-    return ballot
-
-
-def _check_open(ballot: Ballot) -> None:
-    if is_due(ballot):
-        db.session.rollback()
-        close_if_due(db.session.get(Ballot, ballot.id))
-        raise Conflict(_l("This ballot is closed: votes are no longer accepted."))
-    if not ballot.is_open:
-        raise Conflict(_l("This ballot is closed: votes are no longer accepted."))
-
-
-def _still_open(ballot_id: int) -> None:
-    """Re-read the status inside the write transaction, after our rows are written.
-
-    On SQLite the write lock is now ours: a close that committed before it is seen here.
-    """
-    status = db.session.scalar(sa.select(Ballot.status).where(Ballot.id == ballot_id))
-    if status != "open":
-        raise Conflict(_l("This ballot is closed: votes are no longer accepted."))
-
-
-@dataclass(frozen=True)
-class _Before:
-    """How the voter's paper had come in, when this cast changes or replaces one."""
-
-    source: str
-    cast_by_id: int | None
-
-
-def _participation(ballot: Ballot, voter: Delegate) -> Participation | None:
-    return db.session.scalar(sa.select(Participation).where(
-        Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
-
-
-def _check_owner(participation: Participation | None, voter: Delegate, source: str) -> None:
-    """The delegate's own paper wins: a proxy holder never touches a paper the delegate cast
-    themself (or a facilitator typed in from their paper ballot).
-
-    :raise Conflict: a proxy's cast over the delegate's own paper.
-    """
-    if source == "proxy" and participation is not None and participation.source != "proxy":
-        message = _l("%(name)s has voted themself: their own ballot paper stands and a proxy "
-                     "cannot change it.", name=voter.name)
-        raise Conflict(message, on_behalf_of=message)
-
-
-def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participation | None,
-                       secret: str | None, replace_lost: bool) -> tuple[Vote | None, bool]:
-    """A secret ballot's paper of this voter: (paper, to be replaced?).
-
-    The same voter with the same secret finds their paper and changes it. A paper a proxy
-    holder cast is found by its proxy tag and replaced, whoever sends the new one (the
-    delegate themself, or a holder with a live proxy: `_voter_for` checked that). A voter
-    whose secret is lost finds their paper by its owner tag when they ask to replace it.
-
-    :raise ValidationFailed: no secret (field `secret`).
-    :raise VotedElsewhere: the voter's paper came from another phone, whose secret this is
-        not, and the voter did not ask to replace it.
-    """
-    if secret is None:
-        raise ValidationFailed(_l("Some fields need correcting."),
-                               secret=_l("This field is required."))
-    vote = db.session.scalar(sa.select(Vote).where(
-        Vote.ballot_id == ballot.id,
-        Vote.secret_hash == secrecy.paper_hash(ballot.id, voter.id, secret)))
-    if vote is not None or participation is None:
-        return vote, False
-    if participation.source == "proxy":
-        vote = db.session.scalar(sa.select(Vote).where(
-            Vote.ballot_id == ballot.id,
-            Vote.proxy_tag == secrecy.proxy_tag(ballot.id, voter.id)))
-        if vote is not None:
-            return vote, True
-    elif replace_lost:
-        vote = db.session.scalar(sa.select(Vote).where(
-            Vote.ballot_id == ballot.id,
-            Vote.owner_tag == secrecy.owner_tag(ballot.id, voter.id)))
-        if vote is not None:
-            vote.replaced_lost = True  # transient: for the audit log, never stored
-            return vote, True
-    raise VotedElsewhere(_l("You have already voted in this ballot from another phone or "
-                            "browser. Change your vote there, or replace it here: tick \u201cI no "
-                            "longer have that phone or browser\u201d and send your vote again."))
-
-
-def _new_paper(ballot: Ballot, voter: Delegate) -> Vote:
-    """A paper holding only what the ballot may keep (see secrecy.py for a secret one)."""
-    org = voter.organisation
-    if not ballot.secret:
-        return Vote(ballot_id=ballot.id, delegate_id=voter.id, region=org.region,
-                    org_type=org.type, organisation_id=org.id,
-                    receipt=receipt_for(secrets.token_hex(16)))
-    return Vote(
-        ballot_id=ballot.id,
-        region=org.region if ballot.weighting == "region" else None,
-        org_key=secrecy.org_key(ballot.id, org.id) if ballot.weighting == "organisation"
-        else None,
-    )
-
-
-def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by: Actor,
-           secret: str | None, replace_lost: bool = False) -> tuple[Vote, _Before | None]:
-    """Insert, change or replace the voter's ballot paper, and write their participation.
-
-    Returns the paper and, if the voter had one, how it had come in. A secret paper is also
-    added to (and the old one taken off) its region's running totals.
-
-    :raise Conflict: see `_check_owner` and `_find_secret_paper`.
-    """
-    participation = _participation(ballot, voter)
-    _check_owner(participation, voter, source)
-    before = None if participation is None else _Before(participation.source,
-                                                       participation.cast_by_id)
-    region = voter.organisation.region
-    if ballot.secret:
-        vote, replace = _find_secret_paper(ballot, voter, participation, secret, replace_lost)
-    else:
-        replace = False
-        # Participation and vote are written together: no participation, no vote to find.
-        vote = None if participation is None else db.session.scalar(sa.select(Vote).where(
-            Vote.ballot_id == ballot.id, Vote.delegate_id == voter.id))
-    if participation is None:
-        db.session.add(Participation(
-            ballot_id=ballot.id, delegate_id=voter.id, source=source,
-            cast_by_kind=getattr(cast_by, "kind", "system"), cast_by_id=cast_by.id,
-        ))
-    else:
-        participation.source = source
-        participation.cast_by_kind = getattr(cast_by, "kind", "system")
-        participation.cast_by_id = cast_by.id
-    if vote is None:
-        vote = _new_paper(ballot, voter)
-        replace = ballot.secret
-    elif ballot.secret:
-        results_module.add_to_region(ballot, region, vote.choices, -1)
-    if ballot.secret:
-        if replace:  # a new paper, or a proxy's paper taken over: the sender's secret, receipt
-            vote.secret_hash = secrecy.paper_hash(ballot.id, voter.id, secret or "")
-            vote.receipt = receipt_for(secret_token(ballot.id, voter.id, secret or ""))
-        vote.proxy_tag = secrecy.proxy_tag(ballot.id, voter.id) if source == "proxy" else None
-        vote.owner_tag = secrecy.owner_tag(ballot.id, voter.id)
-    else:
-        vote.source = source
-    vote.choices = choices
-    db.session.add(vote)
-    if ballot.secret:
-        results_module.add_to_region(ballot, region, choices)
-    db.session.flush()
-    _still_open(ballot.id)
-    return vote, before
-
-
-def _commit_cast(ballot: Ballot, vote: Vote, changed: bool) -> CastResult:
-    """Commit a stored paper, then send the coalesced turnout: the receipt follows the commit."""
-    result = CastResult(ballot.id, vote.receipt, changed)
-    workshop_id = ballot.workshop_id
-    announced = publisher.before_commit(db.session, ballot)
-    db.session.commit()
-    publisher.after_commit(result.ballot_id, workshop_id, announced)
-    return result
-
-
-def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
-    ballot = _ballot_for_cast(workshop, data.ballot_id)
-    voter, source = _voter_for(actor, workshop, data.on_behalf_of)
-    _check_open(ballot)
-    choices = check_choices(ballot, data.choices)
-    vote, before = _store(ballot, voter, choices, source, actor, data.secret,
-                          data.replace_lost and source != "proxy")
-    if source == "proxy":
-        record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, proxy=True,
-               holder_id=actor.id, holder=actor.display_name, absent_id=voter.id,
-               absent=voter.name, changed=before is not None,
-               replaced_holder_id=before.cast_by_id
-               if before is not None and before.cast_by_id != actor.id else None)
-    elif before is not None and before.source == "proxy":
-        # The delegate takes their paper back from the proxy holder: theirs replaces it.
-        record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, took_back=True,
-               holder_id=before.cast_by_id, delegate_id=voter.id, delegate=voter.name)
-    elif getattr(vote, "replaced_lost", False):
-        # Who replaced a paper whose secret they lost; never what either paper said.
-        record(actor, "ballot.cast", workshop.id, ballot_id=ballot.id, replaced_lost=True,
-               delegate_id=voter.id, delegate=voter.name)
-    return _commit_cast(ballot, vote, before is not None)
-
-
-def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
-    """Store a delegate's ballot paper (or the absent delegate's they carry) and commit.
-
-    Sending the same paper again (a retry) changes nothing; sending another one before close
-    replaces the first. In a secret ballot the voter and the phone's secret identify the
-    paper: the same secret updates it, another secret from a delegate who voted is refused,
-    and nobody else's cast can reach it.
-
-    A paper belongs to its voter. A proxy holder reaches the absent delegate's paper only
-    through a live proxy (`on_behalf_of`), never as themself. When both vote, the delegate's
-    own paper wins: a proxy's cast over it is refused, and the delegate's own cast replaces a
-    proxy's paper (also after the proxy was taken back). Proxy casts and take-backs are
-    written to the audit log.
-
-    :raise PermissionDenied: not a delegate of this workshop, or no proxy for `on_behalf_of`.
-    :raise NotFound: no such ballot in this workshop.
-    :raise Conflict: the ballot is closed, the delegate voted with another secret, or a proxy
-        tries to change a paper the delegate cast themself.
-    :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
-    """
-    if is_delegate_of(actor, workshop) and not votes_in(actor, workshop):
-        raise PermissionDenied(_l("You are not on the voting register yet: ask a facilitator "
-                                  "to check you in."))
-    require("ballot.cast", actor, workshop)
-    try:
-        return _cast_once(actor, workshop, data)
-    except IntegrityError:
-        # Two copies of the same paper raced (a retry overtaking its original): the database
-        # let one in; the other now finds it and updates it, so it still counts once.
-        db.session.rollback()
-    try:
-        return _cast_once(actor, workshop, data)
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_l("Your ballot could not be stored. Try again.")) from None
-
-
-def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastResult:
-    """A facilitator types in a paper ballot for a delegate without a phone (audited).
-
-    The receipt code comes back so it can be handed to the delegate. A delegate who voted
-    already cannot get a paper ballot as well (a named paper ballot may be corrected); a paper
-    a proxy holder cast for them is replaced (the delegate's own vote wins).
-
-    :raise PermissionDenied: the actor does not facilitate this workshop.
-    :raise NotFound: no such ballot or delegate in this workshop.
-    :raise Conflict: the ballot is closed, or the delegate voted already.
-    :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
-    """
-    require("ballot.paper", actor, workshop)
-    ballot = _ballot_for_cast(workshop, data.ballot_id)
-    delegate = db.session.get(Delegate, data.delegate_id)
-    if delegate is None or delegate.workshop_id != workshop.id:
-        raise NotFound(_l("No such delegate in this workshop."),
-                       delegate_id=_l("Unknown delegate."))
-    _check_open(ballot)
-    choices = check_choices(ballot, data.choices)
-    participation = _participation(ballot, delegate)
-    if participation is not None and participation.source != "proxy" and (
-            ballot.secret or participation.source != "paper"):
-        raise Conflict(_l("This delegate has voted already."),
-                       delegate_id=_l("This delegate has voted already."))
-    secret = secrets.token_hex(16) if ballot.secret else None
-    vote, before = _store(ballot, delegate, choices, "paper", actor, secret)
-    record(actor, "ballot.paper", workshop.id, ballot_id=ballot.id, delegate_id=delegate.id,
-           delegate=delegate.name, changed=before is not None,
-           took_back=before is not None and before.source == "proxy")
-    return _commit_cast(ballot, vote, before is not None)
 
 
 # --------------------------------------------------------------------------------------------

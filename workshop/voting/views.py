@@ -32,7 +32,7 @@ from workshop.permissions import ProjectorViewer, can, facilitates, require
 from workshop.sockets import holds_projector_key
 from workshop.validation import json_payload, parse, whole_number
 from workshop.vocabulary import ORG_TYPES, REGIONS, THEMES
-from workshop.voting import clock, results, services
+from workshop.voting import casting, clock, results, services
 from workshop.voting.schemas import (
     BallotExtend,
     BallotOpen,
@@ -259,7 +259,7 @@ def paper(workshop_id: int, ballot_id: int):
                 "delegate_id": delegate_id,
                 "choices": choices_from_form(ballot, request.form, ""),
             })
-            result = services.enter_paper_ballot(_actor(), workshop, data)
+            result = casting.enter_paper_ballot(_actor(), workshop, data)
         except WorkshopError as exc:
             db.session.rollback()
             if exc.status == 403:
@@ -458,7 +458,7 @@ def cast(ballot_id: int):
             # cannot be changed later (the receipt still proves it was counted).
             payload["secret"] = secrets.token_hex(16)
     try:
-        result = services.cast_vote(actor, workshop, parse(CastIn, payload))
+        result = casting.cast_vote(actor, workshop, parse(CastIn, payload))
     except WorkshopError as exc:
         db.session.rollback()
         if wants_json() or request.is_json:

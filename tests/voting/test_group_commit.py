@@ -1,0 +1,239 @@
+"""Group commit: casts that arrive together share one transaction; each caller gets its own
+answer only after the commit; a refused cast undoes only its own rows; a failed commit stores
+nothing and tells every caller.
+
+Real threads on a real database file (SQLite) or PostgreSQL: the in-memory database of the
+other tests is one connection, shared by every thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from sqlalchemy.exc import IntegrityError
+
+from config import TestConfig
+from tests.conftest import app_for
+from tests.helpers import (
+    create_delegate,
+    create_lines,
+    create_organisation,
+    create_workshop,
+    open_test_ballot,
+)
+from workshop.agenda.models import Delegate, Workshop
+from workshop.audit.models import AuditEntry
+from workshop.errors import ValidationFailed
+from workshop.extensions import db
+from workshop.group_commit import GroupCommit
+from workshop.validation import parse
+from workshop.voting import casting
+from workshop.voting.models import Participation, RegionTally, Vote
+from workshop.voting.schemas import CastIn
+
+SECRET_A, SECRET_B = "a" * 32, "b" * 32
+WAIT = 10.0
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch) -> Iterator[Flask]:
+    """An app on a database several threads can share (a file, unless PostgreSQL is set)."""
+    class FileConfig(TestConfig):
+        if TestConfig.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'group.db'}"
+
+    with app_for(FileConfig, monkeypatch) as app:
+        yield app
+
+
+def queued(group: GroupCommit) -> int:
+    with group._lock:
+        return len(group._queue)
+
+
+def wait_until(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + WAIT
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.005)
+
+
+class Callers:
+    """Threads that submit writes one after the other while a first write holds the lead, so
+    the writes queued behind it form the next batch, in the order they were started."""
+
+    def __init__(self, app: Flask, group: GroupCommit) -> None:
+        self.app, self.group = app, group
+        self.outcomes: dict[str, Any] = {}
+        self.release = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self._start("leader", lambda: group.submit(self._hold))
+        wait_until(lambda: group._leading)
+
+    def _hold(self) -> str:
+        assert self.release.wait(WAIT)
+        return "held"
+
+    def _start(self, name: str, call: Callable[[], Any]) -> None:
+        def run() -> None:
+            with self.app.app_context():
+                try:
+                    self.outcomes[name] = call()
+                except Exception as exc:  # noqa: BLE001  (the outcome under test)
+                    self.outcomes[name] = exc
+                finally:
+                    db.session.remove()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def add(self, name: str, call: Callable[[], Any]) -> None:
+        before = queued(self.group)
+        self._start(name, call)
+        wait_until(lambda: queued(self.group) == before + 1)
+
+    def finish(self) -> dict[str, Any]:
+        self.release.set()
+        for thread in self.threads:
+            thread.join(WAIT)
+            assert not thread.is_alive()
+        return self.outcomes
+
+
+@pytest.fixture
+def room(app):
+    workshop = create_workshop()
+    lines = [line.id for line in create_lines(workshop, 3)]
+    west = create_organisation(region="west_africa")
+    asia = create_organisation(region="asia", country="India")
+    people = [create_delegate(workshop, west).id, create_delegate(workshop, west).id,
+              create_delegate(workshop, asia).id]
+    ballot = open_test_ballot(workshop, "ranking", secret=True)
+    db.session.commit()
+    return workshop.id, ballot.id, lines, people
+
+
+def casting_as(delegate_id: int, ballot_id: int, choices: list, secret: str) -> Callable:
+    """A cast as the phone's handler makes it: in its own session, through the service."""
+    def call() -> Any:
+        delegate = db.session.get(Delegate, delegate_id)
+        workshop = db.session.get(Workshop, delegate.workshop_id)
+        return casting.cast_vote(delegate, workshop, parse(CastIn, {
+            "workshop_id": workshop.id, "ballot_id": ballot_id, "choices": choices,
+            "secret": secret}))
+    return call
+
+
+def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, room):
+    _workshop_id, ballot_id, lines, (amina, bongani, chitra) = room
+    group = casting.casts()
+    callers = Callers(app, group)
+    callers.add("amina", casting_as(amina, ballot_id, lines, SECRET_A))
+    callers.add("bongani", casting_as(bongani, ballot_id, lines[::-1], SECRET_B))
+    callers.add("amina again", casting_as(amina, ballot_id, lines[:1], SECRET_B))
+    callers.add("chitra", casting_as(chitra, ballot_id, [lines[0], lines[0]], SECRET_A))
+    outcomes = callers.finish()
+
+    assert group.batches == [1, 4]
+    assert outcomes["amina"].ballot_id == ballot_id
+    assert not outcomes["amina"].changed
+    assert outcomes["bongani"].receipt != outcomes["amina"].receipt
+    # The same delegate's second phone is refused, in the batch that stored her first paper.
+    assert isinstance(outcomes["amina again"], casting.VotedElsewhere)
+    assert isinstance(outcomes["chitra"], ValidationFailed)
+    assert "choices" in outcomes["chitra"].fields
+    db.session.expire_all()
+    papers = list(db.session.scalars(sa.select(Vote).where(Vote.ballot_id == ballot_id)))
+    assert sorted(p.choices for p in papers) == sorted([lines, lines[::-1]])
+    assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 2
+    totals = {t.region: t.voters for t in db.session.scalars(sa.select(RegionTally))}
+    assert totals == {"west_africa": 2}
+
+
+def test_a_refused_write_undoes_only_its_own_rows(app, room):
+    workshop_id = room[0]
+    group = GroupCommit()
+
+    def note(operation: str, fail: bool = False) -> Callable:
+        def work() -> str:
+            db.session.add(AuditEntry(workshop_id=workshop_id, actor_kind="system",
+                                      actor_name="test", operation=operation, details={}))
+            db.session.flush()
+            if fail:
+                raise ValidationFailed("refused", field="refused")
+            return operation
+        return lambda: group.submit(work)
+
+    callers = Callers(app, group)
+    callers.add("kept", note("kept"))
+    callers.add("refused", note("refused", fail=True))
+    callers.add("also kept", note("also kept"))
+    outcomes = callers.finish()
+    assert group.batches == [1, 3]
+    assert (outcomes["kept"], outcomes["also kept"]) == ("kept", "also kept")
+    assert isinstance(outcomes["refused"], ValidationFailed)
+    db.session.expire_all()
+    stored = set(db.session.scalars(sa.select(AuditEntry.operation).where(
+        AuditEntry.operation.in_(["kept", "refused", "also kept"]))))
+    assert stored == {"kept", "also kept"}
+
+
+def test_a_failed_commit_stores_nothing_and_every_caller_hears_of_it(app, room):
+    workshop_id = room[0]
+
+    # The leader's batch commits; the next one, of two writes, fails; the one after commits.
+    down = iter([False, True, False])
+
+    def refuse(results: list) -> Callable[[], None]:
+        if next(down):
+            raise sa.exc.OperationalError("COMMIT", {}, Exception("the database went away"))
+        return lambda: None
+
+    group = GroupCommit(refuse)
+
+    def note(operation: str) -> Callable:
+        def work() -> str:
+            db.session.add(AuditEntry(workshop_id=workshop_id, actor_kind="system",
+                                      actor_name="test", operation=operation, details={}))
+            return operation
+        return lambda: group.submit(work)
+
+    callers = Callers(app, group)
+    callers.add("first", note("first"))
+    callers.add("second", note("second"))
+    outcomes = callers.finish()
+    assert isinstance(outcomes["first"], sa.exc.OperationalError)
+    assert isinstance(outcomes["second"], sa.exc.OperationalError)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))
+                             .where(AuditEntry.operation.in_(["first", "second"]))) == 0
+    # The lead was handed back: the next write runs and commits.
+    assert note("third")() == "third"
+
+
+def test_a_write_that_met_a_racing_copy_is_tried_once_more(app, room):
+    workshop_id = room[0]
+    group = GroupCommit(retry_on=(IntegrityError,))
+    attempts = []
+
+    def work() -> str:
+        attempts.append(1)
+        db.session.add(AuditEntry(workshop_id=workshop_id, actor_kind="system",
+                                  actor_name="test", operation="retried", details={}))
+        db.session.flush()
+        if len(attempts) == 1:
+            raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+        return "stored"
+
+    assert group.submit(work) == "stored"
+    assert len(attempts) == 2
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))
+                             .where(AuditEntry.operation == "retried")) == 1

@@ -1,0 +1,386 @@
+"""Casting ballot papers: a phone's vote, a proxy's, a paper ballot typed in by a facilitator.
+
+Every cast goes through the workshop's group commit (workshop/group_commit.py): casts that
+arrive together are written in one transaction, each in its own savepoint, and each caller is
+answered only after that transaction committed, so a receipt always stands for a stored paper.
+A batch checks its ballot once, under a lock held until its commit; a ballot past its closing
+time refuses the cast and is closed after the batch, by the same function as the clock's.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from workshop.agenda.models import Delegate, Workshop
+from workshop.audit.services import record
+from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from workshop.extensions import db
+from workshop.group_commit import GroupCommit
+from workshop.permissions import Actor, is_delegate_of, require, votes_in
+from workshop.voting import results as results_module
+from workshop.voting import secrecy
+from workshop.voting.broadcast import publisher
+from workshop.voting.models import Ballot, Participation, ProxyAssignment, Vote
+from workshop.voting.schemas import CastIn, PaperIn
+from workshop.voting.services import (
+    check_choices,
+    close_if_due,
+    is_due,
+    receipt_for,
+    secret_token,
+)
+
+
+@dataclass(frozen=True)
+class CastResult:
+    """What a phone is told once its ballot is stored: the receipt, and whether it replaced one."""
+
+    ballot_id: int
+    receipt: str
+    changed: bool
+
+
+class VotedElsewhere(Conflict):
+    """A secret ballot's voter has a paper this phone cannot reach (its secret is elsewhere);
+    the phone may offer to replace it (`replace_lost`, see secrecy.py "A lost secret")."""
+
+    code = "voted_elsewhere"
+
+
+# --------------------------------------------------------------------------------------------
+# The group commit of casts
+
+
+def _after_batch(results: list[CastResult]) -> Callable[[], None]:
+    """Before the batch commits: queue each ballot's turnout (coalesced). After: send the
+    rest later, and close the ballots a cast found past their closing time."""
+    announced = {}
+    for ballot_id in dict.fromkeys(r.ballot_id for r in results):
+        ballot = db.session.get(Ballot, ballot_id)
+        announced[ballot_id] = (ballot.workshop_id, publisher.before_commit(db.session, ballot))
+    due = db.session.info.pop("due_ballots", set())
+
+    def after() -> None:
+        for ballot_id, (workshop_id, done) in announced.items():
+            publisher.after_commit(ballot_id, workshop_id, done)
+        for ballot_id in due:
+            ballot = db.session.get(Ballot, ballot_id)
+            if ballot is not None:
+                close_if_due(ballot)
+
+    return after
+
+
+def casts() -> GroupCommit:
+    """The process's group commit of casts (one per app)."""
+    app = current_app._get_current_object()
+    found = app.extensions.get("workshop.casts")
+    if found is None:
+        # Two copies of one paper racing from two processes (a retry overtaking its original):
+        # the database lets one in; the other, tried again, finds it and updates it.
+        found = app.extensions["workshop.casts"] = GroupCommit(_after_batch,
+                                                               retry_on=(IntegrityError,))
+    return found
+
+
+def _submit(work: Callable[[], CastResult]) -> CastResult:
+    """Hand a cast to the group commit, once the caller's own transaction has ended.
+
+    The caller's session commits first (it holds reads, and in tests what the test set up):
+    its connection goes back to the pool while it waits, and afterwards its objects are read
+    again, as after any commit.
+    """
+    db.session.commit()
+    try:
+        return casts().submit(work)
+    except IntegrityError:
+        raise Conflict(_l("Your ballot could not be stored. Try again.")) from None
+
+
+# --------------------------------------------------------------------------------------------
+# Casting
+
+
+def _voter_for(actor: Actor, workshop_id: int,
+               on_behalf_of: int | None) -> tuple[Delegate, str]:
+    """The delegate whose vote this is, and the source: the actor, or the absent one they carry.
+
+    :raise PermissionDenied: the actor carries no proxy for that delegate.
+    """
+    if on_behalf_of is None or on_behalf_of == actor.id:
+        return actor, "phone"
+    proxy = db.session.scalar(sa.select(ProxyAssignment).where(
+        ProxyAssignment.workshop_id == workshop_id,
+        ProxyAssignment.holder_delegate_id == actor.id,
+        ProxyAssignment.absent_delegate_id == on_behalf_of,
+    ))
+    absent = db.session.get(Delegate, on_behalf_of) if proxy is not None else None
+    if absent is None or absent.workshop_id != workshop_id:
+        raise PermissionDenied(_l("You do not carry this delegate's vote."),
+                               on_behalf_of=_l("You do not carry this delegate's vote."))
+    return absent, "proxy"
+
+
+def _ballot_for_cast(workshop_id: int, ballot_id: int) -> Ballot:
+    """The ballot, read once per batch with a shared lock (PostgreSQL: a close waits for the
+    batch; SQLite: the batch holds the write lock already, see group_commit)."""
+    locked: dict[int, Ballot] = db.session.info.setdefault("cast_ballots", {})
+    ballot = locked.get(ballot_id)
+    if ballot is None:
+        ballot = db.session.scalars(
+            sa.select(Ballot).where(Ballot.id == ballot_id)
+            .with_for_update(read=True).execution_options(populate_existing=True)
+        ).one_or_none()
+        if ballot is not None:
+            locked[ballot_id] = ballot
+    if ballot is None or ballot.workshop_id != workshop_id:
+        raise NotFound(_l("This ballot does not exist."), ballot_id=_l("Unknown ballot."))
+    return ballot
+
+
+def _check_open(ballot: Ballot) -> None:
+    """Votes are accepted only while the ballot is open and its closing time has not passed.
+
+    A ballot past its time is closed by the clock; a cast that finds it first asks for the
+    close once the batch has committed (`_after_batch`), never in the cast's transaction.
+    """
+    if is_due(ballot):
+        db.session.info.setdefault("due_ballots", set()).add(ballot.id)
+    if not ballot.is_open or is_due(ballot):
+        raise Conflict(_l("This ballot is closed: votes are no longer accepted."))
+
+
+@dataclass(frozen=True)
+class _Before:
+    """How the voter's paper had come in, when this cast changes or replaces one."""
+
+    source: str
+    cast_by_id: int | None
+
+
+def _participation(ballot: Ballot, voter: Delegate) -> Participation | None:
+    return db.session.scalar(sa.select(Participation).where(
+        Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
+
+
+def _check_owner(participation: Participation | None, voter: Delegate, source: str) -> None:
+    """The delegate's own paper wins: a proxy holder never touches a paper the delegate cast
+    themself (or a facilitator typed in from their paper ballot).
+
+    :raise Conflict: a proxy's cast over the delegate's own paper.
+    """
+    if source == "proxy" and participation is not None and participation.source != "proxy":
+        message = _l("%(name)s has voted themself: their own ballot paper stands and a proxy "
+                     "cannot change it.", name=voter.name)
+        raise Conflict(message, on_behalf_of=message)
+
+
+def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participation | None,
+                       secret: str | None, replace_lost: bool) -> tuple[Vote | None, bool]:
+    """A secret ballot's paper of this voter: (paper, to be replaced?).
+
+    The same voter with the same secret finds their paper and changes it. A paper a proxy
+    holder cast is found by its proxy tag and replaced, whoever sends the new one (the
+    delegate themself, or a holder with a live proxy: `_voter_for` checked that). A voter
+    whose secret is lost finds their paper by its owner tag when they ask to replace it.
+
+    :raise ValidationFailed: no secret (field `secret`).
+    :raise VotedElsewhere: the voter's paper came from another phone, whose secret this is
+        not, and the voter did not ask to replace it.
+    """
+    if secret is None:
+        raise ValidationFailed(_l("Some fields need correcting."),
+                               secret=_l("This field is required."))
+    vote = db.session.scalar(sa.select(Vote).where(
+        Vote.ballot_id == ballot.id,
+        Vote.secret_hash == secrecy.paper_hash(ballot.id, voter.id, secret)))
+    if vote is not None or participation is None:
+        return vote, False
+    if participation.source == "proxy":
+        vote = db.session.scalar(sa.select(Vote).where(
+            Vote.ballot_id == ballot.id,
+            Vote.proxy_tag == secrecy.proxy_tag(ballot.id, voter.id)))
+        if vote is not None:
+            return vote, True
+    elif replace_lost:
+        vote = db.session.scalar(sa.select(Vote).where(
+            Vote.ballot_id == ballot.id,
+            Vote.owner_tag == secrecy.owner_tag(ballot.id, voter.id)))
+        if vote is not None:
+            vote.replaced_lost = True  # transient: for the audit log, never stored
+            return vote, True
+    raise VotedElsewhere(_l("You have already voted in this ballot from another phone or "
+                            "browser. Change your vote there, or replace it here: tick \u201cI no "
+                            "longer have that phone or browser\u201d and send your vote again."))
+
+
+def _new_paper(ballot: Ballot, voter: Delegate) -> Vote:
+    """A paper holding only what the ballot may keep (see secrecy.py for a secret one)."""
+    org = voter.organisation
+    if not ballot.secret:
+        return Vote(ballot_id=ballot.id, delegate_id=voter.id, region=org.region,
+                    org_type=org.type, organisation_id=org.id,
+                    receipt=receipt_for(secrets.token_hex(16)))
+    return Vote(
+        ballot_id=ballot.id,
+        region=org.region if ballot.weighting == "region" else None,
+        org_key=secrecy.org_key(ballot.id, org.id) if ballot.weighting == "organisation"
+        else None,
+    )
+
+
+def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by: Actor,
+           secret: str | None, replace_lost: bool = False) -> tuple[Vote, _Before | None]:
+    """Insert, change or replace the voter's ballot paper, and write their participation.
+
+    Returns the paper and, if the voter had one, how it had come in. A secret paper is also
+    added to (and the old one taken off) its region's running totals.
+
+    :raise Conflict: see `_check_owner` and `_find_secret_paper`.
+    """
+    participation = _participation(ballot, voter)
+    _check_owner(participation, voter, source)
+    before = None if participation is None else _Before(participation.source,
+                                                       participation.cast_by_id)
+    region = voter.organisation.region
+    if ballot.secret:
+        vote, replace = _find_secret_paper(ballot, voter, participation, secret, replace_lost)
+    else:
+        replace = False
+        # Participation and vote are written together: no participation, no vote to find.
+        vote = None if participation is None else db.session.scalar(sa.select(Vote).where(
+            Vote.ballot_id == ballot.id, Vote.delegate_id == voter.id))
+    if participation is None:
+        db.session.add(Participation(
+            ballot_id=ballot.id, delegate_id=voter.id, source=source,
+            cast_by_kind=getattr(cast_by, "kind", "system"), cast_by_id=cast_by.id,
+        ))
+    else:
+        participation.source = source
+        participation.cast_by_kind = getattr(cast_by, "kind", "system")
+        participation.cast_by_id = cast_by.id
+    if vote is None:
+        vote = _new_paper(ballot, voter)
+        replace = ballot.secret
+    elif ballot.secret:
+        results_module.add_to_region(ballot, region, vote.choices, -1)
+    if ballot.secret:
+        if replace:  # a new paper, or a proxy's paper taken over: the sender's secret, receipt
+            vote.secret_hash = secrecy.paper_hash(ballot.id, voter.id, secret or "")
+            vote.receipt = receipt_for(secret_token(ballot.id, voter.id, secret or ""))
+        vote.proxy_tag = secrecy.proxy_tag(ballot.id, voter.id) if source == "proxy" else None
+        vote.owner_tag = secrecy.owner_tag(ballot.id, voter.id)
+    else:
+        vote.source = source
+    vote.choices = choices
+    db.session.add(vote)
+    if ballot.secret:
+        results_module.add_to_region(ballot, region, choices)
+    db.session.flush()
+    return vote, before
+
+
+def _cast_once(actor: Actor, workshop_id: int, data: CastIn) -> CastResult:
+    ballot = _ballot_for_cast(workshop_id, data.ballot_id)
+    voter, source = _voter_for(actor, workshop_id, data.on_behalf_of)
+    _check_open(ballot)
+    choices = check_choices(ballot, data.choices)
+    vote, before = _store(ballot, voter, choices, source, actor, data.secret,
+                          data.replace_lost and source != "proxy")
+    if source == "proxy":
+        record(actor, "ballot.cast", workshop_id, ballot_id=ballot.id, proxy=True,
+               holder_id=actor.id, holder=actor.display_name, absent_id=voter.id,
+               absent=voter.name, changed=before is not None,
+               replaced_holder_id=before.cast_by_id
+               if before is not None and before.cast_by_id != actor.id else None)
+    elif before is not None and before.source == "proxy":
+        # The delegate takes their paper back from the proxy holder: theirs replaces it.
+        record(actor, "ballot.cast", workshop_id, ballot_id=ballot.id, took_back=True,
+               holder_id=before.cast_by_id, delegate_id=voter.id, delegate=voter.name)
+    elif getattr(vote, "replaced_lost", False):
+        # Who replaced a paper whose secret they lost; never what either paper said.
+        record(actor, "ballot.cast", workshop_id, ballot_id=ballot.id, replaced_lost=True,
+               delegate_id=voter.id, delegate=voter.name)
+    return CastResult(ballot.id, vote.receipt, before is not None)
+
+
+def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
+    """Store a delegate's ballot paper (or the absent delegate's they carry); answer once it
+    is committed.
+
+    Sending the same paper again (a retry) changes nothing; sending another one before close
+    replaces the first. In a secret ballot the voter and the phone's secret identify the
+    paper: the same secret updates it, another secret from a delegate who voted is refused,
+    and nobody else's cast can reach it.
+
+    A paper belongs to its voter. A proxy holder reaches the absent delegate's paper only
+    through a live proxy (`on_behalf_of`), never as themself. When both vote, the delegate's
+    own paper wins: a proxy's cast over it is refused, and the delegate's own cast replaces a
+    proxy's paper (also after the proxy was taken back). Proxy casts and take-backs are
+    written to the audit log.
+
+    :raise PermissionDenied: not a delegate of this workshop, or no proxy for `on_behalf_of`.
+    :raise NotFound: no such ballot in this workshop.
+    :raise Conflict: the ballot is closed, the delegate voted with another secret, or a proxy
+        tries to change a paper the delegate cast themself.
+    :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
+    """
+    if is_delegate_of(actor, workshop) and not votes_in(actor, workshop):
+        raise PermissionDenied(_l("You are not on the voting register yet: ask a facilitator "
+                                  "to check you in."))
+    require("ballot.cast", actor, workshop)
+    kind, actor_id, workshop_id = type(actor), actor.id, workshop.id
+
+    def work() -> CastResult:
+        return _cast_once(db.session.get(kind, actor_id), workshop_id, data)
+
+    return _submit(work)
+
+
+def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastResult:
+    """A facilitator types in a paper ballot for a delegate without a phone (audited).
+
+    The receipt code comes back so it can be handed to the delegate. A delegate who voted
+    already cannot get a paper ballot as well (a named paper ballot may be corrected); a paper
+    a proxy holder cast for them is replaced (the delegate's own vote wins).
+
+    :raise PermissionDenied: the actor does not facilitate this workshop.
+    :raise NotFound: no such ballot or delegate in this workshop.
+    :raise Conflict: the ballot is closed, or the delegate voted already.
+    :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
+    """
+    require("ballot.paper", actor, workshop)
+    kind, actor_id, workshop_id = type(actor), actor.id, workshop.id
+
+    def work() -> CastResult:
+        return _paper_once(db.session.get(kind, actor_id), workshop_id, data)
+
+    return _submit(work)
+
+
+def _paper_once(actor: Actor, workshop_id: int, data: PaperIn) -> CastResult:
+    ballot = _ballot_for_cast(workshop_id, data.ballot_id)
+    delegate = db.session.get(Delegate, data.delegate_id)
+    if delegate is None or delegate.workshop_id != workshop_id:
+        raise NotFound(_l("No such delegate in this workshop."),
+                       delegate_id=_l("Unknown delegate."))
+    _check_open(ballot)
+    choices = check_choices(ballot, data.choices)
+    participation = _participation(ballot, delegate)
+    if participation is not None and participation.source != "proxy" and (
+            ballot.secret or participation.source != "paper"):
+        raise Conflict(_l("This delegate has voted already."),
+                       delegate_id=_l("This delegate has voted already."))
+    secret = secrets.token_hex(16) if ballot.secret else None
+    vote, before = _store(ballot, delegate, choices, "paper", actor, secret)
+    record(actor, "ballot.paper", workshop_id, ballot_id=ballot.id, delegate_id=delegate.id,
+           delegate=delegate.name, changed=before is not None,
+           took_back=before is not None and before.source == "proxy")
+    return CastResult(ballot.id, vote.receipt, before is not None)
