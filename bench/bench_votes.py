@@ -35,7 +35,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port, start_process, start_server  # noqa: E402
+from tests.servers import (  # noqa: E402
+    free_port,
+    signed_session,
+    start_process,
+    start_server,
+)
 
 SECRET_KEY = "bench-votes-secret-of-a-throw-away-server"  # noqa: S105
 OPTIONS = 10
@@ -77,9 +82,6 @@ def stop(proc: subprocess.Popen) -> None:
 
 def prepare(database_url: str, clients: int) -> dict[str, Any]:
     """Create the workshop, delegates and ballot; sign each delegate's session cookie."""
-    from flask import g, session
-    from flask_wtf.csrf import generate_csrf
-
     from config import TestConfig
     from workshop import create_app
     from workshop.agenda.models import Delegate, Organisation
@@ -97,7 +99,6 @@ def prepare(database_url: str, clients: int) -> dict[str, Any]:
         SQLALCHEMY_DATABASE_URI = database_url
 
     app = create_app(BenchConfig)
-    app.config["SECRET_KEY"] = SECRET_KEY
     rng = random.Random(2027)
     with app.app_context():
         from workshop.agenda import services as agenda
@@ -121,15 +122,8 @@ def prepare(database_url: str, clients: int) -> dict[str, Any]:
         ballot = services.open_ballot(organiser, workshop, BallotOpen(
             workshop_id=workshop.id, title="Rank the lines of work", method="ranking",
             secret=True))
-        serializer = app.session_interface.get_signing_serializer(app)
-
         def signed(values: dict) -> tuple[str, str]:
-            with app.test_request_context():
-                g.pop("csrf_token", None)  # generate_csrf caches one token per app context
-                for key, value in values.items():
-                    session[key] = value
-                token = generate_csrf()
-                return serializer.dumps(dict(session)), token
+            return signed_session(app, SECRET_KEY, values)
 
         # Each delegate gets a login session of their own, as joining would give them.
         people = [signed({"_user_id": start_login(d), "_fresh": True}) for d in delegates]

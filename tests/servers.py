@@ -62,3 +62,22 @@ def server_env(database_url: str, port: int, **extra: str) -> dict:
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         **extra,
     }
+
+
+def signed_session(app, secret_key: str, values: dict) -> tuple[str, str]:
+    """A session cookie as a server with `secret_key` would set it, holding `values`, and a
+    CSRF token valid in it: many phones' logins without a form post each."""
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf
+
+    keep = app.config["SECRET_KEY"]
+    app.config["SECRET_KEY"] = secret_key
+    try:
+        serializer = app.session_interface.get_signing_serializer(app)
+        with app.test_request_context():
+            g.pop("csrf_token", None)  # generate_csrf caches one token per app context
+            session.update(values)
+            token = generate_csrf()
+            return serializer.dumps(dict(session)), token
+    finally:
+        app.config["SECRET_KEY"] = keep

@@ -1,0 +1,71 @@
+"""Phones voting at once, in a process of their own, that keep trying until they hold a receipt.
+
+    python -m tests.live.voters URL WORKSHOP_ID PEOPLE_JSON
+
+PEOPLE_JSON names a file with one entry per phone: {"cookie", "csrf", "payload"} (the signed
+session cookie, the page's CSRF token and the `ballot.cast` payload, secret included). Each
+phone connects, casts, and on any failure (the server gone, no answer within a few seconds)
+connects again and sends the same paper again, as the phone's outbox does, until it is
+acknowledged. Prints one line `ack N` per receipt as it arrives (so a test can act in the
+middle of the burst), then one JSON line: {"receipts": {index: receipt}, "attempts": {...},
+"errors": [...]}.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+
+import socketio
+
+DEADLINE = 120.0
+ANSWER_TIMEOUT = 5.0
+
+
+async def vote(url: str, workshop_id: int, index: int, person: dict, report: dict,
+               gate: asyncio.Semaphore, deadline: float) -> None:
+    """One phone: connect, cast, and try again until the receipt comes."""
+    attempts = 0
+    while time.monotonic() < deadline:
+        attempts += 1
+        sio = socketio.AsyncClient(reconnection=False)
+        try:
+            async with gate:
+                await sio.connect(url, headers={"Cookie": f"session={person['cookie']}"},
+                                  auth={"workshop": workshop_id, "csrf": person["csrf"]},
+                                  transports=["websocket"], wait_timeout=10)
+            ack = await sio.call("ballot.cast", person["payload"], timeout=ANSWER_TIMEOUT)
+        except Exception:  # noqa: BLE001  (the server is down or slow: try again)
+            ack = None
+        finally:
+            with contextlib.suppress(Exception):  # already gone
+                await sio.disconnect()
+        if ack and ack.get("ok"):
+            report["receipts"][index] = ack["receipt"]
+            report["attempts"][index] = attempts
+            print(f"ack {len(report['receipts'])}", flush=True)
+            return
+        if ack and ack.get("error") not in ("server", "rate_limited"):
+            report["errors"].append({"index": index, "ack": ack})
+            return
+        await asyncio.sleep(0.3)
+    report["errors"].append({"index": index, "ack": "no receipt before the deadline"})
+
+
+async def main(url: str, workshop_id: int, people: list[dict]) -> dict:
+    report: dict = {"receipts": {}, "attempts": {}, "errors": []}
+    gate = asyncio.Semaphore(50)  # connections opened at once, as phones would trickle in
+    deadline = time.monotonic() + DEADLINE
+    await asyncio.gather(*(vote(url, workshop_id, i, p, report, gate, deadline)
+                           for i, p in enumerate(people)))
+    return report
+
+
+if __name__ == "__main__":
+    url, workshop_id, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    with open(path, encoding="utf-8") as file:
+        people = json.load(file)
+    print(json.dumps(asyncio.run(main(url, workshop_id, people))), flush=True)
