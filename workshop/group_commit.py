@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,26 @@ def begin_writing(session: Session) -> None:
     raw = connection.connection.dbapi_connection
     if raw is not None and not raw.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def held(name: str) -> dict:
+    """Rows this transaction has locked, under `name`, to use again rather than read again.
+
+    Emptied when the transaction commits or rolls back, and when a savepoint rolls back (its
+    locks may go with it): a row found here is locked by this transaction, now.
+    """
+    return db.session.info.setdefault(("held", name), {})
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _commit_releases(session: Session) -> None:
+    for key in [k for k in session.info if isinstance(k, tuple) and k[0] == "held"]:
+        del session.info[key]
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _rollback_releases(session: Session, previous_transaction: Any) -> None:
+    _commit_releases(session)
 
 
 @dataclass(eq=False)

@@ -12,13 +12,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from workshop.extensions import socketio
 
 _PENDING = "live.pending"
 _LOGINS_ENDED = "live.logins_ended"
 _SCREENS_ENDED = "live.screens_ended"
+_QUEUES = (_PENDING, _LOGINS_ENDED, _SCREENS_ENDED)
+_MARKS = "live.savepoint_marks"
 NAMESPACE = "/"
 
 
@@ -54,7 +56,17 @@ def login_room(login_session_id: int) -> str:
 
 def queue(session: Session, event_name: str, payload: Any, room: str) -> None:
     """Send `event_name` to `room` once the session's transaction commits."""
-    session.info.setdefault(_PENDING, []).append((event_name, payload, room))
+    _pending(session, _PENDING).append((event_name, payload, room))
+
+
+def _pending(session: Session, key: str) -> list:
+    """The session's queue under `key`, in a transaction begun now if none was: what is
+    queued belongs to a transaction, and goes with its rollback."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        session.begin()
+    return session.info.setdefault(key, [])
 
 
 def queue_logins_ended(session: Session, login_session_ids: Iterable[int]) -> None:
@@ -64,13 +76,13 @@ def queue_logins_ended(session: Session, login_session_ids: Iterable[int]) -> No
     every server process; the page then reloads), and those served by this process are
     disconnected at once. Sockets elsewhere are refused on their next event.
     """
-    session.info.setdefault(_LOGINS_ENDED, []).extend(login_session_ids)
+    _pending(session, _LOGINS_ENDED).extend(login_session_ids)
 
 
 def queue_screens_ended(session: Session, workshop_id: int) -> None:
     """Once the session's transaction commits, close the projector screens of a workshop that
     were let in by its projector key (the key was replaced): as ended logins are closed."""
-    session.info.setdefault(_SCREENS_ENDED, []).append(workshop_id)
+    _pending(session, _SCREENS_ENDED).append(workshop_id)
 
 
 def _close_rooms(rooms: list[str]) -> None:
@@ -96,15 +108,31 @@ def _send_after_commit(session: Session) -> None:
         socketio.emit(event_name, payload, to=room)
     rooms = [login_room(i) for i in session.info.pop(_LOGINS_ENDED, [])]
     rooms += [screen_room(i) for i in session.info.pop(_SCREENS_ENDED, [])]
+    session.info.pop(_MARKS, None)
     if rooms:
         _close_rooms(rooms)
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    """Remember how much was queued when a savepoint began (see `_drop_after_rollback`)."""
+    if transaction.nested:
+        session.info.setdefault(_MARKS, {})[transaction] = {
+            key: len(session.info.get(key, ())) for key in _QUEUES}
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_PENDING, None)
-    session.info.pop(_LOGINS_ENDED, None)
-    session.info.pop(_SCREENS_ENDED, None)
+    """A rolled-back transaction sends nothing; a rolled-back savepoint drops only what was
+    queued inside it (a batch of casts keeps the broadcasts of the casts that stood)."""
+    marks = session.info.get(_MARKS, {}).pop(previous_transaction, None)
+    if previous_transaction.nested:
+        for key, length in (marks or {}).items():
+            if key in session.info:
+                del session.info[key][length:]
+        return
+    for key in (*_QUEUES, _MARKS):
+        session.info.pop(key, None)
 
 
 def plan_room(plan_id: int) -> str:

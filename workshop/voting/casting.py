@@ -22,7 +22,7 @@ from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
 from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit
+from workshop.group_commit import GroupCommit, held
 from workshop.permissions import Actor, is_delegate_of, require, votes_in
 from workshop.voting import results as results_module
 from workshop.voting import secrecy
@@ -131,7 +131,7 @@ def _voter_for(actor: Actor, workshop_id: int,
 def _ballot_for_cast(workshop_id: int, ballot_id: int) -> Ballot:
     """The ballot, read once per batch with a shared lock (PostgreSQL: a close waits for the
     batch; SQLite: the batch holds the write lock already, see group_commit)."""
-    locked: dict[int, Ballot] = db.session.info.setdefault("cast_ballots", {})
+    locked: dict[int, Ballot] = held("ballot")
     ballot = locked.get(ballot_id)
     if ballot is None:
         ballot = db.session.scalars(

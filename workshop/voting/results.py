@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from workshop.agenda.models import Delegate, Organisation
 from workshop.db import utcnow
 from workshop.extensions import db
+from workshop.group_commit import held
 from workshop.proposals.models import Proposal
 from workshop.voting import tally
 from workshop.voting.models import Ballot, BallotOption, RegionTally, Vote
@@ -74,19 +75,24 @@ def load_votes(ballot: Ballot) -> list[Vote]:
 def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> None:
     """Add a secret paper to its region's totals (`sign` -1: take it off), in this transaction.
 
-    The region's row is locked first, so two papers of one region never lose an update.
+    The region's row is locked first, so two papers of one region never lose an update; a
+    transaction that locked it already (a batch of casts) uses the row it holds.
     """
-    row = db.session.scalars(
-        sa.select(RegionTally)
-        .where(RegionTally.ballot_id == ballot.id, RegionTally.region == region)
-        .with_for_update().execution_options(populate_existing=True)
-    ).one_or_none()
+    rows: dict[tuple[int, str], RegionTally] = held("region_tally")
+    row = rows.get((ballot.id, region))
+    if row is None:
+        row = db.session.scalars(
+            sa.select(RegionTally)
+            .where(RegionTally.ballot_id == ballot.id, RegionTally.region == region)
+            .with_for_update().execution_options(populate_existing=True)
+        ).one_or_none()
     parts = tally.paper_components(stored_choice(ballot.method, stored), ballot.method,
                                    ballot.option_ids)
     if row is None:
         row = RegionTally(ballot_id=ballot.id, region=region, voters=0,
                           sums=[[0] * len(part) for part in parts])
         db.session.add(row)
+    rows[(ballot.id, region)] = row
     # Totals begun before a component was added (a ranking's consensus part) keep the
     # components they have; the tally reads such totals by its earlier definition.
     parts = parts[:len(row.sums)]
