@@ -23,6 +23,7 @@ from workshop.agenda import services as agenda
 from workshop.agenda.models import Delegate
 from workshop.audit.models import AuditEntry
 from workshop.auth.models import User
+from workshop.errors import Conflict
 from workshop.extensions import db
 from workshop.voting import services
 from workshop.voting.models import Ballot, ProxyAssignment, Vote
@@ -230,3 +231,27 @@ def test_paper_ballot_and_proxy_pages(app, setup):
     assert response.status_code == 302
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProxyAssignment)) == 1
     assert "Carla" in organiser.get(proxies).get_data(as_text=True)
+
+
+def test_reading_a_ballot_past_its_time_writes_nothing_and_the_next_vote_closes_it(app, setup):
+    workshop, facilitator, ids, staff = setup
+    go_vote(workshop, facilitator)
+    ballot = open_test_ballot(workshop, "approval", actor=facilitator, closes_in_minutes=5)
+    phone = app.test_client()
+    join(phone, workshop, create_organisation())
+    ballot.closes_at = ballot.opened_at  # its time is up; the clock (off in tests) is late
+    db.session.commit()
+    audited = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
+    for client, path in ((staff, f"/w/{workshop.id}/ballots"),
+                         (staff, f"/w/{workshop.id}/ballots/{ballot.id}/results"),
+                         (staff, f"/w/{workshop.id}/ballots/{ballot.id}/receipts"),
+                         (phone, "/d"), (phone, "/d/step")):
+        assert client.get(path).status_code < 500, path
+    db.session.expire_all()
+    assert db.session.get(Ballot, ballot.id).status == "open"  # a read never closes it
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) == audited
+    delegate = db.session.scalar(sa.select(Delegate).where(Delegate.workshop_id == workshop.id))
+    with pytest.raises(Conflict):  # but no vote is accepted, and the refused one closes it
+        cast_vote(delegate, ballot, [ids[0]])
+    db.session.expire_all()
+    assert db.session.get(Ballot, ballot.id).status == "closed"

@@ -1,9 +1,9 @@
 """Closing ballots at their set time: one background task per ballot with a closing time.
 
-The task only hurries what would happen anyway: a ballot past its closing time refuses votes
-(checked at cast time) and closes itself on the next read or vote. A restarted server watches
-again every open ballot with a closing time (`resume`), so one whose time came while the server
-was down closes at once and tells the screens, without waiting for a read.
+A ballot past its closing time refuses votes (checked where they are accepted); this task is
+what closes it (a cast that finds the time passed asks for the same close; a page read never
+does). A restarted server watches again every open ballot with a closing time (`resume`), so
+one whose time came while the server was down closes at once and tells the screens.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def _watch(app: Flask, ballot_id: int) -> None:
                     db.session.remove()
             # Re-read now and then: the facilitator may extend or shorten the ballot.
             socketio.sleep(min(left, POLL_SECONDS))
-    except Exception:  # a task must never die silently: log and let reads close the ballot
+    except Exception:  # a task must never die silently: log; the next cast closes the ballot
         app.logger.exception("auto-close of ballot %s failed", ballot_id)
     finally:
         with _lock:

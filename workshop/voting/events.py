@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from workshop.extensions import db, socketio
+from workshop.extensions import socketio
 from workshop.permissions import require
 from workshop.sockets import operation
 from workshop.voting import casting, clock, services
@@ -89,8 +89,6 @@ def ballot_turnout(actor, workshop, data: BallotRef) -> dict:
     """Answer with a ballot's state and turnout (a screen that doubts its own)."""
     require("ballot.view", actor, workshop)
     ballot = services.get_ballot(workshop, data.ballot_id)
-    services.close_if_due(ballot)
-    db.session.refresh(ballot)
     return {"ballot": services.ballot_payload(ballot), "turnout": services.turnout(ballot)}
 
 

@@ -340,8 +340,9 @@ def is_due(ballot: Ballot) -> bool:
 def close_if_due(ballot: Ballot) -> bool:
     """Close a ballot whose closing time has passed (by the system); True if it was closed.
 
-    Called when a ballot is read or voted on, and by the server's timer; whichever comes
-    first closes it, the others find it closed.
+    Called by the clock at the closing time, and after a batch of casts that found the time
+    passed; whichever comes first closes it, the other finds it closed. Never from a read:
+    until then a page shows the ballot open with no time left, and votes are refused.
     """
     if not is_due(ballot):
         return False

@@ -7,7 +7,6 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from workshop.db import utcnow
-from workshop.extensions import db
 from workshop.permissions import Actor, is_delegate_of
 from workshop.steps import provides
 from workshop.vocabulary import ORG_TYPES, REGIONS
@@ -60,8 +59,6 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
     """Everything the voting templates draw: the ballot, its papers, turnout and results."""
     if ballot is None:
         return {"ballot": None}
-    if services.close_if_due(ballot):
-        db.session.refresh(ballot)
     titles = services.option_titles(ballot)
     context: dict[str, Any] = {
         "ballot": ballot,

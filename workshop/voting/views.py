@@ -115,8 +115,6 @@ def score(value: float | None) -> str:
 
 def _ballots_context(workshop) -> dict[str, Any]:
     ballots = services.list_ballots(workshop)
-    for ballot in ballots:
-        services.close_if_due(ballot)
     return {
         "workshop": workshop,
         "ballots": ballots,
@@ -350,7 +348,6 @@ def results_page(workshop_id: int, ballot_id: int):
     """
     workshop, _actor_ = _watcher_workshop(workshop_id)
     ballot = _ballot(workshop, ballot_id)
-    services.close_if_due(ballot)
     return _results_page(workshop, ballot)
 
 
@@ -363,7 +360,6 @@ def receipts(workshop_id: int, ballot_id: int):
     """
     workshop, _actor_ = _watcher_workshop(workshop_id)
     ballot = _ballot(workshop, ballot_id)
-    services.close_if_due(ballot)
     checked = None
     found = None
     errors: dict[str, str] = {}
