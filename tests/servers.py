@@ -40,7 +40,12 @@ def start_process(args: list[str], env: dict, port: int, log_path: Path) -> subp
     """Start a server command (output to a log file) and wait until it answers on `port`."""
     log = open(log_path, "w")  # noqa: SIM115  (closed with the process)
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    wait_until_up(f"http://127.0.0.1:{port}/", proc)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", proc)
+    except BaseException:  # a server that never answered is not left running
+        proc.kill()
+        proc.wait()
+        raise
     return proc
 
 

@@ -15,15 +15,21 @@ class WorkshopError(Exception):
         super().__init__(message)
         self.message = message
         self.fields: dict[str, Any] = fields
+        #: Field -> the rule it broke, where a rule has a code (a ballot paper's, see tally).
+        self.codes: dict[str, str] = {}
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape every client receives: ok false, a code, a message, per-field errors."""
-        return {
+        """The JSON shape every client receives: ok false, a code, a message, per-field errors
+        (and per-field rule codes, where there are some)."""
+        answer = {
             "ok": False,
             "error": self.code,
             "message": str(self.message),
             "fields": {k: str(v) for k, v in self.fields.items()},
         }
+        if self.codes:
+            answer["codes"] = dict(self.codes)
+        return answer
 
 
 class ValidationFailed(WorkshopError):

@@ -157,22 +157,22 @@ def test_changing_a_vote_replaces_it(room):
     assert db.session.scalar(sa.select(Vote.choices)) == [ids[3]]
 
 
-@pytest.mark.parametrize(("method", "fields", "choices", "needle"), [
-    ("approval", {}, ["X", 1], "whole number"),
-    ("approval", {}, [999_999], "not one of this ballot's options"),
-    ("approval", {"max_approvals": 2}, "first three", "at most 2"),
-    ("ranking", {}, "first three", "appears twice"),
-    ("ranking", {}, "unknown", "not one of this ballot's options"),
-    ("ranking", {}, {"1": 1}, "list"),
-    ("points", {"budget": 10, "max_per_option": 6}, "over budget", "Over budget"),
-    ("points", {"budget": 10, "max_per_option": 6}, "over max", "At most 6"),
-    ("points", {"budget": 10}, "negative", "negative"),
-    ("points", {"budget": 10}, [1, 2], "each option"),
-    ("matrix", {}, "rating 6", "from 1 to 5"),
-    ("matrix", {}, "one rating", "from 1 to 5"),
+@pytest.mark.parametrize(("method", "fields", "choices", "needle", "rule"), [
+    ("approval", {}, ["X", 1], "whole number", None),  # refused by the schema: not an id
+    ("approval", {}, [999_999], "not one of this ballot's options", "unknown_option"),
+    ("approval", {"max_approvals": 2}, "first three", "at most 2", "too_many"),
+    ("ranking", {}, "first three", "appears twice", "repeated_option"),
+    ("ranking", {}, "unknown", "not one of this ballot's options", "unknown_option"),
+    ("ranking", {}, {"1": 1}, "list", "not_a_list"),
+    ("points", {"budget": 10, "max_per_option": 6}, "over budget", "Over budget", "over_budget"),
+    ("points", {"budget": 10, "max_per_option": 6}, "over max", "At most 6", "over_max"),
+    ("points", {"budget": 10}, "negative", "negative", "negative"),
+    ("points", {"budget": 10}, [1, 2], "each option", "not_a_mapping"),
+    ("matrix", {}, "rating 6", "from 1 to 5", "bad_rating"),
+    ("matrix", {}, "one rating", "from 1 to 5", "bad_rating"),
 ])
 def test_a_broken_ballot_paper_is_refused_and_nothing_stored(room, method, fields, choices,
-                                                             needle):
+                                                             needle, rule):
     workshop, _, ids, (amina, *_) = room
     ballot = open_test_ballot(workshop, method, **fields)
     named = {
@@ -189,6 +189,8 @@ def test_a_broken_ballot_paper_is_refused_and_nothing_stored(room, method, field
                   else choices)
     assert "choices" in exc.value.fields
     assert needle in str(exc.value.fields["choices"])
+    if rule is not None:  # the rule's code goes to the phone with its sentence
+        assert exc.value.to_dict()["codes"] == {"choices": rule}
     db.session.rollback()
     assert counts(ballot) == (0, 0)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -395,75 +396,60 @@ def show_results(actor: Actor, workshop: Workshop, ballot: Ballot, visible: bool
 # Checking a ballot paper
 
 
-def _refuse(message: Any) -> ValidationFailed:
-    return ValidationFailed(_l("Your ballot needs correcting."), choices=message)
+#: The sentence a phone shows for each rule of a ballot paper (tally.PaperError's codes).
+PAPER_MESSAGES: dict[str, Callable[..., Any]] = {
+    "not_a_list": lambda **_: _l("Send a list of options."),
+    "not_a_mapping": lambda **_: _l("Send a value for each option you choose."),
+    "unknown_option": lambda option, **_: _l("%(id)s is not one of this ballot's options.",
+                                             id=option),
+    "repeated_option": lambda option, **_: _l("An option appears twice (%(id)s).", id=option),
+    "too_many": lambda limit, **_: _l("Choose at most %(k)s options.", k=limit),
+    "not_whole": lambda **_: _l("Give whole points to each option."),
+    "negative": lambda **_: _l("Points cannot be negative."),
+    "over_max": lambda limit, **_: _l("At most %(m)s points on one option.", m=limit),
+    "over_budget": lambda given, budget, **_: _l(
+        "Over budget: %(given)s points given, %(budget)s available.", given=given,
+        budget=budget),
+    "bad_rating": lambda **_: _l("Rate each option from %(low)s to %(high)s on both criteria.",
+                                 low=tally.MATRIX_MIN, high=tally.MATRIX_MAX),
+}
 
 
-def _option_ids(raw: list[int], known: set[int]) -> list[int]:
-    seen: set[int] = set()
-    for option in raw:
-        if option not in known:
-            raise _refuse(_l("%(id)s is not one of this ballot's options.", id=option))
-        if option in seen:
-            raise _refuse(_l("An option appears twice (%(id)s).", id=option))
-        seen.add(option)
-    return list(raw)
+def paper_refused(exc: tally.PaperError) -> ValidationFailed:
+    """The paper's broken rule as a field error on `choices`, in the reader's language, with
+    its code (`codes.choices`) for clients that draw their own message."""
+    error = ValidationFailed(_l("Your ballot needs correcting."),
+                             choices=PAPER_MESSAGES[exc.code](**exc.params))
+    error.codes = {"choices": exc.code}
+    return error
 
 
 def check_choices(ballot: Ballot, raw: Any) -> list:
     """Check a ballot paper against the ballot's method and return it in its stored form.
 
-    Stored forms are plain lists by proposal id: approval [id, ...] sorted; ranking [id, ...]
-    best first; points [[id, points], ...] and matrix [[id, a, b], ...] sorted by id.
+    The rules are the pure tally's (`tally.validate_*`), checked here once; the schema only
+    bounds the paper's size. Stored forms are plain lists by proposal id: approval [id, ...]
+    sorted; ranking [id, ...] best first; points [[id, points], ...] (no zeros) and matrix
+    [[id, a, b], ...] sorted by id.
 
-    :raise ValidationFailed: on `choices`, naming the problem (unknown or repeated option,
+    :raise ValidationFailed: on `choices`, naming the rule broken (unknown or repeated option,
         over budget, too many approvals, a rating outside 1-5, the wrong shape).
     """
-    known = set(ballot.option_ids)
-    method = ballot.method
-    if method in ("approval", "ranking"):
-        if not isinstance(raw, list):
-            raise _refuse(_l("Send a list of options."))
-        ids = _option_ids(raw, known)
-        if method == "approval":
-            if ballot.max_approvals is not None and len(ids) > ballot.max_approvals:
-                raise _refuse(_l("Choose at most %(k)s options.", k=ballot.max_approvals))
-            stored: list = sorted(ids)
-            tally.validate_approval(stored, known, ballot.max_approvals)
-        else:
-            stored = ids
-            tally.validate_ranking(stored, known)
-        return stored
-    if not isinstance(raw, dict):
-        raise _refuse(_l("Send a value for each option you choose."))
-    for option in raw:
-        if option not in known:
-            raise _refuse(_l("%(id)s is not one of this ballot's options.", id=option))
-    if method == "points":
-        total = 0
-        for points in raw.values():
-            if not isinstance(points, int):
-                raise _refuse(_l("Give whole points to each option."))
-            if points < 0:
-                raise _refuse(_l("Points cannot be negative."))
-            if points > ballot.max_per_option:
-                raise _refuse(_l("At most %(m)s points on one option.", m=ballot.max_per_option))
-            total += points
-        if total > ballot.budget:
-            raise _refuse(_l("Over budget: %(given)s points given, %(budget)s available.",
-                             given=total, budget=ballot.budget))
-        given = {o: p for o, p in raw.items() if p}
-        tally.validate_points(given, known, ballot.budget, ballot.max_per_option)
-        return [[o, p] for o, p in sorted(given.items())]
-    # matrix
-    for ratings in raw.values():
-        if not isinstance(ratings, tuple) or len(ratings) != 2 or not all(
-            tally.MATRIX_MIN <= r <= tally.MATRIX_MAX for r in ratings
-        ):
-            raise _refuse(_l("Rate each option from %(low)s to %(high)s on both criteria.",
-                             low=tally.MATRIX_MIN, high=tally.MATRIX_MAX))
-    tally.validate_matrix(raw, known)
-    return [[o, a, b] for o, (a, b) in sorted(raw.items())]
+    known = frozenset(ballot.option_ids)
+    try:
+        if ballot.method == "approval":
+            tally.validate_approval(raw, known, ballot.max_approvals)
+            return sorted(raw)
+        if ballot.method == "ranking":
+            tally.validate_ranking(raw, known)
+            return list(raw)
+        if ballot.method == "points":
+            tally.validate_points(raw, known, ballot.budget, ballot.max_per_option)
+            return [[o, p] for o, p in sorted(raw.items()) if p]
+        tally.validate_matrix(raw, known)
+        return [[o, a, b] for o, (a, b) in sorted(raw.items())]
+    except tally.PaperError as exc:
+        raise paper_refused(exc) from None
 
 
 # --------------------------------------------------------------------------------------------

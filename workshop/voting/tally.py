@@ -269,7 +269,19 @@ def _equal_shares(group_of: Mapping[K, str]) -> dict[K, float]:
 
 
 # --------------------------------------------------------------------------------------------
-# Validation: raise ValueError naming the problem, so a phone can say what to fix
+# Validation: raise PaperError naming the rule broken, so a phone can say what to fix
+
+
+class PaperError(ValueError):
+    """A ballot paper its method does not accept. `code` names the rule (`not_a_list`,
+    `not_a_mapping`, `unknown_option`, `repeated_option`, `too_many`, `not_whole`, `negative`,
+    `over_max`, `over_budget`, `bad_rating`) and `params` its figures; the message is for
+    developers, the edges turn the code into a sentence in the reader's language."""
+
+    def __init__(self, code: str, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def _is_int(value: object) -> bool:
@@ -282,7 +294,7 @@ def _known(options: Collection[int]) -> Collection[int]:
 
 def _check_option(option: object, known: Collection[int]) -> None:
     if not _is_int(option) or option not in known:
-        raise ValueError(f"unknown option {option!r}")
+        raise PaperError("unknown_option", f"unknown option {option!r}", option=option)
 
 
 def _check_count(name: str, value: object, *, minimum: int) -> None:
@@ -297,18 +309,19 @@ def validate_approval(
     if max_approvals is not None:
         _check_count("max_approvals", max_approvals, minimum=0)
     if isinstance(choice, str | bytes | Mapping):
-        raise ValueError("an approval ballot must be a collection of option ids")
+        raise PaperError("not_a_list", "an approval ballot must be a collection of option ids")
     known = _known(options)
     seen: set[int] = set()
     for option in choice:
         _check_option(option, known)
         if option in seen:
-            raise ValueError(f"repeated option {option}")
+            raise PaperError("repeated_option", f"repeated option {option}", option=option)
         seen.add(option)
     if max_approvals is not None and len(seen) > max_approvals:
-        raise ValueError(
-            f"over the limit: {len(seen)} options approved, at most {max_approvals} allowed"
-        )
+        raise PaperError(
+            "too_many",
+            f"over the limit: {len(seen)} options approved, at most {max_approvals} allowed",
+            limit=max_approvals)
 
 
 def validate_points(
@@ -319,52 +332,54 @@ def validate_points(
     _check_count("budget", budget, minimum=1)
     _check_count("max_per_option", max_per_option, minimum=1)
     if not isinstance(choice, Mapping):
-        raise ValueError("a points ballot must map option ids to points")
+        raise PaperError("not_a_mapping", "a points ballot must map option ids to points")
     known = _known(options)
     total = 0
     for option, points in choice.items():
         _check_option(option, known)
         if not _is_int(points):
-            raise ValueError(f"option {option}: points must be a whole number, got {points!r}")
+            raise PaperError("not_whole",
+                             f"option {option}: points must be a whole number, got {points!r}")
         if points < 0:
-            raise ValueError(f"option {option}: negative points ({points})")
+            raise PaperError("negative", f"option {option}: negative points ({points})")
         if points > max_per_option:
-            raise ValueError(
-                f"option {option}: over the maximum per option: {points} points, "
-                f"at most {max_per_option} allowed"
-            )
+            raise PaperError(
+                "over_max", f"option {option}: over the maximum per option: {points} points, "
+                f"at most {max_per_option} allowed", limit=max_per_option)
         total += points
     if total > budget:
-        raise ValueError(f"over budget: {total} points given, budget is {budget}")
+        raise PaperError("over_budget", f"over budget: {total} points given, budget is {budget}",
+                         given=total, budget=budget)
 
 
 def validate_ranking(choice: RankingChoice, options: Collection[int]) -> None:
     """Check a ranking ballot: an ordered sequence of known options, none twice (partial is ok)."""
     if not isinstance(choice, Sequence) or isinstance(choice, str | bytes):
-        raise ValueError("a ranking must be an ordered sequence of option ids")
+        raise PaperError("not_a_list", "a ranking must be an ordered sequence of option ids")
     known = _known(options)
     seen: set[int] = set()
     for option in choice:
         _check_option(option, known)
         if option in seen:
-            raise ValueError(f"repeated option {option}")
+            raise PaperError("repeated_option", f"repeated option {option}", option=option)
         seen.add(option)
 
 
 def validate_matrix(choice: MatrixChoice, options: Collection[int]) -> None:
     """Check a matrix ballot: known options, each rated with two whole numbers from 1 to 5."""
     if not isinstance(choice, Mapping):
-        raise ValueError("a matrix ballot must map option ids to two ratings")
+        raise PaperError("not_a_mapping", "a matrix ballot must map option ids to two ratings")
     known = _known(options)
     for option, ratings in choice.items():
         _check_option(option, known)
         if not isinstance(ratings, Sequence) or isinstance(ratings, str) or len(ratings) != 2:
-            raise ValueError(f"option {option}: expected two ratings, got {ratings!r}")
+            raise PaperError("bad_rating",
+                             f"option {option}: expected two ratings, got {ratings!r}")
         for rating in ratings:
             if not _is_int(rating) or not MATRIX_MIN <= rating <= MATRIX_MAX:
-                raise ValueError(
-                    f"option {option}: rating {rating!r} outside {MATRIX_MIN}-{MATRIX_MAX}"
-                )
+                raise PaperError(
+                    "bad_rating",
+                    f"option {option}: rating {rating!r} outside {MATRIX_MIN}-{MATRIX_MAX}")
 
 
 def _at_ballot(index: int, check: Callable[..., None], *args: Any) -> None:
