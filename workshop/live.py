@@ -8,7 +8,7 @@ closed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import event
@@ -19,7 +19,8 @@ from workshop.extensions import socketio
 _PENDING = "live.pending"
 _LOGINS_ENDED = "live.logins_ended"
 _SCREENS_ENDED = "live.screens_ended"
-_QUEUES = (_PENDING, _LOGINS_ENDED, _SCREENS_ENDED)
+_CALLS = "live.calls"
+_QUEUES = (_PENDING, _LOGINS_ENDED, _SCREENS_ENDED, _CALLS)
 _MARKS = "live.savepoint_marks"
 NAMESPACE = "/"
 
@@ -57,6 +58,12 @@ def login_room(login_session_id: int) -> str:
 def queue(session: Session, event_name: str, payload: Any, room: str) -> None:
     """Send `event_name` to `room` once the session's transaction commits."""
     _pending(session, _PENDING).append((event_name, payload, room))
+
+
+def after_commit(session: Session, call: Callable[[], None]) -> None:
+    """Run `call` once the session's transaction commits (never if it rolls back): what must
+    follow a change and is not a broadcast, such as watching a ballot's closing time."""
+    _pending(session, _CALLS).append(call)
 
 
 def _pending(session: Session, key: str) -> list:
@@ -108,9 +115,12 @@ def _send_after_commit(session: Session) -> None:
         socketio.emit(event_name, payload, to=room)
     rooms = [login_room(i) for i in session.info.pop(_LOGINS_ENDED, [])]
     rooms += [screen_room(i) for i in session.info.pop(_SCREENS_ENDED, [])]
+    calls = session.info.pop(_CALLS, [])
     session.info.pop(_MARKS, None)
     if rooms:
         _close_rooms(rooms)
+    for call in calls:
+        call()
 
 
 @event.listens_for(Session, "after_transaction_create")

@@ -1,19 +1,19 @@
 """API of ballots: list, read, open, close, results, and paper ballots typed in by staff.
 
-Opening schedules the automatic close as the console's socket event does; a paper ballot
-goes through `ballot.paper`, audited and counted like a phone's.
+Opening with a closing time has the clock close the ballot then (the service schedules it
+after its commit, for every caller); a paper ballot goes through `ballot.paper`, audited and
+counted like a phone's.
 """
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from workshop.api.core import ID, WORKSHOP, actor, answer, body, operation, workshop_for
 from workshop.api.schemas import BallotOut, PaperOut, ResultsOut, TurnoutOut, body_of, utc
 from workshop.errors import PermissionDenied
 from workshop.permissions import facilitates
-from workshop.voting import casting, clock, services
+from workshop.voting import casting, services
 from workshop.voting.models import Ballot
 from workshop.voting.schemas import BallotOpen, PaperIn
 from workshop.voting.steps import results_shown
@@ -63,7 +63,6 @@ def open_ballot(workshop_id: int):
     """
     workshop = workshop_for("ballot.open", workshop_id)
     ballot = services.open_ballot(actor(), workshop, body(BallotOpen, workshop_id=workshop_id))
-    clock.schedule(current_app._get_current_object(), ballot.id)
     return answer(ballot_out(ballot), 201)
 
 

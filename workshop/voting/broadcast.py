@@ -1,10 +1,10 @@
 """Live turnout for the screens that watch a vote, coalesced so a rush of votes stays cheap.
 
 A thousand phones voting within a second would mean a thousand turnout updates; the
-facilitator's console and the projector need a couple per second. The first vote after a
-quiet spell is announced with its own commit (queued on the session like every broadcast);
-votes within the next `interval` seconds are announced together once it has passed, by a
-background task that reads the committed count. Turnout goes to the staff room and the
+facilitator's console and the projector need a couple per second. The first commit of votes
+after a quiet spell is announced with that commit (queued on the session like every
+broadcast); commits within the next `interval` seconds are announced together once it has
+passed, by a background task that reads the committed count. Turnout goes to the staff room and the
 projector screens, never to the phones, and never carries results. A secret ballot's turnout
 by region goes through the small-cell rule (workshop/voting/turnout.py): a region where fewer
 than k delegates voted is sent as `"voted": null`, so the projector does not show whether the
@@ -13,6 +13,7 @@ one delegate of a small region has voted.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -21,7 +22,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from workshop.extensions import db, socketio
-from workshop.live import queue, screen_room, staff_room
+from workshop.live import after_commit, queue, screen_room, staff_room
 from workshop.voting.models import Ballot
 from workshop.voting.turnout import turnout
 
@@ -47,29 +48,32 @@ class TurnoutPublisher:
         self.app = app
         self.interval = interval
 
-    def before_commit(self, session: Session, ballot: Any) -> bool:
-        """Queue the turnout with this commit, unless one went out less than `interval` ago.
-
-        Returns whether it was queued; if not, `after_commit` schedules a later update.
-        """
+    def announce(self, session: Session, ballot: Any) -> None:
+        """Send the ballot's turnout with this transaction's commit; if one went out less than
+        `interval` ago, once the interval has passed instead (read then, so it counts this
+        commit and every one before it). Nothing is sent if the transaction rolls back."""
         if self.interval > 0:
             now = time.monotonic()
             with self._lock:
-                if ballot.id in self._pending or now < self._last.get(ballot.id, 0) + self.interval:
-                    return False
-                self._last[ballot.id] = now
+                later = (ballot.id in self._pending
+                         or now < self._last.get(ballot.id, 0) + self.interval)
+                if not later:
+                    self._last[ballot.id] = now
+            if later:
+                after_commit(session, functools.partial(self._schedule, ballot.id,
+                                                        ballot.workshop_id))
+                return
         payload = turnout(ballot)
         for room in _rooms(ballot.workshop_id):
             queue(session, EVENT, payload, room)
-        return True
 
-    def after_commit(self, ballot_id: int, workshop_id: int, announced: bool) -> None:
-        """A committed vote that was not announced with its commit: schedule an update.
+    def _schedule(self, ballot_id: int, workshop_id: int) -> None:
+        """After a commit that was not announced: one update for the ballot, when it is due.
 
-        The update reads the count after this commit (the pending mark is cleared only by the
-        task, just before it reads), so no vote is left out of the last update.
+        The pending mark is cleared only by the task, just before it reads the count, so no
+        commit is left out of the last update.
         """
-        if announced or self.interval <= 0 or self.app is None:
+        if self.app is None:
             return
         with self._lock:
             if ballot_id in self._pending:

@@ -59,23 +59,19 @@ class VotedElsewhere(Conflict):
 
 
 def _after_batch(results: list[CastResult]) -> Callable[[], None]:
-    """Before the batch commits: queue each ballot's turnout (coalesced). After: send the
-    rest later, and close the ballots a cast found past their closing time."""
-    announced = {}
+    """Before the batch commits: queue each ballot's turnout (coalesced, sent after the
+    commit). Once it committed: close the ballots a cast found past their closing time."""
     for ballot_id in dict.fromkeys(r.ballot_id for r in results):
-        ballot = db.session.get(Ballot, ballot_id)
-        announced[ballot_id] = (ballot.workshop_id, publisher.before_commit(db.session, ballot))
+        publisher.announce(db.session, db.session.get(Ballot, ballot_id))
     due = db.session.info.pop("due_ballots", set())
 
-    def after() -> None:
-        for ballot_id, (workshop_id, done) in announced.items():
-            publisher.after_commit(ballot_id, workshop_id, done)
+    def close_due() -> None:
         for ballot_id in due:
             ballot = db.session.get(Ballot, ballot_id)
             if ballot is not None:
                 close_if_due(ballot)
 
-    return after
+    return close_due
 
 
 def casts() -> GroupCommit:

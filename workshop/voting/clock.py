@@ -9,17 +9,30 @@ one whose time came while the server was down closes at once and tells the scree
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import Flask
 
 from workshop.db import utcnow
 from workshop.extensions import db, socketio
+from workshop.voting.models import Ballot
 
 POLL_SECONDS = 5.0
 
 _watching: set[int] = set()
 _lock = threading.Lock()
+
+
+#: Closes a ballot whose time has passed (services.close_if_due, given by `configure`): the
+#: clock knows when, the ballots' service knows how; arrows run from the service to the clock.
+_close: Callable[[Ballot], object] | None = None
+
+
+def configure(close: Callable[[Ballot], object]) -> None:
+    """Give the clock the function that closes a due ballot."""
+    global _close
+    _close = close
 
 
 def schedule(app: Flask, ballot_id: int) -> None:
@@ -35,8 +48,6 @@ def schedule(app: Flask, ballot_id: int) -> None:
 
 def resume(app: Flask) -> int:
     """At server start: watch every open ballot that has a closing time; how many."""
-    from workshop.voting.models import Ballot
-
     with app.app_context():
         try:
             ids = list(db.session.scalars(sa.select(Ballot.id).where(
@@ -49,9 +60,6 @@ def resume(app: Flask) -> int:
 
 
 def _watch(app: Flask, ballot_id: int) -> None:
-    from workshop.voting import services
-    from workshop.voting.models import Ballot
-
     try:
         while True:
             with app.app_context():
@@ -61,7 +69,8 @@ def _watch(app: Flask, ballot_id: int) -> None:
                         return
                     left = (ballot.closes_at - utcnow()).total_seconds()
                     if left <= 0:
-                        services.close_if_due(ballot)
+                        if _close is not None:
+                            _close(ballot)
                         return
                 finally:
                     db.session.remove()

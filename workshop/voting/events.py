@@ -5,8 +5,6 @@ See docs/events.md for names, payloads, senders and broadcasts.
 
 from __future__ import annotations
 
-from flask import current_app
-
 from workshop.extensions import socketio
 from workshop.permissions import require
 from workshop.sockets import operation
@@ -27,7 +25,6 @@ from workshop.voting.schemas import (
 def ballot_open(actor, workshop, data: BallotOpen) -> dict:
     """Open a ballot; phones on a vote step switch to it."""
     ballot = services.open_ballot(actor, workshop, data)
-    clock.schedule(current_app._get_current_object(), ballot.id)
     return {"ballot_id": ballot.id}
 
 
@@ -43,7 +40,6 @@ def ballot_extend(actor, workshop, data: BallotExtend) -> dict:
     """Move a ballot's closing time."""
     ballot = services.extend_ballot(actor, workshop,
                                     services.get_ballot(workshop, data.ballot_id), data.minutes)
-    clock.schedule(current_app._get_current_object(), ballot.id)
     return {"ballot_id": ballot.id, "remaining_ms": services.remaining_ms(ballot)}
 
 
@@ -114,5 +110,6 @@ def register(app) -> None:
     interval = app.config.get("VOTING_TURNOUT_INTERVAL", 0.0 if app.testing else 0.5)
     publisher.configure(app, float(interval))
     settings.configure(app)
+    clock.configure(services.close_if_due)
     for name, handler in HANDLERS.items():
         socketio.on_event(name, handler)

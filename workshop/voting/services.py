@@ -8,12 +8,14 @@ changes the database, records the audit entry, queues the broadcast and commits.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from workshop.agenda.models import Delegate, Step, Workshop
@@ -21,12 +23,12 @@ from workshop.audit.services import record
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
-from workshop.live import queue, workshop_room
+from workshop.live import after_commit, queue, workshop_room
 from workshop.permissions import Actor, require
 from workshop.proposals.models import Proposal
 from workshop.signals import lines_carried_forward
+from workshop.voting import clock, secrecy, tally
 from workshop.voting import results as results_module
-from workshop.voting import secrecy, tally
 from workshop.voting.models import (
     Ballot,
     BallotOption,
@@ -290,8 +292,16 @@ def open_ballot(actor: Actor, workshop: Workshop, data: BallotOpen) -> Ballot:
            options=option_ids, closes_at=ballot.closes_at.isoformat() if ballot.closes_at
            else None)
     _announce(ballot)
+    _watch_closing_time(ballot)
     db.session.commit()
     return ballot
+
+
+def _watch_closing_time(ballot: Ballot) -> None:
+    """Once committed, have the clock close the ballot at its time (if it has one)."""
+    if ballot.closes_at is not None:
+        after_commit(db.session, functools.partial(
+            clock.schedule, current_app._get_current_object(), ballot.id))
 
 
 def _lock(ballot: Ballot) -> Ballot:
@@ -369,6 +379,7 @@ def extend_ballot(actor: Actor, workshop: Workshop, ballot: Ballot, minutes: int
     record(actor, "ballot.extend", workshop.id, ballot_id=ballot.id, minutes=minutes,
            closes_at=ballot.closes_at.isoformat())
     _announce(ballot)
+    _watch_closing_time(ballot)
     db.session.commit()
     return ballot
 

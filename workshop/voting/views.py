@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -32,7 +31,7 @@ from workshop.permissions import ProjectorViewer, can, facilitates, require
 from workshop.sockets import holds_projector_key
 from workshop.validation import json_payload, parse, whole_number
 from workshop.vocabulary import ORG_TYPES, REGIONS, THEMES
-from workshop.voting import casting, clock, results, services
+from workshop.voting import casting, results, services
 from workshop.voting.schemas import (
     BallotExtend,
     BallotOpen,
@@ -166,14 +165,13 @@ def open_ballot(workshop_id: int):
     form["secret"] = "true" if request.form.get("secret") else "false"
     try:
         data = parse(BallotOpen, form)
-        ballot = services.open_ballot(_actor(), workshop, data)
+        services.open_ballot(_actor(), workshop, data)
     except WorkshopError as exc:
         db.session.rollback()
         if exc.status == 403:
             raise
         return render_template("voting/ballots.html", errors=exc.fields, message=exc.message,
                                form=request.form, **_ballots_context(workshop)), exc.status
-    clock.schedule(current_app._get_current_object(), ballot.id)
     flash(_("The ballot is open."), "success")
     return _back(workshop_id)
 
@@ -197,9 +195,7 @@ def extend(workshop_id: int, ballot_id: int):
     """Form fallback of `ballot.extend`."""
     workshop = _staff_workshop(workshop_id)
     data = parse(BallotExtend, _form(workshop_id=str(workshop_id), ballot_id=str(ballot_id)))
-    ballot = services.extend_ballot(_actor(), workshop, _ballot(workshop, ballot_id),
-                                    data.minutes)
-    clock.schedule(current_app._get_current_object(), ballot.id)
+    services.extend_ballot(_actor(), workshop, _ballot(workshop, ballot_id), data.minutes)
     return _back(workshop_id)
 
 
