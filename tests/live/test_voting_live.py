@@ -23,7 +23,7 @@ from tests.live.clients import Person
 from workshop.agenda.models import Delegate
 from workshop.auth.models import User
 from workshop.extensions import db
-from workshop.voting import services
+from workshop.voting import proxies
 from workshop.voting.models import Ballot, Participation, Vote
 from workshop.voting.schemas import ProxyIn
 
@@ -123,7 +123,7 @@ def test_a_vote_on_someone_elses_behalf_is_refused(room):
 def test_a_proxy_holder_casts_both_ballots(room):
     workshop, ids, _, _, amina, chitra = room
     organiser = db.session.get(User, workshop.created_by_id)
-    services.assign_proxy(organiser, workshop, ProxyIn(
+    proxies.assign_proxy(organiser, workshop, ProxyIn(
         workshop_id=workshop.id, holder_id=delegate_id(workshop, "Amina"),
         absent_id=delegate_id(workshop, "Chitra")))
     ballot = open_test_ballot(workshop, "approval")

@@ -21,7 +21,7 @@ from workshop.audit.models import AuditEntry
 from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
 from workshop.validation import parse
-from workshop.voting import casting, results, secrecy, services, tally
+from workshop.voting import casting, proxies, results, secrecy, services, tally
 from workshop.voting.models import Ballot, Participation, ProxyAssignment, Vote
 from workshop.voting.schemas import BallotOpen, PaperIn, ProxyIn, SelectTopIn
 
@@ -361,7 +361,7 @@ def test_a_secret_paper_keeps_only_what_its_weighting_needs(room, weighting):
 def test_a_proxy_casts_the_absent_delegates_ballot(room):
     workshop, _, ids, (amina, bongani, chitra) = room
     organiser = db.session.get(type(room[1]), workshop.created_by_id)
-    services.assign_proxy(organiser, workshop, ProxyIn(
+    proxies.assign_proxy(organiser, workshop, ProxyIn(
         workshop_id=workshop.id, holder_id=amina.id, absent_id=chitra.id))
     ballot = open_test_ballot(workshop, "ranking")
     cast_vote(amina, ballot, [ids[0]])
@@ -384,7 +384,7 @@ def test_proxy_rules(room):
     organiser = db.session.get(type(facilitator), workshop.created_by_id)
 
     def give(actor, holder, absent):
-        return services.assign_proxy(actor, workshop, ProxyIn(
+        return proxies.assign_proxy(actor, workshop, ProxyIn(
             workshop_id=workshop.id, holder_id=holder.id, absent_id=absent.id))
 
     with pytest.raises(PermissionDenied):
@@ -396,7 +396,7 @@ def test_proxy_rules(room):
         give(organiser, bongani, chitra)
     with pytest.raises(ValidationFailed):
         give(organiser, chitra, bongani)  # the absent cannot carry votes
-    services.assign_proxy(organiser, workshop, ProxyIn(
+    proxies.assign_proxy(organiser, workshop, ProxyIn(
         workshop_id=workshop.id, holder_id=amina.id, absent_id=chitra.id, assigned=False))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProxyAssignment)) == 0
 

@@ -19,7 +19,7 @@ from workshop.audit.models import AuditEntry
 from workshop.auth.models import User
 from workshop.errors import Conflict, PermissionDenied
 from workshop.extensions import db
-from workshop.voting import casting, results, secrecy, services
+from workshop.voting import casting, proxies, results, secrecy, services
 from workshop.voting.models import Participation, RegionTally, Vote
 from workshop.voting.schemas import PaperIn, ProxyIn
 
@@ -45,7 +45,7 @@ def proxied(app, request):
 
 
 def give(organiser, workshop, holder, absent, assigned: bool = True) -> None:
-    services.assign_proxy(organiser, workshop, ProxyIn(
+    proxies.assign_proxy(organiser, workshop, ProxyIn(
         workshop_id=workshop.id, holder_id=holder.id, absent_id=absent.id, assigned=assigned))
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from workshop.extensions import socketio
 from workshop.permissions import require
 from workshop.sockets import operation
-from workshop.voting import casting, clock, services
+from workshop.voting import casting, clock, proxies, services
+from workshop.voting.broadcast import publisher
 from workshop.voting.schemas import (
     BallotExtend,
     BallotOpen,
@@ -19,6 +20,7 @@ from workshop.voting.schemas import (
     ResultsVisibility,
     SelectTopIn,
 )
+from workshop.voting.secrecy import settings
 
 
 @operation(BallotOpen)
@@ -69,7 +71,7 @@ def ballot_paper(actor, workshop, data: PaperIn) -> dict:
 @operation(ProxyIn)
 def proxy_assign(actor, workshop, data: ProxyIn) -> None:
     """Give or take back a proxy."""
-    services.assign_proxy(actor, workshop, data)
+    proxies.assign_proxy(actor, workshop, data)
 
 
 @operation(CastIn)
@@ -104,9 +106,6 @@ HANDLERS = {
 def register(app) -> None:
     """Install the handlers under their operation names; configure live turnout and the
     secrecy settings (small-cell k, the key of secret papers' keyed hashes)."""
-    from workshop.voting.broadcast import publisher
-    from workshop.voting.secrecy import settings
-
     interval = app.config.get("VOTING_TURNOUT_INTERVAL", 0.0 if app.testing else 0.5)
     publisher.configure(app, float(interval))
     settings.configure(app)

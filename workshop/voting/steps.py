@@ -10,7 +10,7 @@ from workshop.db import utcnow
 from workshop.permissions import Actor, is_delegate_of
 from workshop.steps import provides
 from workshop.vocabulary import ORG_TYPES, REGIONS
-from workshop.voting import services
+from workshop.voting import proxies, services
 from workshop.voting.models import Ballot
 
 DEFAULT_CRITERIA = (_l("Importance"), _l("Feasibility"))
@@ -75,7 +75,7 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
         languages = services.option_languages(ballot)
         context["papers"] = [paper_for(ballot, actor, titles, languages=languages)] + [
             paper_for(ballot, absent, titles, salt=actor.id, languages=languages)
-            for absent in services.carried_by(actor)
+            for absent in proxies.carried_by(actor)
         ]
     else:
         context["turnout"] = services.turnout(ballot)

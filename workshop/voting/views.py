@@ -32,6 +32,7 @@ from workshop.sockets import holds_projector_key
 from workshop.validation import json_payload, parse, whole_number
 from workshop.vocabulary import ORG_TYPES, REGIONS, THEMES
 from workshop.voting import casting, results, services
+from workshop.voting import proxies as proxy_services
 from workshop.voting.schemas import (
     BallotExtend,
     BallotOpen,
@@ -284,7 +285,7 @@ def proxies(workshop_id: int):
     if request.method == "POST":
         try:
             data = parse(ProxyIn, _form(workshop_id=str(workshop_id)))
-            services.assign_proxy(_actor(), workshop, data)
+            proxy_services.assign_proxy(_actor(), workshop, data)
         except WorkshopError as exc:
             db.session.rollback()
             if exc.status == 403:
@@ -296,7 +297,7 @@ def proxies(workshop_id: int):
     names = {d.id: d for d in delegates}
     return render_template(
         "voting/proxies.html", workshop=workshop, delegates=delegates, names=names,
-        proxies=services.proxies_of(workshop), errors=errors, message=message,
+        proxies=proxy_services.proxies_of(workshop), errors=errors, message=message,
     ), status
 
 
