@@ -21,14 +21,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing as mp
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +93,7 @@ def prepare(database_url: str, clients: int) -> dict[str, Any]:
     from workshop.db import utcnow
     from workshop.extensions import db
     from workshop.proposals.models import Proposal
-    from workshop.sockets import projector_session_key
+    from workshop.sockets import projector_pass, projector_session_key
     from workshop.vocabulary import ORG_TYPES, REGIONS
     from workshop.voting import services
     from workshop.voting.schemas import BallotOpen
@@ -127,7 +130,8 @@ def prepare(database_url: str, clients: int) -> dict[str, Any]:
 
         # Each delegate gets a login session of their own, as joining would give them.
         people = [signed({"_user_id": start_login(d), "_fresh": True}) for d in delegates]
-        screen = signed({projector_session_key(workshop.id): True})
+        screen = signed({projector_session_key(workshop.id):
+                         projector_pass(workshop.projector_key)})
         result = {"workshop_id": workshop.id, "ballot_id": ballot.id,
                   "options": ballot.option_ids, "people": people, "screen": screen}
         db.session.remove()
@@ -198,7 +202,7 @@ def _worker(url, people, workshop_id, event, payloads, ready, go, results) -> No
 
 
 def load(url: str, people: list, workshop_id: int | None, event: str, payloads: list,
-         processes: int) -> dict[str, Any]:
+         processes: int, watch: Any = None) -> dict[str, Any]:
     """All clients connect; then all send `event` at once; latencies and throughput."""
     ctx = mp.get_context("fork")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -210,8 +214,9 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
     for proc in procs:
         proc.start()
     connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
-    go.set()
-    parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
+    with watch or contextlib.nullcontext():  # e.g. a profiler on the server, for the burst
+        go.set()
+        parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
     for proc in procs:
         proc.join(timeout=30)
     latencies = sorted(t for part in parts for t in part["latencies"])
@@ -268,11 +273,54 @@ def watch_turnout(url: str, workshop_id: int, screen: tuple[str, str], done, cou
 # --- Main -------------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def profiled(server: subprocess.Popen, folder: Path | None, name: str) -> Iterator[None]:
+    """py-spy on the server while the block runs: its samples in `folder` (`name`.txt, folded
+    stacks) and the functions that took the most time printed; without a folder, nothing."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{name}.txt"
+    spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
+                            str(server.pid), "--rate", "200", "--format", "raw", "--output",
+                            str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+        print_profile(name, out)
+
+
+def print_profile(name: str, folded: Path, top: int = 25) -> None:
+    """The functions (ours and the libraries') found on most samples, with their share."""
+    if not folded.exists():
+        print(f"profile {name}: py-spy wrote nothing")
+        return
+    seen_in: dict[str, int] = {}
+    total = 0
+    for row in folded.read_text().splitlines():
+        stack, _, count = row.rpartition(" ")
+        total += int(count)
+        for frame in set(stack.split(";")):
+            function, _, where = frame.partition(" (")
+            key = f"{function} ({where.split(':')[0].rsplit('/', 2)[-1] if where else '?'})"
+            seen_in[key] = seen_in.get(key, 0) + int(count)
+    print(f"profile of the server during {name} ({total} samples; share of samples in which "
+          f"each function was on the stack):")
+    for key, count in sorted(seen_in.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {100 * count / max(total, 1):5.1f}%  {key}")
+
+
 def main() -> None:
     """Run the three phases and print them side by side."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=4)
+    parser.add_argument("--profile", metavar="DIR", type=Path,
+                        help="record the server with py-spy during each burst (flame graphs "
+                             "in DIR: read.svg, cast.svg)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-votes-"))
     database_url = os.environ.get("DATABASE_URL", "")
@@ -310,7 +358,8 @@ def main() -> None:
         procs.append(server)
         url = f"http://127.0.0.1:{port}"
         wid, bid = setup["workshop_id"], setup["ballot_id"]
-        read = load(url, people, wid, "state.sync", [{"workshop_id": wid}] * n, args.processes)
+        read = load(url, people, wid, "state.sync", [{"workshop_id": wid}] * n, args.processes,
+                    profiled(server, args.profile, "read"))
 
         rng = random.Random(7)
         payloads = []
@@ -324,7 +373,8 @@ def main() -> None:
                               args=(url, wid, setup["screen"], done, counts))
         watcher.start()
         counts.get(timeout=CONNECT_TIMEOUT)
-        cast = load(url, people, wid, "ballot.cast", payloads, args.processes)
+        cast = load(url, people, wid, "ballot.cast", payloads, args.processes,
+                    profiled(server, args.profile, "cast"))
         stored = count_votes(database_url, bid)
         done.set()
         seen = counts.get(timeout=30)

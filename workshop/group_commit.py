@@ -59,13 +59,19 @@ def held(name: str) -> dict:
 
 @sa.event.listens_for(Session, "after_commit")
 def _commit_releases(session: Session) -> None:
-    for key in [k for k in session.info if isinstance(k, tuple) and k[0] == "held"]:
-        del session.info[key]
+    if session.in_nested_transaction():
+        return  # a savepoint released: its locks belong to the transaction now
+    _forget_held(session)
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")
 def _rollback_releases(session: Session, previous_transaction: Any) -> None:
-    _commit_releases(session)
+    _forget_held(session)
+
+
+def _forget_held(session: Session) -> None:
+    for key in [k for k in session.info if isinstance(k, tuple) and k[0] == "held"]:
+        del session.info[key]
 
 
 @dataclass(eq=False)

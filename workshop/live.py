@@ -110,6 +110,9 @@ def _close_rooms(rooms: list[str]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    # SQLAlchemy also calls this when a savepoint is released: only the real commit sends.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, [])
     for event_name, payload, room in pending:
         socketio.emit(event_name, payload, to=room)

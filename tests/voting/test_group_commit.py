@@ -134,6 +134,11 @@ def casting_as(delegate_id: int, ballot_id: int, choices: list, secret: str) -> 
 def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, room):
     _workshop_id, ballot_id, lines, (amina, bongani, chitra) = room
     group = casting.casts()
+    tally_reads: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, *args: tally_reads.append(sql)
+                    if sql.lstrip().startswith("SELECT") and "ballot_region_tally" in sql
+                    else None)
     callers = Callers(app, group)
     callers.add("amina", casting_as(amina, ballot_id, lines, SECRET_A))
     callers.add("bongani", casting_as(bongani, ballot_id, lines[::-1], SECRET_B))
@@ -153,6 +158,8 @@ def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, r
     papers = list(db.session.scalars(sa.select(Vote).where(Vote.ballot_id == ballot_id)))
     assert sorted(p.choices for p in papers) == sorted([lines, lines[::-1]])
     assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 2
+    # The batch locked the region's running totals once and added both papers to them.
+    assert len(tally_reads) == 1
     totals = {t.region: t.voters for t in db.session.scalars(sa.select(RegionTally))}
     assert totals == {"west_africa": 2}
 
