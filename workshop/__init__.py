@@ -10,6 +10,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 
 from workshop.auth.logins import load_principal
+from workshop.db import tune_sqlite
 from workshop.errors_http import unauthorized
 from workshop.extensions import babel, csrf, db, login_manager, migrate, socketio
 from workshop.limits import limiter
@@ -125,6 +126,9 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
     settle_secret_key(app.config, app.instance_path)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            tune_sqlite(engine)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     login_manager.init_app(app)
     login_manager.user_loader(load_principal)
