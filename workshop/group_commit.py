@@ -18,6 +18,7 @@ read, so what it checks (a ballot still open) cannot change before it commits.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -129,7 +130,14 @@ class GroupCommit:
         return write.outcome()
 
     def _lead(self) -> None:
-        """Run the queued writes (this one among them), then hand the lead on."""
+        """Run the queued writes (this one among them), then hand the lead on.
+
+        The leader first yields once: under gevent a handler runs until it waits, and SQLite's
+        driver never waits, so without this every cast received meanwhile would only queue
+        after the batch (a batch of one each time). After the yield, every handler that was
+        ready has reached the queue.
+        """
+        time.sleep(0)
         with self._lock:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
         try:

@@ -72,11 +72,13 @@ class Callers:
         self.app, self.group = app, group
         self.outcomes: dict[str, Any] = {}
         self.release = threading.Event()
+        self.holding = threading.Event()
         self.threads: list[threading.Thread] = []
         self._start("leader", lambda: group.submit(self._hold))
-        wait_until(lambda: group._leading)
+        assert self.holding.wait(WAIT)  # the leader's batch is running: the queue is empty
 
     def _hold(self) -> str:
+        self.holding.set()
         assert self.release.wait(WAIT)
         return "held"
 
