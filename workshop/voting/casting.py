@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -86,13 +87,20 @@ def casts() -> GroupCommit:
     return found
 
 
-def _submit(work: Callable[[], CastResult]) -> CastResult:
-    """Hand a cast to the group commit, once the caller's own transaction has ended.
+def _submit(once: Callable[[Actor, int, Any], CastResult], actor: Actor, workshop: Workshop,
+            data: Any) -> CastResult:
+    """Hand a cast to the group commit, once the caller's own transaction has ended; `once`
+    runs in the batch's session with the actor loaded again there.
 
     The caller's session commits first (it holds reads, and in tests what the test set up):
     its connection goes back to the pool while it waits, and afterwards its objects are read
     again, as after any commit.
     """
+    kind, actor_id, workshop_id = type(actor), actor.id, workshop.id
+
+    def work() -> CastResult:
+        return once(db.session.get(kind, actor_id), workshop_id, data)
+
     db.session.commit()
     try:
         return casts().submit(work)
@@ -332,12 +340,7 @@ def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
         raise PermissionDenied(_l("You are not on the voting register yet: ask a facilitator "
                                   "to check you in."))
     require("ballot.cast", actor, workshop)
-    kind, actor_id, workshop_id = type(actor), actor.id, workshop.id
-
-    def work() -> CastResult:
-        return _cast_once(db.session.get(kind, actor_id), workshop_id, data)
-
-    return _submit(work)
+    return _submit(_cast_once, actor, workshop, data)
 
 
 def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastResult:
@@ -353,12 +356,7 @@ def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastR
     :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
     """
     require("ballot.paper", actor, workshop)
-    kind, actor_id, workshop_id = type(actor), actor.id, workshop.id
-
-    def work() -> CastResult:
-        return _paper_once(db.session.get(kind, actor_id), workshop_id, data)
-
-    return _submit(work)
+    return _submit(_paper_once, actor, workshop, data)
 
 
 def _paper_once(actor: Actor, workshop_id: int, data: PaperIn) -> CastResult:
