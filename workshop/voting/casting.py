@@ -133,14 +133,16 @@ def _voter_for(actor: Actor, workshop_id: int,
 
 
 def _ballot_for_cast(workshop_id: int, ballot_id: int) -> Ballot:
-    """The ballot, read once per batch with a shared lock (PostgreSQL: a close waits for the
-    batch; SQLite: the batch holds the write lock already, see group_commit)."""
+    """The ballot, read and locked once per batch (PostgreSQL: FOR UPDATE, so a close waits
+    for the batch, and two processes' batches on one ballot take turns instead of locking its
+    regions' running totals in opposite orders and deadlocking; SQLite: the batch holds the
+    write lock already, see group_commit)."""
     locked: dict[int, Ballot] = held("ballot")
     ballot = locked.get(ballot_id)
     if ballot is None:
         ballot = db.session.scalars(
             sa.select(Ballot).where(Ballot.id == ballot_id)
-            .with_for_update(read=True).execution_options(populate_existing=True)
+            .with_for_update().execution_options(populate_existing=True)
         ).one_or_none()
         if ballot is not None:
             locked[ballot_id] = ballot
