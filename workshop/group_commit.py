@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -108,8 +109,8 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queue: list[_Write] = []
         self._leading = False
-        #: Sizes of the batches run so far (the benchmark prints them; tests check batching).
-        self.batches: list[int] = []
+        #: Sizes of the latest batches (the tests check batching; bounded, the server runs long).
+        self.batches: deque[int] = deque(maxlen=1000)
 
     def submit(self, work: Callable[[], T]) -> T:
         """Run `work` in the next shared transaction; its result once that has committed.

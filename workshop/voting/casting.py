@@ -157,9 +157,10 @@ def _check_open(ballot: Ballot) -> None:
     A ballot past its time is closed by the clock; a cast that finds it first asks for the
     close once the batch has committed (`_after_batch`), never in the cast's transaction.
     """
-    if is_due(ballot):
+    due = is_due(ballot)
+    if due:
         db.session.info.setdefault("due_ballots", set()).add(ballot.id)
-    if not ballot.is_open or is_due(ballot):
+    if due or not ballot.is_open:
         raise Conflict(_l("This ballot is closed: votes are no longer accepted."))
 
 
