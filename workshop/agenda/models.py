@@ -69,6 +69,11 @@ class Workshop(db.Model):
     open_participation: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # Bumped on every change a screen must follow, so clients can ignore stale snapshots.
     state_version: Mapped[int] = mapped_column(default=0)
+    # Bumped in the same transaction as any change to the lines of work, their translations,
+    # supports or comments (workshop/proposals/listing.py): the key of the rendered list.
+    content_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Bumped with any change to who has joined, or from which region (agenda/state.py).
+    joined_version: Mapped[int] = mapped_column(default=0, server_default="0")
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from workshop.agenda.models import Delegate, Organisation, Step, Workshop
 from workshop.db import utcnow
+from workshop.kept import bump_version, kept
 from workshop.live import queue, staff_room, workshop_room
 
 
@@ -59,10 +60,39 @@ def joined_by_region(session: Session, workshop_id: int) -> dict[str, int]:
     return {region: count for region, count in session.execute(stmt)}
 
 
+def joined_now(session: Session, workshop: Workshop) -> dict[str, int]:
+    """`joined_by_region`, counted once per joined version in this process (every phone's
+    state asks for it); a copy, so no caller can change the kept one."""
+    key = (workshop.id, workshop.joined_version)  # the version first (see workshop/kept.py)
+    return dict(kept("joined").get(key, lambda: joined_by_region(session, workshop.id)))
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _bump_joined_version(session: Session, _context) -> None:
+    """Bump the joined version of every workshop where this flush changed who has joined or
+    from where (a delegate's organisation; an organisation's region: every workshop)."""
+    workshops: set[int] = set()
+    everywhere = False
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Delegate):
+            state = sa.inspect(row)
+            if (row in session.new or row in session.deleted
+                    or state.attrs.joined_at.history.has_changes()
+                    or state.attrs.organisation_id.history.has_changes()):
+                workshops.add(row.workshop_id)
+        elif isinstance(row, Organisation) and row not in session.new:
+            everywhere = everywhere or sa.inspect(row).attrs.region.history.has_changes()
+    if everywhere:
+        bump_version(session, Workshop, "joined_version", sa.true())
+    elif workshops:
+        bump_version(session, Workshop, "joined_version", Workshop.__table__.c.id.in_(workshops))
+
+
 def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
     """Everything a phone or projector needs to draw the current step."""
+    steps = workshop.steps  # loaded first: the current step is then found among them
     step = workshop.current_step
-    by_region = joined_by_region(session, workshop.id)
+    by_region = joined_now(session, workshop)
     return {
         "workshop_id": workshop.id,
         "version": workshop.state_version,
@@ -73,7 +103,7 @@ def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
             "position": step.position,
             "kind": step.kind,
             "title": step.title,
-            "count": len(workshop.steps),
+            "count": len(steps),
             # Phones and projector reload the step's part of the page when this changes.
             "key": ":".join((str(step.id), str(int(workshop.proposals_locked)),
                              str(workshop.step_revision or 0),
@@ -81,7 +111,7 @@ def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
         },
         "timer": timer_state(step),
         # The console reloads its agenda when steps are added, removed, renamed or moved.
-        "agenda": _digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in workshop.steps)),
+        "agenda": _digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in steps)),
         "joined": {"total": sum(by_region.values()), "by_region": by_region},
         # What the projector shows in full, e.g. {"kind": "proposal", "id": 3}: it redraws.
         "spotlight": workshop.spotlight,

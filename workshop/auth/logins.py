@@ -13,8 +13,9 @@ import hashlib
 import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 
-from workshop.agenda.models import Delegate
+from workshop.agenda.models import Delegate, Workshop
 from workshop.auth.models import LoginSession, User
 from workshop.extensions import db
 from workshop.live import queue_logins_ended
@@ -27,14 +28,22 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _find(login_id: str | None) -> LoginSession | None:
-    """The live login session a Flask-Login id names, if any."""
+def _token_hash(login_id: str | None) -> str | None:
+    """The stored hash of the token a Flask-Login id carries; None for any other id."""
     if not isinstance(login_id, str) or not login_id.startswith(LOGIN_ID_PREFIX):
         return None
     token = login_id[len(LOGIN_ID_PREFIX):]
     if not token or len(token) > _MAX_TOKEN_LENGTH:
         return None
-    return db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+    return _hash(token)
+
+
+def _find(login_id: str | None) -> LoginSession | None:
+    """The live login session a Flask-Login id names, if any."""
+    token_hash = _token_hash(login_id)
+    if token_hash is None:
+        return None
+    return db.session.scalar(sa.select(LoginSession).where(LoginSession.token_hash == token_hash))
 
 
 def start_login(principal: User | Delegate) -> str:
@@ -61,19 +70,28 @@ def start_login(principal: User | Delegate) -> str:
 def load_principal(login_id: str) -> User | Delegate | None:
     """Flask-Login's loader: who a live login session belongs to.
 
-    None when the session was ended, never existed, or the id has the old "u:1" form.
+    None when the session was ended, never existed, or the id has the old "u:1" form. One
+    query on every request and socket event: the session, its person and a delegate's
+    workshop (which every delegate's page and event reads next) come together.
     """
-    row = _find(login_id)
-    if row is None:
+    token_hash = _token_hash(login_id)
+    if token_hash is None:
         return None
-    principal: User | Delegate | None
-    if row.user_id is not None:
-        principal = db.session.get(User, row.user_id)
-    else:
-        principal = db.session.get(Delegate, row.delegate_id)
+    found = db.session.execute(
+        sa.select(LoginSession.id, User, Delegate, Workshop)
+        .outerjoin(User, LoginSession.user_id == User.id)
+        .outerjoin(Delegate, LoginSession.delegate_id == Delegate.id)
+        .outerjoin(Workshop, Delegate.workshop_id == Workshop.id)
+        .where(LoginSession.token_hash == token_hash)).first()
+    if found is None:
+        return None
+    row_id, user, delegate, workshop = found
+    principal: User | Delegate | None = user if user is not None else delegate
     if principal is None:
         return None
-    principal.attach_login(login_id, row.id)
+    if delegate is not None and workshop is not None:
+        set_committed_value(delegate, "workshop", workshop)  # held, so not loaded again
+    principal.attach_login(login_id, row_id)
     return principal
 
 
