@@ -44,12 +44,13 @@ class Kept:
         return value
 
 
-def kept(name: str) -> Kept:
-    """This app's store called `name` (tests make an app each, so stores never outlive data)."""
+def kept(name: str, size: int = 256) -> Kept:
+    """This app's store called `name`, holding up to `size` values (made on first use; tests
+    make an app each, so stores never outlive their data)."""
     extensions = current_app._get_current_object().extensions
     found = extensions.get(f"workshop.kept.{name}")
     if found is None:
-        found = extensions[f"workshop.kept.{name}"] = Kept()
+        found = extensions[f"workshop.kept.{name}"] = Kept(size)
     return found
 
 

@@ -64,7 +64,8 @@ def listing(actor: Actor, workshop: Workshop) -> Listing:
         return Listing(html, {m.id: line.proposal.id for line in lines for m in line.members})
 
     # The version is read first (see kept.py); the lines are read only when it is new.
-    return kept("listings").get((workshop.id, workshop.content_version, lang), draw)
+    # 32 lists: a few workshops in four languages; 300 lines are about 330 KB each.
+    return kept("listings", size=32).get((workshop.id, workshop.content_version, lang), draw)
 
 
 @sa.event.listens_for(Session, "after_flush")
