@@ -9,6 +9,13 @@ still follows a durable commit. Writes that arrived meanwhile are led by the fir
 There is no waiting window: alone, a write is a batch of one and costs what it did before;
 under load, batches grow by themselves (PostgreSQL's own group commit works the same way).
 
+Under load most writes succeed, so a group commit may run them all at once instead (`refusals`):
+with no savepoint each, their rows flushed together (one multi-row INSERT per table rather than
+one per write), a write refused by one of `refusals` having promised to raise before it changed
+anything. Any other failure (an unexpected error, a refusal that left changes behind, a flush
+that met another process's row) undoes the whole attempt and the batch runs again, each write in
+its savepoint: the outcome is the same either way, only the cost differs.
+
 The batch runs in an application context of its own, so in a database session of its own:
 a write must not use objects of the caller's session (load them again by id). On SQLite the
 transaction starts with `BEGIN IMMEDIATE`: the batch holds the write lock from its first
@@ -76,6 +83,24 @@ def _forget_held(session: Session) -> None:
         del session.info[key]
 
 
+class _Undo(Exception):
+    """A refused write left changes in the session: the batch cannot run all at once."""
+
+
+def _changes(session: Session) -> tuple[int, int, int, int]:
+    """How many rows the session holds to insert, delete and update, and how many flushes it
+    has made: a write that changed nothing leaves these as they were (a flush, even one a
+    query made by itself, may have written its rows). Counted without building the sets
+    `session.new` and `session.dirty` would, which grow with the batch."""
+    return (len(session._new), len(session._deleted), len(session.identity_map._modified),
+            session.info.get("flushes", 0))
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _count_flush(session: Session, context: Any) -> None:
+    session.info["flushes"] = session.info.get("flushes", 0) + 1
+
+
 @dataclass(eq=False)
 class _Write(Generic[T]):
     work: Callable[[], T]
@@ -98,14 +123,23 @@ class GroupCommit:
     `before_commit(results)` runs in the batch's session with the results of the writes that
     succeeded (perhaps none), just before the commit; it returns what to do once the commit
     succeeded (send broadcasts), which runs before any caller is woken. A write that fails on
-    one of `retry_on` is tried once more in a fresh savepoint.
+    one of `retry_on` is tried once more in a fresh savepoint. `prepare(works)` runs at the
+    start of each batch's transaction with the batch's writes, to read what they will need in
+    a few queries rather than one each. With `refusals`, the batch is first tried all at once
+    (see the module's docstring).
     """
 
     def __init__(self, before_commit: Callable[[list[Any]], Callable[[], None]] | None = None,
-                 retry_on: tuple[type[Exception], ...] = (), max_batch: int = MAX_BATCH) -> None:
+                 retry_on: tuple[type[Exception], ...] = (), max_batch: int = MAX_BATCH,
+                 prepare: Callable[[list[Callable[[], Any]]], None] | None = None,
+                 refusals: tuple[type[Exception], ...] = ()) -> None:
         self.before_commit = before_commit
         self.retry_on = retry_on
         self.max_batch = max_batch
+        self.prepare = prepare
+        self.refusals = refusals
+        #: How each batch ran: "at once" or "one by one" (bounded like `batches`).
+        self.modes: deque[str] = deque(maxlen=1000)
         self._lock = threading.Lock()
         self._queue: list[_Write] = []
         self._leading = False
@@ -186,13 +220,43 @@ class GroupCommit:
                 write.error = exc
                 return
 
-    def _write(self, batch: list[_Write]) -> Callable[[], None] | None:
-        """One transaction: each write in its savepoint, then the commit."""
-        session = db.session
+    def _begin(self, session: Session, batch: list[_Write]) -> None:
+        begin_writing(session)
+        if self.prepare is not None:
+            self.prepare([write.work for write in batch])
+
+    def _at_once(self, session: Session, batch: list[_Write]) -> bool:
+        """Run every write in the transaction itself and flush once. False, with everything
+        undone, when a write failed other than by a refusal, a refusal left changes behind, or
+        the flush failed: the batch must run one by one."""
         try:
-            begin_writing(session)
+            self._begin(session, batch)
             for write in batch:
-                self._attempt(session, write)
+                before = _changes(session)
+                try:
+                    write.result, write.error = write.work(), None
+                except self.refusals as exc:
+                    write.error = exc
+                    if _changes(session) != before:
+                        raise _Undo from exc
+            session.flush()
+            self.modes.append("at once")
+            return True
+        except Exception:  # noqa: BLE001  (the batch runs again, one write at a time)
+            session.rollback()
+            for write in batch:
+                write.result = write.error = None
+            return False
+
+    def _write(self, batch: list[_Write]) -> Callable[[], None] | None:
+        """One transaction: the writes (all at once, or each in its savepoint), the commit."""
+        session = db.session()  # the session itself (`_changes` reads its bookkeeping)
+        try:
+            if not (self.refusals and self._at_once(session, batch)):
+                self.modes.append("one by one")
+                self._begin(session, batch)
+                for write in batch:
+                    self._attempt(session, write)
             results = [w.result for w in batch if w.error is None]
             after = self.before_commit(results) if self.before_commit else None
             session.commit()

@@ -18,7 +18,9 @@ from tests.helpers import (
 )
 from workshop.agenda.models import Delegate
 from workshop.extensions import db
+from workshop.proposals import live, services
 from workshop.proposals.models import Comment, Proposal, Support
+from workshop.proposals.schemas import MergeIn
 
 
 def count(model) -> int:
@@ -95,6 +97,34 @@ def test_support_twice_counts_once_and_counts_are_broadcast(phones):
                                       "on": False}, callback=True)
     assert ack["on"] is False
     assert count(Support) == 0
+
+
+def test_the_services_broadcast_whoever_calls_them_and_only_after_the_commit(phones):
+    """A service called directly (as the JSON API or a command would) still tells every
+    screen; what a rolled-back transaction queued is never sent."""
+    workshop, _, (a, b) = phones
+    first, second = create_proposal(workshop, title="Alpha"), create_proposal(workshop)
+    assert [c["id"] for c in received(b, "proposal.card")] == [first.id, second.id]
+    facilitator = create_user("organiser")
+    merged = services.merge_proposals(facilitator, workshop, MergeIn(
+        proposal_ids=[first.id, second.id], title="Alpha and beta"))
+    events = [(m["name"], m["args"][0]) for m in b.get_received()
+              if m["name"].startswith("proposal.")]
+    assert [name for name, _ in events] == ["proposal.removed", "proposal.card"]
+    assert events[0][1]["ids"] == [first.id, second.id]
+    assert events[1][1]["id"] == merged.id
+    assert "Alpha and beta" in events[1][1]["html"]
+    # A +1 on a proposal merged away is counted, and broadcast, for the line it is in.
+    supporter = db.session.scalar(sa.select(Delegate).where(Delegate.name == "Awa"))
+    services.set_support(supporter, workshop, first.id, True)
+    [counts] = received(b, "proposal.counts")
+    assert (counts["id"], counts["supporters"]) == (merged.id, 1)
+    # Queued in a transaction that then rolls back: nothing reaches any screen.
+    a.get_received()
+    live.queue_line(facilitator, workshop, merged.id)
+    db.session.rollback()
+    assert received(a, "proposal.card") == []
+    assert received(b, "proposal.card") == []
 
 
 def test_comment_validation_and_reply(phones):

@@ -17,6 +17,7 @@ from tests.helpers import (
 from workshop.errors import Conflict, NotFound, PermissionDenied
 from workshop.extensions import db
 from workshop.proposals import services
+from workshop.proposals.lines import lines_of
 from workshop.proposals.models import Proposal, ProposalRevision, Support
 from workshop.proposals.schemas import EditIn, MergeIn, ProposalIn, TranslationIn
 
@@ -66,10 +67,10 @@ def test_support_once_per_delegate_and_withdraw():
     fan = create_delegate(workshop)
     services.set_support(fan, workshop, proposal.id, True)
     services.set_support(fan, workshop, proposal.id, True)
-    [line] = services.lines_of(fan, workshop)
+    [line] = lines_of(fan, workshop)
     assert line.supporters == {fan.id}
     services.set_support(fan, workshop, proposal.id, False)
-    [line] = services.lines_of(fan, workshop)
+    [line] = lines_of(fan, workshop)
     assert line.supporters == set()
 
 
@@ -131,10 +132,10 @@ def test_hidden_proposal_disappears_for_delegates_and_comes_back():
     proposal = create_proposal(workshop)
     delegate = create_delegate(workshop)
     services.hide_proposal(facilitator, workshop, proposal.id, True, "off topic")
-    assert services.lines_of(delegate, workshop) == []
-    assert len(services.lines_of(facilitator, workshop, include_hidden=True)) == 1
+    assert lines_of(delegate, workshop) == []
+    assert len(lines_of(facilitator, workshop, include_hidden=True)) == 1
     services.hide_proposal(facilitator, workshop, proposal.id, False, "")
-    assert len(services.lines_of(delegate, workshop)) == 1
+    assert len(lines_of(delegate, workshop)) == 1
 
 
 def test_threaded_comments_and_hiding():
@@ -149,7 +150,7 @@ def test_threaded_comments_and_hiding():
     with pytest.raises(NotFound):
         services.add_comment(bob, workshop, other.id, "wrong thread", first.id)
     services.hide_comment(facilitator, workshop, first.id, True, "rude")
-    [line] = [x for x in services.lines_of(bob, workshop) if x.proposal.id == proposal.id]
+    [line] = [x for x in lines_of(bob, workshop) if x.proposal.id == proposal.id]
     assert [c.id for c in services.comments_of(bob, workshop, line)] == [reply.id]
     assert len(services.comments_of(facilitator, workshop, line)) == 2
 
@@ -184,7 +185,7 @@ def test_merge_keeps_supporters_comments_and_origins_and_can_be_undone():
     services.add_comment(peru, workshop, b.id, "Yes")
     merged = services.merge_proposals(facilitator, workshop, MergeIn(
         proposal_ids=[a.id, b.id], title="Health coverage for informal workers"))
-    lines = services.lines_of(both, workshop)
+    lines = lines_of(both, workshop)
     assert [line.proposal.id for line in lines] == [merged.id]
     line = lines[0]
     assert line.supporters == {asia.id, peru.id, both.id}  # the shared supporter counts once
@@ -193,9 +194,9 @@ def test_merge_keeps_supporters_comments_and_origins_and_can_be_undone():
     assert len(line.organisations) == 2
     # Supporting the merged line again changes nothing; withdrawing removes the old +1s.
     services.set_support(both, workshop, merged.id, True)
-    assert len(services.lines_of(both, workshop)[0].supporters) == 3
+    assert len(lines_of(both, workshop)[0].supporters) == 3
     services.undo_merge(facilitator, workshop, merged.id)
-    ids = sorted(line.proposal.id for line in services.lines_of(both, workshop))
+    ids = sorted(line.proposal.id for line in lines_of(both, workshop))
     assert ids == sorted([a.id, b.id])
 
 

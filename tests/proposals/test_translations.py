@@ -32,6 +32,7 @@ from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from workshop.extensions import db
 from workshop.permissions import can
 from workshop.proposals import services
+from workshop.proposals.lines import lines_of
 from workshop.proposals.models import (
     ProposalTranslation,
     TranslationRevision,
@@ -68,7 +69,7 @@ def spanish(title: str = ES_TITLE, description: str = "") -> TranslationIn:
 
 def shown(actor, workshop, proposal_id: int, language: str = "es") -> str:
     """The title a reader of `language` sees on the line."""
-    [line] = services.lines_of(actor, workshop, only=proposal_id)
+    [line] = lines_of(actor, workshop, only=proposal_id)
     return line.proposal.version(language)[0]
 
 
@@ -180,7 +181,7 @@ def test_the_author_decides_and_nobody_else_does(story):
 def test_who_sees_waiting_suggestions(story):
     workshop, facilitator, author, proposal, translator, reader = story
     mine = services.suggest_translation(translator, workshop, proposal.id, spanish())
-    [line] = services.lines_of(reader, workshop, only=proposal.id)
+    [line] = lines_of(reader, workshop, only=proposal.id)
     assert services.suggestions_for(author, workshop, line) == [mine]
     assert services.suggestions_for(facilitator, workshop, line) == [mine]
     assert services.suggestions_for(translator, workshop, line) == [mine]

@@ -122,6 +122,14 @@ def room(app):
     return workshop.id, ballot.id, lines, people
 
 
+def adding(group: GroupCommit, name: str, row: Callable[[], Any]) -> Callable[[], Any]:
+    """A caller whose write adds the row `row()` makes and answers `name`."""
+    def work() -> str:
+        db.session.add(row())
+        return name
+    return lambda: group.submit(work)
+
+
 def casting_as(delegate_id: int, ballot_id: int, choices: list, secret: str) -> Callable:
     """A cast as the phone's handler makes it: in its own session, through the service."""
     def call() -> Any:
@@ -137,9 +145,14 @@ def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, r
     _workshop_id, ballot_id, lines, (amina, bongani, chitra) = room
     group = casting.casts()
     tally_reads: list[str] = []
+    participation_reads: list[str] = []
     sa.event.listen(db.engine, "before_cursor_execute",
                     lambda conn, cursor, sql, *args: tally_reads.append(sql)
                     if sql.lstrip().startswith("SELECT") and "ballot_region_tally" in sql
+                    else None)
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, *args: participation_reads.append(sql)
+                    if sql.lstrip().startswith("SELECT ballot_participation.id")
                     else None)
     callers = Callers(app, group)
     callers.add("amina", casting_as(amina, ballot_id, lines, SECRET_A))
@@ -149,6 +162,10 @@ def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, r
     outcomes = callers.finish()
 
     assert list(group.batches) == [1, 4]
+    # The batch of casts ran all at once (the refusals changed nothing), reading the voters'
+    # participations in one query rather than one per cast.
+    assert list(group.modes) == ["at once", "at once"]
+    assert len(participation_reads) == 1
     assert outcomes["amina"].ballot_id == ballot_id
     assert not outcomes["amina"].changed
     assert outcomes["bongani"].receipt != outcomes["amina"].receipt
@@ -160,15 +177,45 @@ def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, r
     papers = list(db.session.scalars(sa.select(Vote).where(Vote.ballot_id == ballot_id)))
     assert sorted(p.choices for p in papers) == sorted([lines, lines[::-1]])
     assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 2
-    # The batch locked the region's running totals once and added both papers to them.
+    # The batch locked the ballot's running totals once and added both papers to them.
     assert len(tally_reads) == 1
     totals = {t.region: t.voters for t in db.session.scalars(sa.select(RegionTally))}
     assert totals == {"west_africa": 2}
 
 
-def test_a_refused_write_undoes_only_its_own_rows(app, room):
+def test_a_retry_in_the_same_batch_counts_once(app, room):
+    _workshop_id, ballot_id, lines, (amina, bongani, _chitra) = room
+    group = casting.casts()
+    callers = Callers(app, group)
+    callers.add("amina", casting_as(amina, ballot_id, lines, SECRET_A))
+    callers.add("bongani", casting_as(bongani, ballot_id, lines[::-1], SECRET_B))
+    callers.add("amina's retry", casting_as(amina, ballot_id, lines[:2], SECRET_A))
+    outcomes = callers.finish()
+    assert list(group.modes) == ["at once", "at once"]
+    assert not outcomes["amina"].changed
+    assert outcomes["amina's retry"].changed
+    assert outcomes["amina's retry"].receipt == outcomes["amina"].receipt
+    db.session.expire_all()
+    papers = list(db.session.scalars(sa.select(Vote).where(Vote.ballot_id == ballot_id)))
+    assert sorted(p.choices for p in papers) == sorted([lines[:2], lines[::-1]])
+    assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 2
+    totals = {t.region: t.voters for t in db.session.scalars(sa.select(RegionTally))}
+    assert totals == {"west_africa": 2}
+    # In a later batch her paper and participation are found among those read for the batch.
+    later = Callers(app, group)
+    later.add("amina later", casting_as(amina, ballot_id, lines, SECRET_A))
+    assert later.finish()["amina later"].changed
+    assert list(group.modes)[-1] == "at once"
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 2
+
+
+@pytest.mark.parametrize("refusals", [(), (ValidationFailed,)], ids=["savepoints", "at once"])
+def test_a_refused_write_undoes_only_its_own_rows(app, room, refusals):
+    """Also when the batch is tried all at once: a refused write that had written a row
+    sends the batch back to one savepoint per write."""
     workshop_id = room[0]
-    group = GroupCommit()
+    group = GroupCommit(refusals=refusals)
 
     def note(operation: str, fail: bool = False) -> Callable:
         def work() -> str:
@@ -186,6 +233,8 @@ def test_a_refused_write_undoes_only_its_own_rows(app, room):
     callers.add("also kept", note("also kept"))
     outcomes = callers.finish()
     assert list(group.batches) == [1, 3]
+    if refusals:
+        assert list(group.modes) == ["at once", "one by one"]
     assert (outcomes["kept"], outcomes["also kept"]) == ("kept", "also kept")
     assert isinstance(outcomes["refused"], ValidationFailed)
     db.session.expire_all()
@@ -208,11 +257,9 @@ def test_a_failed_commit_stores_nothing_and_every_caller_hears_of_it(app, room):
     group = GroupCommit(refuse)
 
     def note(operation: str) -> Callable:
-        def work() -> str:
-            db.session.add(AuditEntry(workshop_id=workshop_id, actor_kind="system",
-                                      actor_name="test", operation=operation, details={}))
-            return operation
-        return lambda: group.submit(work)
+        return adding(group, operation, lambda: AuditEntry(
+            workshop_id=workshop_id, actor_kind="system", actor_name="test",
+            operation=operation, details={}))
 
     callers = Callers(app, group)
     callers.add("first", note("first"))
@@ -246,3 +293,25 @@ def test_a_write_that_met_a_racing_copy_is_tried_once_more(app, room):
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id))
                              .where(AuditEntry.operation == "retried")) == 1
+
+
+def test_a_batch_whose_flush_fails_runs_again_one_write_at_a_time(app, room):
+    """Two writes of one row that the database allows once: together their flush fails, so
+    the batch runs again with a savepoint each; the first is stored, the second refused."""
+    _workshop_id, ballot_id, _lines, (amina, _bongani, _chitra) = room
+    group = GroupCommit(refusals=(ValidationFailed,))
+
+    def participate(name: str) -> Callable:
+        return adding(group, name, lambda: Participation(
+            ballot_id=ballot_id, delegate_id=amina, source="phone", cast_by_kind="delegate",
+            cast_by_id=amina))
+
+    callers = Callers(app, group)
+    callers.add("first", participate("first"))
+    callers.add("second", participate("second"))
+    outcomes = callers.finish()
+    assert list(group.modes) == ["at once", "one by one"]
+    assert outcomes["first"] == "first"
+    assert isinstance(outcomes["second"], IntegrityError)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 1

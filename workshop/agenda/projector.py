@@ -20,7 +20,7 @@ from workshop.agenda.state import snapshot
 from workshop.errors import PermissionDenied
 from workshop.extensions import db
 from workshop.permissions import ProjectorViewer, facilitates
-from workshop.proposals import services as proposals
+from workshop.proposals.lines import lines_of
 from workshop.proposals.live import card_context
 from workshop.sockets import holds_projector_key, remember_projector_key
 from workshop.steps import step_context
@@ -96,7 +96,7 @@ def spotlight_panel(workshop_id: int):
     actor = current_user._get_current_object()
     workshop = get_workshop_for("proposal.spotlight", actor, workshop_id)
     return render_template("projector/_spotlight_panel.html", workshop=workshop,
-                           lines=proposals.lines_of(actor, workshop),
+                           lines=lines_of(actor, workshop),
                            spotlit=spotlit_line(workshop), lang=str(get_locale()),
                            **card_context())
 

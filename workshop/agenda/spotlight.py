@@ -17,6 +17,7 @@ from workshop.errors import NotFound
 from workshop.extensions import db
 from workshop.permissions import Actor, require
 from workshop.proposals import services as proposals
+from workshop.proposals.lines import lines_of
 
 SPOTLIGHT_KIND = "proposal"
 
@@ -59,7 +60,7 @@ def spotlight_context(actor: Actor, workshop: Workshop, step: Any) -> dict[str, 
     line_id = spotlit_line(workshop)
     if step is None or step.kind != "discuss" or line_id is None:
         return {}
-    lines = proposals.lines_of(actor, workshop, only=line_id)
+    lines = lines_of(actor, workshop, only=line_id)
     if not lines:  # hidden or merged away since: back to the wall
         return {}
     replies: dict[int | None, list] = {}

@@ -14,6 +14,7 @@ from workshop.api.core import ID, WORKSHOP, actor, answer, operation, workshop_f
 from workshop.api.schemas import ImportOut, ProposalOut, utc
 from workshop.errors import NotFound, ValidationFailed
 from workshop.proposals import importing, services
+from workshop.proposals.lines import Line, lines_of
 
 IMPORT_BODY = {
     "required": True,
@@ -29,7 +30,7 @@ IMPORT_BODY = {
 }
 
 
-def proposal_out(line: services.Line) -> ProposalOut:
+def proposal_out(line: Line) -> ProposalOut:
     """A line of work as the API shows it."""
     p = line.proposal
     return ProposalOut(
@@ -51,7 +52,7 @@ def list_proposals(workshop_id: int):
     """The workshop's lines of work (hidden ones too, marked), with supporters and comments
     of everything merged into each counted once per person."""
     workshop = workshop_for("workshop.watch", workshop_id)
-    lines = services.lines_of(actor(), workshop, include_hidden=True)
+    lines = lines_of(actor(), workshop, include_hidden=True)
     return answer([proposal_out(line) for line in lines])
 
 
@@ -64,7 +65,7 @@ def get_proposal(workshop_id: int, proposal_id: int):
     proposal = services.get_proposal(workshop, proposal_id)
     while proposal.merged_into_id is not None:
         proposal = services.get_proposal(workshop, proposal.merged_into_id)
-    lines = services.lines_of(actor(), workshop, include_hidden=True, only=proposal.id)
+    lines = lines_of(actor(), workshop, include_hidden=True, only=proposal.id)
     if not lines:
         raise NotFound(_("This proposal does not exist."), proposal_id=_("Unknown proposal."))
     return answer(proposal_out(lines[0]))

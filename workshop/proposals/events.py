@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from workshop.extensions import socketio
-from workshop.proposals import live as broadcast
 from workshop.proposals import services
 from workshop.proposals.schemas import (
     CommentIn,
@@ -19,8 +18,6 @@ from workshop.sockets import operation
 def proposal_create(actor, workshop, data: ProposalCreate) -> dict:
     """A delegate submits a line of work; every screen gets its card."""
     proposal = services.submit_proposal(actor, workshop, data)
-    if not proposal.replayed:
-        broadcast.announce_line(actor, workshop, proposal.id)
     return {"proposal_id": proposal.id, "duplicate": proposal.replayed}
 
 
@@ -28,7 +25,6 @@ def proposal_create(actor, workshop, data: ProposalCreate) -> dict:
 def proposal_support(actor, workshop, data: SupportIn) -> dict:
     """Give or withdraw a +1."""
     on = services.set_support(actor, workshop, data.proposal_id, data.on)
-    broadcast.announce_counts(actor, workshop, data.proposal_id)
     return {"proposal_id": data.proposal_id, "on": on}
 
 
@@ -37,9 +33,6 @@ def proposal_comment(actor, workshop, data: CommentIn) -> dict:
     """Comment or reply; the discussion pages of every screen get it."""
     comment = services.add_comment(actor, workshop, data.proposal_id, data.body, data.parent_id,
                                    data.request_id)
-    if not comment.replayed:
-        broadcast.announce_comment(workshop, data.proposal_id, comment)
-        broadcast.announce_counts(actor, workshop, data.proposal_id)
     return {"comment_id": comment.id, "duplicate": comment.replayed}
 
 
@@ -47,7 +40,6 @@ def proposal_comment(actor, workshop, data: CommentIn) -> dict:
 def proposal_translate(actor, workshop, data: TranslationCreate) -> dict:
     """The author (or staff) translates a proposal; every screen gets the card again."""
     translation = services.translate_proposal(actor, workshop, data.proposal_id, data)
-    broadcast.announce_line(actor, workshop, services.line_id(translation.proposal))
     return {"proposal_id": translation.proposal_id, "language": translation.language}
 
 
@@ -66,7 +58,6 @@ def translation_suggest(actor, workshop, data: TranslationCreate) -> dict:
 def translation_accept(actor, workshop, data: SuggestionRef) -> dict:
     """The author or a facilitator accepts a suggestion; every screen gets the card again."""
     suggestion = services.accept_suggestion(actor, workshop, data.suggestion_id)
-    broadcast.announce_line(actor, workshop, services.line_id(suggestion.proposal))
     return {"suggestion_id": suggestion.id, "proposal_id": suggestion.proposal_id,
             "language": suggestion.language, "status": suggestion.status}
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from workshop.agenda.models import Organisation, Workshop
 from workshop.kept import bump_version, kept
 from workshop.permissions import Actor, require
-from workshop.proposals import services
+from workshop.proposals.lines import lines_of
 from workshop.proposals.live import card_context
 from workshop.proposals.models import Comment, Proposal, ProposalTranslation, Support
 
@@ -56,7 +56,7 @@ def listing(actor: Actor, workshop: Workshop) -> Listing:
     lang = str(get_locale())
 
     def draw() -> Listing:
-        lines = services.lines_of(actor, workshop)
+        lines = lines_of(actor, workshop)
         # Autoescaped by Jinja when drawn: safe to include as it is.
         drawn = render_template("proposals/_list_body.html", lines=lines, lang=lang,
                                 **card_context())

@@ -1,21 +1,33 @@
-"""Live updates of proposals and comments, sent once the service has committed.
+"""Live updates of proposals and comments, queued by the services and sent after the commit.
 
-Cards and comments are rendered on the server once per language and sent to that language's
-room, so every phone gets escaped HTML in its own language and needs no template of its own.
+Cards and comments are rendered on the server once per language, inside the service's
+transaction (so they show what it wrote), and queued for that language's room: every phone
+gets escaped HTML in its own language and needs no template of its own. Nothing is sent if the
+transaction rolls back (workshop.live).
 """
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, has_request_context, render_template
 from flask_babel import force_locale
 
 from workshop.agenda.models import Workshop
-from workshop.extensions import socketio
-from workshop.live import language_room, workshop_room
+from workshop.extensions import db
+from workshop.live import language_room, queue, workshop_room
 from workshop.permissions import Actor
-from workshop.proposals import services
+from workshop.proposals.lines import Line, lines_of
 from workshop.proposals.models import Comment
 from workshop.vocabulary import LANGUAGES, LEVELS, REGIONS, TAGS, THEMES
+
+
+def _render(template: str, language: str, **context) -> str:
+    """A fragment in `language`. Outside a request (a command, a test calling the service)
+    it is drawn in a request context of the public address, so its links resolve alike."""
+    with force_locale(language):
+        if has_request_context():
+            return render_template(template, **context)
+        with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL")):
+            return render_template(template, **context)
 
 
 def card_context() -> dict:
@@ -24,7 +36,7 @@ def card_context() -> dict:
             "languages": LANGUAGES}
 
 
-def line_payload(line: services.Line) -> dict:
+def line_payload(line: Line) -> dict:
     """The numbers and facets a phone sorts and filters by."""
     p = line.proposal
     return {"id": p.id, "supporters": len(line.supporters), "comments": line.comment_count,
@@ -32,39 +44,38 @@ def line_payload(line: services.Line) -> dict:
             "members": [m.id for m in line.members]}
 
 
-def announce_line(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
-    """Send a new or changed line of work to every screen, as a card in each language."""
-    lines = services.lines_of(actor, workshop, only=proposal_id)
+def queue_line(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
+    """A new or changed line of work, as a card in each language, for every screen (or its
+    removal, when the line is hidden now)."""
+    lines = lines_of(actor, workshop, only=proposal_id)
     if not lines:
-        announce_removed(workshop, [proposal_id])
+        queue_removed(workshop, [proposal_id])
         return
     line = lines[0]
     for language in LANGUAGES:
-        with force_locale(language):
-            html = render_template("proposals/_card.html", line=line, lang=language,
-                                   **card_context())
-        socketio.emit("proposal.card", {**line_payload(line), "html": html},
-                      to=language_room(workshop.id, language))
+        html = _render("proposals/_card.html", language, line=line, lang=language,
+                       **card_context())
+        queue(db.session, "proposal.card", {**line_payload(line), "html": html},
+              language_room(workshop.id, language))
 
 
-def announce_counts(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
-    """Send a line's supporter and comment counts to every screen."""
-    lines = services.lines_of(actor, workshop, only=proposal_id)
+def queue_counts(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
+    """A line's supporter and comment counts, for every screen."""
+    lines = lines_of(actor, workshop, only=proposal_id)
     if lines:
-        socketio.emit("proposal.counts", line_payload(lines[0]), to=workshop_room(workshop.id))
+        queue(db.session, "proposal.counts", line_payload(lines[0]), workshop_room(workshop.id))
 
 
-def announce_removed(workshop: Workshop, proposal_ids: list[int]) -> None:
-    """Tell screens to drop lines that were hidden or merged away."""
-    socketio.emit("proposal.removed", {"ids": proposal_ids}, to=workshop_room(workshop.id))
+def queue_removed(workshop: Workshop, proposal_ids: list[int]) -> None:
+    """Screens drop lines that were hidden or merged away."""
+    queue(db.session, "proposal.removed", {"ids": proposal_ids}, workshop_room(workshop.id))
 
 
-def announce_comment(workshop: Workshop, line_id: int, comment: Comment) -> None:
-    """Send a new comment to the screens showing its line's discussion, in each language."""
+def queue_comment(workshop: Workshop, line_id: int, comment: Comment) -> None:
+    """A new comment, for the screens showing its line's discussion, in each language."""
     for language in LANGUAGES:
-        with force_locale(language):
-            html = render_template("proposals/_comment.html", comment=comment, replies={},
-                                   languages=LANGUAGES, can_reply=True, can_moderate=False)
-        socketio.emit("comment.created", {"line_id": line_id, "parent_id": comment.parent_id,
-                                          "id": comment.id, "html": html},
-                      to=language_room(workshop.id, language))
+        html = _render("proposals/_comment.html", language, comment=comment, replies={},
+                       languages=LANGUAGES, can_reply=True, can_moderate=False)
+        queue(db.session, "comment.created", {"line_id": line_id, "parent_id": comment.parent_id,
+                                              "id": comment.id, "html": html},
+              language_room(workshop.id, language))

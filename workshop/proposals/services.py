@@ -1,22 +1,21 @@
 """Operations on proposals and their discussion.
 
 Every function takes the acting user or delegate first, checks the operation's rule, changes
-the database, writes the audit entry and commits. Cards and comments (rendered per language)
-are broadcast by workshop.proposals.live, called by views and socket handlers once the service
-has committed; plain notices (suggested translations) are queued on the session here and sent
-after the commit.
+the database, writes the audit entry, queues what every screen must be told (cards and
+comments rendered per language by workshop.proposals.live, plain notices such as suggested
+translations) and commits: the broadcasts go out after the commit, whoever called the service
+(a form, a socket event, the JSON API), and never when it rolls back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from workshop.agenda.models import Delegate, Organisation, Workshop
+from workshop.agenda.models import Delegate, Workshop
 from workshop.agenda.state import announce
 from workshop.audit.services import record
 from workshop.db import utcnow
@@ -24,7 +23,8 @@ from workshop.errors import Conflict, NotFound
 from workshop.extensions import db
 from workshop.live import delegate_room, queue, staff_room
 from workshop.permissions import Actor, can, is_delegate_of, require
-from workshop.proposals import duplicates
+from workshop.proposals import duplicates, live
+from workshop.proposals.lines import Line
 from workshop.proposals.models import (
     Comment,
     Proposal,
@@ -162,6 +162,7 @@ def submit_proposal(actor: Actor, workshop: Workshop, data: ProposalIn) -> Propo
     if proposal.replayed:
         return proposal
     record(actor, "proposal.create", workshop.id, proposal_id=proposal.id, title=proposal.title)
+    live.queue_line(actor, workshop, proposal.id)
     db.session.commit()
     return proposal
 
@@ -191,6 +192,7 @@ def set_support(actor: Actor, workshop: Workshop, proposal_id: int, on: bool) ->
     elif not on:
         for support in existing:
             db.session.delete(support)
+    live.queue_counts(actor, workshop, line_id(proposal))
     db.session.commit()
     return on
 
@@ -245,6 +247,8 @@ def add_comment(actor: Actor, workshop: Workshop, proposal_id: int, body: str,
         return comment
     record(actor, "proposal.comment", workshop.id, proposal_id=proposal.id,
            comment_id=comment.id)
+    live.queue_comment(workshop, line_id(proposal), comment)
+    live.queue_counts(actor, workshop, line_id(proposal))
     db.session.commit()
     return comment
 
@@ -309,6 +313,7 @@ def translate_proposal(actor: Actor, workshop: Workshop, proposal_id: int,
                                      translated_by=actor.display_name)
     record(actor, "proposal.translate", workshop.id, proposal_id=proposal.id,
            language=data.language)
+    live.queue_line(actor, workshop, line_id(proposal))
     db.session.commit()
     return translation
 
@@ -437,6 +442,7 @@ def accept_suggestion(actor: Actor, workshop: Workshop,
            suggestion_id=suggestion.id, language=suggestion.language,
            translated_by=suggestion.suggested_by)
     _queue_decided(suggestion)
+    live.queue_line(actor, workshop, line_id(proposal))
     db.session.commit()
     return suggestion
 
@@ -489,6 +495,7 @@ def edit_proposal(actor: Actor, workshop: Workshop, proposal_id: int, data: Edit
     proposal.level = data.level
     proposal.updated_at = utcnow()
     record(actor, "proposal.edit", workshop.id, proposal_id=proposal.id, title=data.title)
+    live.queue_line(actor, workshop, proposal.id)
     db.session.commit()
     return proposal
 
@@ -506,6 +513,7 @@ def hide_proposal(actor: Actor, workshop: Workshop, proposal_id: int, hidden: bo
     proposal.hidden_reason = reason if hidden else ""
     record(actor, "proposal.hide", workshop.id, proposal_id=proposal.id, hidden=hidden,
            reason=reason)
+    live.queue_line(actor, workshop, proposal.id)  # a hidden line is removed from screens
     db.session.commit()
     return proposal
 
@@ -579,6 +587,8 @@ def merge_proposals(actor: Actor, workshop: Workshop, data: MergeIn) -> Proposal
     for source in sources:
         source.merged_into_id = merged.id
     record(actor, "proposal.merge", workshop.id, proposal_id=merged.id, merged=ids)
+    live.queue_removed(workshop, ids)
+    live.queue_line(actor, workshop, merged.id)
     db.session.commit()
     return merged
 
@@ -602,77 +612,14 @@ def undo_merge(actor: Actor, workshop: Workshop, proposal_id: int) -> list[Propo
     merged.hidden_reason = "merge undone"
     record(actor, "proposal.unmerge", workshop.id, proposal_id=merged.id,
            restored=[s.id for s in sources])
+    live.queue_removed(workshop, [merged.id])
+    for source in sources:
+        live.queue_line(actor, workshop, source.id)
     db.session.commit()
     return sources
 
 
 # --- Reading -------------------------------------------------------------------------------
-
-
-@dataclass
-class Line:
-    """A proposal as people see it: with what was merged into it, counted once per person."""
-
-    proposal: Proposal
-    members: list[Proposal]  # itself and every proposal merged into it, recursively
-    supporters: set[int] = field(default_factory=set)
-    comment_count: int = 0
-    organisations: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)
-    supporter_regions: dict[str, int] = field(default_factory=dict)
-
-
-def lines_of(actor: Actor, workshop: Workshop, include_hidden: bool = False,
-             only: int | None = None) -> list[Line]:
-    """The workshop's lines of work (proposals not merged into another), with their counts.
-
-    :raise PermissionDenied: the actor may not watch this workshop.
-    """
-    require("workshop.watch", actor, workshop)
-    proposals = list(db.session.scalars(
-        sa.select(Proposal).where(Proposal.workshop_id == workshop.id).order_by(Proposal.id)))
-    children: dict[int, list[Proposal]] = {}
-    for p in proposals:
-        if p.merged_into_id is not None:
-            children.setdefault(p.merged_into_id, []).append(p)
-
-    def members(p: Proposal) -> list[Proposal]:
-        out, stack = [], [p]
-        while stack:
-            current = stack.pop()
-            out.append(current)
-            stack.extend(children.get(current.id, []))
-        return out
-
-    tops = [p for p in proposals if p.merged_into_id is None
-            and (include_hidden or not p.hidden) and (only is None or p.id == only)]
-    lines = [Line(p, members(p)) for p in tops]
-    member_of = {m.id: line for line in lines for m in line.members}
-    if not member_of:
-        return lines
-    supports = db.session.execute(
-        sa.select(Support.proposal_id, Support.delegate_id, Delegate.organisation_id)
-        .join(Delegate, Support.delegate_id == Delegate.id)
-        .where(Support.proposal_id.in_(member_of)))
-    org_regions = dict(db.session.execute(sa.select(Organisation.id, Organisation.region)).all())
-    org_names = dict(db.session.execute(sa.select(Organisation.id, Organisation.name)).all())
-    for proposal_id, delegate_id, org_id in supports:
-        line = member_of[proposal_id]
-        if delegate_id not in line.supporters:
-            line.supporters.add(delegate_id)
-            region = org_regions.get(org_id, "")
-            line.supporter_regions[region] = line.supporter_regions.get(region, 0) + 1
-    counts = db.session.execute(
-        sa.select(Comment.proposal_id, sa.func.count(Comment.id))
-        .where(Comment.proposal_id.in_(member_of), Comment.hidden.is_(False))
-        .group_by(Comment.proposal_id))
-    for proposal_id, n in counts:
-        member_of[proposal_id].comment_count += n
-    for line in lines:
-        orgs = [org_names[m.organisation_id] for m in line.members if m.organisation_id]
-        line.organisations = sorted(set(orgs))
-        line.regions = sorted({m.region for m in line.members if m.region})
-    return lines
 
 
 def comments_of(actor: Actor, workshop: Workshop, line: Line) -> list[Comment]:

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 
 from workshop.permissions import Actor, is_delegate_of
 from workshop.proposals import services
+from workshop.proposals.lines import lines_of
 from workshop.proposals.listing import listing
 from workshop.proposals.live import card_context
 from workshop.steps import provides
@@ -29,6 +30,6 @@ def proposals_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
             supported=shared.lines_supported(services.supported_by(actor)),
             can_submit=step.kind in services.SUBMIT_STEPS and not workshop.proposals_locked)
     else:
-        context.update(lines=services.lines_of(actor, workshop), supported=[],
+        context.update(lines=lines_of(actor, workshop), supported=[],
                        can_submit=False)
     return context

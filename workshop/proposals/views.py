@@ -16,6 +16,7 @@ from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.permissions import can, facilitates, is_delegate_of, require
 from workshop.proposals import importing, services
 from workshop.proposals import live as broadcast
+from workshop.proposals.lines import Line, lines_of
 from workshop.proposals.schemas import (
     CommentIn,
     EditIn,
@@ -49,9 +50,9 @@ def _workshop(workshop_id: int):
     return get_workshop_for("workshop.watch", _actor(), workshop_id)
 
 
-def _line_or_404(workshop, proposal_id: int) -> services.Line:
+def _line_or_404(workshop, proposal_id: int) -> Line:
     staff = facilitates(_actor(), workshop)
-    lines = services.lines_of(_actor(), workshop, include_hidden=staff, only=proposal_id)
+    lines = lines_of(_actor(), workshop, include_hidden=staff, only=proposal_id)
     if not lines:
         merged = services.get_proposal(workshop, proposal_id)  # raises NotFound if unknown
         if merged.merged_into_id is not None:
@@ -60,7 +61,7 @@ def _line_or_404(workshop, proposal_id: int) -> services.Line:
     return lines[0]
 
 
-def discussion_context(workshop, line: services.Line, errors: dict | None = None) -> dict:
+def discussion_context(workshop, line: Line, errors: dict | None = None) -> dict:
     """Everything the discussion page of a line needs."""
     actor = _actor()
     comments = services.comments_of(actor, workshop, line)
@@ -121,9 +122,7 @@ def create(workshop_id: int):
     :raise 422: a missing or wrong field. :raise 409: not a propose step, or locked.
     """
     workshop = _workshop(workshop_id)
-    proposal = services.submit_proposal(_actor(), workshop, parse(ProposalIn, request.form))
-    if not proposal.replayed:  # the form sent twice (a double tap, a resent page)
-        broadcast.announce_line(_actor(), workshop, proposal.id)
+    services.submit_proposal(_actor(), workshop, parse(ProposalIn, request.form))
     flash(_("Your proposal was received."), "success")
     return _back_to(workshop_id)
 
@@ -135,7 +134,6 @@ def support(workshop_id: int, proposal_id: int):
     workshop = _workshop(workshop_id)
     data = parse(SupportIn, {"workshop_id": workshop_id, "proposal_id": proposal_id, **_fields()})
     services.set_support(_actor(), workshop, proposal_id, data.on)
-    broadcast.announce_counts(_actor(), workshop, proposal_id)
     return _back_to(workshop_id, proposal_id)
 
 
@@ -151,11 +149,8 @@ def comment(workshop_id: int, proposal_id: int):
     except ValidationFailed as exc:
         return render_template("proposals/discussion.html",
                                **discussion_context(workshop, line, exc.fields)), 422
-    new = services.add_comment(_actor(), workshop, proposal_id, parsed.body, parsed.parent_id,
+    services.add_comment(_actor(), workshop, proposal_id, parsed.body, parsed.parent_id,
                                parsed.request_id)
-    if not new.replayed:
-        broadcast.announce_comment(workshop, line.proposal.id, new)
-        broadcast.announce_counts(_actor(), workshop, line.proposal.id)
     return _back_to(workshop_id, proposal_id)
 
 
@@ -178,12 +173,11 @@ def translate(workshop_id: int, proposal_id: int):
                                     parse(TranslationIn, request.form))
     except (ValidationFailed, Conflict) as exc:
         return _redraw(workshop, line, exc)
-    broadcast.announce_line(_actor(), workshop, line.proposal.id)
     flash(_("The translation was saved."), "success")
     return _back_to(workshop_id, proposal_id)
 
 
-def _redraw(workshop, line: services.Line, exc: ValidationFailed | Conflict):
+def _redraw(workshop, line: Line, exc: ValidationFailed | Conflict):
     """The discussion page again, with the form's errors (and the message when no field is
     named)."""
     if not exc.fields:
@@ -242,7 +236,6 @@ def accept_suggestion(workshop_id: int, suggestion_id: int):
     """
     workshop = _workshop(workshop_id)
     suggestion = services.accept_suggestion(_actor(), workshop, suggestion_id)
-    broadcast.announce_line(_actor(), workshop, services.line_id(suggestion.proposal))
     return _decided(workshop_id, suggestion, _("The translation was accepted."))
 
 
@@ -270,7 +263,7 @@ def moderate(workshop_id: int):
     :raise 403: not a facilitator of this workshop.
     """
     workshop = get_workshop_for("proposal.merge", _actor(), workshop_id)
-    lines = services.lines_of(_actor(), workshop, include_hidden=True)
+    lines = lines_of(_actor(), workshop, include_hidden=True)
     pairs = services.suggest_duplicates(_actor(), workshop)
     by_id = {line.proposal.id: line for line in lines}
     waiting: dict[int, int] = {}
@@ -289,7 +282,6 @@ def edit(workshop_id: int, proposal_id: int):
     """Edit a proposal's text (the previous text is kept)."""
     workshop = get_workshop(workshop_id)
     services.edit_proposal(_actor(), workshop, proposal_id, parse(EditIn, request.form))
-    broadcast.announce_line(_actor(), workshop, proposal_id)
     return _back_to(workshop_id, proposal_id)
 
 
@@ -300,7 +292,6 @@ def hide(workshop_id: int, proposal_id: int):
     workshop = get_workshop(workshop_id)
     data = parse(HideIn, request.form)
     services.hide_proposal(_actor(), workshop, proposal_id, data.hidden, data.reason)
-    broadcast.announce_line(_actor(), workshop, proposal_id)
     return _back_to(workshop_id)
 
 
@@ -333,9 +324,7 @@ def merge(workshop_id: int):
         "title": request.form.get("title", ""),
         "description": request.form.get("description", ""),
     })
-    merged = services.merge_proposals(_actor(), workshop, data)
-    broadcast.announce_removed(workshop, list(dict.fromkeys(data.proposal_ids)))
-    broadcast.announce_line(_actor(), workshop, merged.id)
+    services.merge_proposals(_actor(), workshop, data)
     flash(_("Merged into one line of work."), "success")
     return _back_to(workshop_id)
 
@@ -345,10 +334,7 @@ def merge(workshop_id: int):
 def unmerge(workshop_id: int, proposal_id: int):
     """Undo a merge."""
     workshop = get_workshop(workshop_id)
-    restored = services.undo_merge(_actor(), workshop, proposal_id)
-    broadcast.announce_removed(workshop, [proposal_id])
-    for proposal in restored:
-        broadcast.announce_line(_actor(), workshop, proposal.id)
+    services.undo_merge(_actor(), workshop, proposal_id)
     return _back_to(workshop_id)
 
 

@@ -18,10 +18,17 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
-from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from workshop.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    WorkshopError,
+)
 from workshop.extensions import db
 from workshop.group_commit import GroupCommit, held
 from workshop.permissions import Actor, is_delegate_of, require, votes_in
@@ -76,15 +83,43 @@ def _after_batch(results: list[CastResult]) -> Callable[[], None]:
 
 
 def casts() -> GroupCommit:
-    """The process's group commit of casts (one per app)."""
+    """The process's group commit of casts (one per app).
+
+    Casts are written all at once (each one checks everything before it writes anything, so a
+    refused cast has changed nothing), after `_prefetch` has read what the batch needs.
+    """
     app = current_app._get_current_object()
     found = app.extensions.get("workshop.casts")
     if found is None:
         # Two copies of one paper racing from two processes (a retry overtaking its original):
         # the database lets one in; the other, tried again, finds it and updates it.
-        found = app.extensions["workshop.casts"] = GroupCommit(_after_batch,
-                                                               retry_on=(IntegrityError,))
+        found = app.extensions["workshop.casts"] = GroupCommit(
+            _after_batch, retry_on=(IntegrityError,), prepare=_prefetch,
+            refusals=(WorkshopError,))
     return found
+
+
+@dataclass(frozen=True)
+class _Cast:
+    """One cast handed to the group commit: what it needs, by id (the batch has a session of
+    its own), and `once`, which runs it there with the actor loaded again."""
+
+    once: Callable[[Actor, int, Any], CastResult]
+    kind: type
+    actor_id: int
+    workshop_id: int
+    data: Any
+
+    def __call__(self) -> CastResult:
+        return self.once(db.session.get(self.kind, self.actor_id), self.workshop_id, self.data)
+
+    def voter_id(self) -> int | None:
+        """The delegate whose paper this is (as far as can be told before any check)."""
+        if isinstance(self.data, PaperIn):
+            return self.data.delegate_id
+        if self.data.on_behalf_of is not None:
+            return self.data.on_behalf_of
+        return self.actor_id if self.kind is Delegate else None
 
 
 def _submit(once: Callable[[Actor, int, Any], CastResult], actor: Actor, workshop: Workshop,
@@ -96,16 +131,62 @@ def _submit(once: Callable[[Actor, int, Any], CastResult], actor: Actor, worksho
     its connection goes back to the pool while it waits, and afterwards its objects are read
     again, as after any commit.
     """
-    kind, actor_id, workshop_id = type(actor), actor.id, workshop.id
-
-    def work() -> CastResult:
-        return once(db.session.get(kind, actor_id), workshop_id, data)
-
+    work = _Cast(once, type(actor), actor.id, workshop.id, data)
     db.session.commit()
     try:
         return casts().submit(work)
     except IntegrityError:
         raise Conflict(_l("Your ballot could not be stored. Try again.")) from None
+
+
+def _prefetch(works: list[Callable[[], Any]]) -> None:
+    """Read what a batch of casts needs in a few queries, kept for the transaction (`held`):
+    the delegates and their organisations, each ballot (locked), the voters' participations
+    and papers, the running totals. A cast that finds nothing kept reads for itself."""
+    batch = [work for work in works if isinstance(work, _Cast)]
+    voter_ids = {voter for work in batch if (voter := work.voter_id()) is not None}
+    # Kept here too: the session's identity map holds its objects only while someone does.
+    held("delegate").update((d.id, d) for d in db.session.scalars(
+        sa.select(Delegate).options(joinedload(Delegate.organisation))
+        .where(Delegate.id.in_(voter_ids))))
+    casts_of: dict[tuple[int, int], list[_Cast]] = {}
+    for work in batch:
+        casts_of.setdefault((work.workshop_id, work.data.ballot_id), []).append(work)
+    for (workshop_id, ballot_id), these in casts_of.items():
+        try:
+            ballot = _ballot_for_cast(workshop_id, ballot_id)
+        except WorkshopError:
+            continue  # each of these casts is refused on its own
+        voters = {voter for work in these if (voter := work.voter_id()) is not None}
+        known = held("participation")
+        known.update(dict.fromkeys(((ballot_id, voter) for voter in voters), None))
+        for row in db.session.scalars(sa.select(Participation).where(
+                Participation.ballot_id == ballot_id, Participation.delegate_id.in_(voters))):
+            known[(ballot_id, row.delegate_id)] = row
+        papers = held("paper")
+        if ballot.secret:
+            wanted = {secrecy.paper_hash(ballot_id, work.voter_id(), work.data.secret)
+                      for work in these if isinstance(work.data, CastIn) and work.data.secret
+                      and work.voter_id() is not None}
+            papers.update(dict.fromkeys((("hash", ballot_id, h) for h in wanted), None))
+            for vote in db.session.scalars(sa.select(Vote).where(
+                    Vote.ballot_id == ballot_id, Vote.secret_hash.in_(wanted))):
+                papers[("hash", ballot_id, vote.secret_hash)] = vote
+            results_module.hold_regions(ballot)
+        else:
+            papers.update(dict.fromkeys((("voter", ballot_id, v) for v in voters), None))
+            for vote in db.session.scalars(sa.select(Vote).where(
+                    Vote.ballot_id == ballot_id, Vote.delegate_id.in_(voters))):
+                papers[("voter", ballot_id, vote.delegate_id)] = vote
+
+
+def _kept(cache: str, key: tuple, query: Callable[[], sa.Select]) -> Any:
+    """The row under `key` that this transaction has kept (perhaps None: known absent),
+    else read by `query()` (and kept)."""
+    known = held(cache)
+    if key not in known:
+        known[key] = db.session.scalar(query())
+    return known[key]
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,7 +254,7 @@ class _Before:
 
 
 def _participation(ballot: Ballot, voter: Delegate) -> Participation | None:
-    return db.session.scalar(sa.select(Participation).where(
+    return _kept("participation", (ballot.id, voter.id), lambda: sa.select(Participation).where(
         Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
 
 
@@ -205,9 +286,9 @@ def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participa
     if secret is None:
         raise ValidationFailed(_l("Some fields need correcting."),
                                secret=_l("This field is required."))
-    vote = db.session.scalar(sa.select(Vote).where(
-        Vote.ballot_id == ballot.id,
-        Vote.secret_hash == secrecy.paper_hash(ballot.id, voter.id, secret)))
+    wanted = secrecy.paper_hash(ballot.id, voter.id, secret)
+    vote = _kept("paper", ("hash", ballot.id, wanted), lambda: sa.select(Vote).where(
+        Vote.ballot_id == ballot.id, Vote.secret_hash == wanted))
     if vote is not None or participation is None:
         return vote, False
     if participation.source == "proxy":
@@ -262,13 +343,16 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     else:
         replace = False
         # Participation and vote are written together: no participation, no vote to find.
-        vote = None if participation is None else db.session.scalar(sa.select(Vote).where(
-            Vote.ballot_id == ballot.id, Vote.delegate_id == voter.id))
+        vote = None if participation is None else _kept(
+            "paper", ("voter", ballot.id, voter.id), lambda: sa.select(Vote).where(
+                Vote.ballot_id == ballot.id, Vote.delegate_id == voter.id))
     if participation is None:
-        db.session.add(Participation(
+        participation = Participation(
             ballot_id=ballot.id, delegate_id=voter.id, source=source,
             cast_by_kind=getattr(cast_by, "kind", "system"), cast_by_id=cast_by.id,
-        ))
+        )
+        db.session.add(participation)
+        held("participation")[(ballot.id, voter.id)] = participation
     else:
         participation.source = source
         participation.cast_by_kind = getattr(cast_by, "kind", "system")
@@ -280,17 +364,20 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
         results_module.add_to_region(ballot, region, vote.choices, -1)
     if ballot.secret:
         if replace:  # a new paper, or a proxy's paper taken over: the sender's secret, receipt
+            papers = held("paper")
+            papers.pop(("hash", ballot.id, vote.secret_hash), None)  # found by its new hash
             vote.secret_hash = secrecy.paper_hash(ballot.id, voter.id, secret or "")
+            papers[("hash", ballot.id, vote.secret_hash)] = vote
             vote.receipt = receipt_for(secret_token(ballot.id, voter.id, secret or ""))
         vote.proxy_tag = secrecy.proxy_tag(ballot.id, voter.id) if source == "proxy" else None
         vote.owner_tag = secrecy.owner_tag(ballot.id, voter.id)
     else:
         vote.source = source
+        held("paper")[("voter", ballot.id, voter.id)] = vote
     vote.choices = choices
     db.session.add(vote)
     if ballot.secret:
         results_module.add_to_region(ballot, region, choices)
-    db.session.flush()
     return vote, before
 
 

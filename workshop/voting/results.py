@@ -26,6 +26,7 @@ from workshop.db import utcnow
 from workshop.extensions import db
 from workshop.group_commit import held
 from workshop.proposals.models import Proposal
+from workshop.vocabulary import REGIONS
 from workshop.voting import tally
 from workshop.voting.models import Ballot, BallotOption, RegionTally, Vote
 from workshop.voting.secrecy import hidden_cells, min_cell
@@ -78,9 +79,10 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
     The region's row is locked first, so two papers of one region never lose an update; a
     transaction that locked it already (a batch of casts) uses the row it holds.
     """
-    rows: dict[tuple[int, str], RegionTally] = held("region_tally")
-    row = rows.get((ballot.id, region))
-    if row is None:
+    rows: dict[tuple[int, str], RegionTally | None] = held("region_tally")
+    if (ballot.id, region) in rows:
+        row = rows[(ballot.id, region)]
+    else:
         row = db.session.scalars(
             sa.select(RegionTally)
             .where(RegionTally.ballot_id == ballot.id, RegionTally.region == region)
@@ -99,6 +101,19 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
     row.voters = (row.voters or 0) + sign
     row.sums = [[total + sign * value for total, value in zip(totals, part, strict=True)]
                 for totals, part in zip(row.sums, parts, strict=True)]
+
+
+def hold_regions(ballot: Ballot) -> None:
+    """Lock a secret ballot's running totals in every region at once and keep them for
+    `add_to_region` (a region without totals yet is kept as None: its first paper adds them).
+    The caller holds the ballot's own lock, so two transactions never lock them in turn."""
+    rows: dict[tuple[int, str], RegionTally | None] = held("region_tally")
+    rows.update(dict.fromkeys(((ballot.id, region) for region in REGIONS), None))
+    for row in db.session.scalars(
+            sa.select(RegionTally).where(RegionTally.ballot_id == ballot.id)
+            .order_by(RegionTally.region).with_for_update()
+            .execution_options(populate_existing=True)):
+        rows[(ballot.id, row.region)] = row
 
 
 def region_tallies(ballot: Ballot) -> dict[str, RegionTally]:
