@@ -66,6 +66,23 @@ def held(name: str) -> dict:
     return db.session.info.setdefault(("held", name), {})
 
 
+def held_row(name: str, key: Any, read: Callable[[], Any]) -> Any:
+    """The row this transaction holds under `name` and `key` (None: known to be absent), else
+    the one `read()` selects, held from now on."""
+    rows = held(name)
+    if key not in rows:
+        rows[key] = db.session.scalar(read())
+    return rows[key]
+
+
+def hold_rows(name: str, keys: Any, rows: Any, key_of: Callable[[Any], Any]) -> None:
+    """Hold the `rows` one query read for all of `keys`, each under `key_of(row)`; a key that
+    no row answered is held as None (known to be absent, not read again)."""
+    kept = held(name)
+    kept.update(dict.fromkeys(keys, None))
+    kept.update((key_of(row), row) for row in rows)
+
+
 @sa.event.listens_for(Session, "after_commit")
 def _commit_releases(session: Session) -> None:
     if session.in_nested_transaction():

@@ -15,8 +15,8 @@ from workshop.agenda.services import get_workshop, get_workshop_for
 from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.permissions import can, facilitates, is_delegate_of, require
 from workshop.proposals import importing, services
-from workshop.proposals import live as broadcast
 from workshop.proposals.lines import Line, lines_of
+from workshop.proposals.live import card_context
 from workshop.proposals.schemas import (
     CommentIn,
     EditIn,
@@ -87,7 +87,7 @@ def discussion_context(workshop, line: Line, errors: dict | None = None) -> dict
         "revisions": services.revisions_of(line.proposal) if facilitates(actor, workshop) else [],
         "errors": errors or {},
         "form": request.form,
-        **broadcast.card_context(),
+        **card_context(),
     }
 
 
@@ -150,7 +150,7 @@ def comment(workshop_id: int, proposal_id: int):
         return render_template("proposals/discussion.html",
                                **discussion_context(workshop, line, exc.fields)), 422
     services.add_comment(_actor(), workshop, proposal_id, parsed.body, parsed.parent_id,
-                               parsed.request_id)
+                         parsed.request_id)
     return _back_to(workshop_id, proposal_id)
 
 
@@ -273,7 +273,7 @@ def moderate(workshop_id: int):
         "proposals/moderate.html", workshop=workshop, lines=lines, pairs=pairs, by_id=by_id,
         waiting=waiting,
         lang=str(get_locale()), can_import=can("proposal.import", _actor(), workshop),
-        errors={}, **broadcast.card_context())
+        errors={}, **card_context())
 
 
 @bp.route("/<int:proposal_id>/edit", methods=["POST"])
@@ -375,4 +375,4 @@ def import_file(workshop_id: int):
     status = 422 if checked is not None and checked.errors else 200
     return render_template("proposals/import.html", workshop=workshop, checked=checked,
                            filename=filename, encoded=encoded,
-                           **broadcast.card_context()), status
+                           **card_context()), status

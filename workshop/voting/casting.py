@@ -30,7 +30,7 @@ from workshop.errors import (
     WorkshopError,
 )
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit, held
+from workshop.group_commit import GroupCommit, held, held_row, hold_rows
 from workshop.permissions import Actor, is_delegate_of, require, votes_in
 from workshop.voting import results as results_module
 from workshop.voting import secrecy
@@ -158,35 +158,25 @@ def _prefetch(works: list[Callable[[], Any]]) -> None:
         except WorkshopError:
             continue  # each of these casts is refused on its own
         voters = {voter for work in these if (voter := work.voter_id()) is not None}
-        known = held("participation")
-        known.update(dict.fromkeys(((ballot_id, voter) for voter in voters), None))
-        for row in db.session.scalars(sa.select(Participation).where(
-                Participation.ballot_id == ballot_id, Participation.delegate_id.in_(voters))):
-            known[(ballot_id, row.delegate_id)] = row
-        papers = held("paper")
+        hold_rows("participation", ((ballot_id, voter) for voter in voters),
+                  db.session.scalars(sa.select(Participation).where(
+                      Participation.ballot_id == ballot_id,
+                      Participation.delegate_id.in_(voters))),
+                  lambda row: (row.ballot_id, row.delegate_id))
         if ballot.secret:
             wanted = {secrecy.paper_hash(ballot_id, work.voter_id(), work.data.secret)
                       for work in these if isinstance(work.data, CastIn) and work.data.secret
                       and work.voter_id() is not None}
-            papers.update(dict.fromkeys((("hash", ballot_id, h) for h in wanted), None))
-            for vote in db.session.scalars(sa.select(Vote).where(
-                    Vote.ballot_id == ballot_id, Vote.secret_hash.in_(wanted))):
-                papers[("hash", ballot_id, vote.secret_hash)] = vote
+            hold_rows("paper", (("hash", ballot_id, h) for h in wanted),
+                      db.session.scalars(sa.select(Vote).where(
+                          Vote.ballot_id == ballot_id, Vote.secret_hash.in_(wanted))),
+                      lambda vote: ("hash", vote.ballot_id, vote.secret_hash))
             results_module.hold_regions(ballot)
         else:
-            papers.update(dict.fromkeys((("voter", ballot_id, v) for v in voters), None))
-            for vote in db.session.scalars(sa.select(Vote).where(
-                    Vote.ballot_id == ballot_id, Vote.delegate_id.in_(voters))):
-                papers[("voter", ballot_id, vote.delegate_id)] = vote
-
-
-def _kept(cache: str, key: tuple, query: Callable[[], sa.Select]) -> Any:
-    """The row under `key` that this transaction has kept (perhaps None: known absent),
-    else read by `query()` (and kept)."""
-    known = held(cache)
-    if key not in known:
-        known[key] = db.session.scalar(query())
-    return known[key]
+            hold_rows("paper", (("voter", ballot_id, v) for v in voters),
+                      db.session.scalars(sa.select(Vote).where(
+                          Vote.ballot_id == ballot_id, Vote.delegate_id.in_(voters))),
+                      lambda vote: ("voter", vote.ballot_id, vote.delegate_id))
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,7 +244,7 @@ class _Before:
 
 
 def _participation(ballot: Ballot, voter: Delegate) -> Participation | None:
-    return _kept("participation", (ballot.id, voter.id), lambda: sa.select(Participation).where(
+    return held_row("participation", (ballot.id, voter.id), lambda: sa.select(Participation).where(
         Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
 
 
@@ -287,7 +277,7 @@ def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participa
         raise ValidationFailed(_l("Some fields need correcting."),
                                secret=_l("This field is required."))
     wanted = secrecy.paper_hash(ballot.id, voter.id, secret)
-    vote = _kept("paper", ("hash", ballot.id, wanted), lambda: sa.select(Vote).where(
+    vote = held_row("paper", ("hash", ballot.id, wanted), lambda: sa.select(Vote).where(
         Vote.ballot_id == ballot.id, Vote.secret_hash == wanted))
     if vote is not None or participation is None:
         return vote, False
@@ -343,7 +333,7 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     else:
         replace = False
         # Participation and vote are written together: no participation, no vote to find.
-        vote = None if participation is None else _kept(
+        vote = None if participation is None else held_row(
             "paper", ("voter", ballot.id, voter.id), lambda: sa.select(Vote).where(
                 Vote.ballot_id == ballot.id, Vote.delegate_id == voter.id))
     if participation is None:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from workshop.agenda.models import Delegate, Organisation
 from workshop.db import utcnow
 from workshop.extensions import db
-from workshop.group_commit import held
+from workshop.group_commit import held, held_row, hold_rows
 from workshop.proposals.models import Proposal
 from workshop.vocabulary import REGIONS
 from workshop.voting import tally
@@ -79,22 +79,17 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
     The region's row is locked first, so two papers of one region never lose an update; a
     transaction that locked it already (a batch of casts) uses the row it holds.
     """
-    rows: dict[tuple[int, str], RegionTally | None] = held("region_tally")
-    if (ballot.id, region) in rows:
-        row = rows[(ballot.id, region)]
-    else:
-        row = db.session.scalars(
-            sa.select(RegionTally)
-            .where(RegionTally.ballot_id == ballot.id, RegionTally.region == region)
-            .with_for_update().execution_options(populate_existing=True)
-        ).one_or_none()
+    row = held_row("region_tally", (ballot.id, region), lambda: (
+        sa.select(RegionTally)
+        .where(RegionTally.ballot_id == ballot.id, RegionTally.region == region)
+        .with_for_update().execution_options(populate_existing=True)))
     parts = tally.paper_components(stored_choice(ballot.method, stored), ballot.method,
                                    ballot.option_ids)
     if row is None:
         row = RegionTally(ballot_id=ballot.id, region=region, voters=0,
                           sums=[[0] * len(part) for part in parts])
         db.session.add(row)
-    rows[(ballot.id, region)] = row
+        held("region_tally")[(ballot.id, region)] = row
     # Totals begun before a component was added (a ranking's consensus part) keep the
     # components they have; the tally reads such totals by its earlier definition.
     parts = parts[:len(row.sums)]
@@ -107,13 +102,12 @@ def hold_regions(ballot: Ballot) -> None:
     """Lock a secret ballot's running totals in every region at once and keep them for
     `add_to_region` (a region without totals yet is kept as None: its first paper adds them).
     The caller holds the ballot's own lock, so two transactions never lock them in turn."""
-    rows: dict[tuple[int, str], RegionTally | None] = held("region_tally")
-    rows.update(dict.fromkeys(((ballot.id, region) for region in REGIONS), None))
-    for row in db.session.scalars(
-            sa.select(RegionTally).where(RegionTally.ballot_id == ballot.id)
-            .order_by(RegionTally.region).with_for_update()
-            .execution_options(populate_existing=True)):
-        rows[(ballot.id, row.region)] = row
+    hold_rows("region_tally", ((ballot.id, region) for region in REGIONS),
+              db.session.scalars(
+                  sa.select(RegionTally).where(RegionTally.ballot_id == ballot.id)
+                  .order_by(RegionTally.region).with_for_update()
+                  .execution_options(populate_existing=True)),
+              lambda row: (row.ballot_id, row.region))
 
 
 def region_tallies(ballot: Ballot) -> dict[str, RegionTally]:
