@@ -59,6 +59,8 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     HSTS_MAX_AGE = int(_env("HSTS_MAX_AGE", "31536000") or 31536000)
     WTF_CSRF_TIME_LIMIT = None
+    #: Werkzeug's password hash (scrypt, n=2^15: about 0.1 s a login on these machines).
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method, not a password)
     # Socket events per socket, as "rate per second/burst", by kind (a person gets twice a
     # socket's); a socket refused this many times in a row is disconnected.
     SOCKET_LIMIT_WRITE = _env("SOCKET_LIMIT_WRITE", "2/10")
@@ -102,6 +104,8 @@ class TestConfig(Config):
     SOCKETIO_ASYNC_MODE = "threading"
     SOCKETIO_MESSAGE_QUEUE = None
     WTF_CSRF_ENABLED = True
+    # The same algorithm at a throw-away cost: the suite hashes thousands of passwords.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
     # Tests log in and send events far faster than people do; the limits' own tests turn
     # them back on.
     RATELIMIT_ENABLED = False

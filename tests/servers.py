@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,6 +54,45 @@ def start_server(env: dict, port: int, log_path: Path) -> subprocess.Popen:
     """Start `serve.py` (gevent) on a port."""
     return start_process([sys.executable, str(ROOT / "serve.py"), "--port", str(port)], env,
                          port, log_path)
+
+
+class RedisServer:
+    """A throw-away Redis on loopback (no persistence) that a test may stop and start again on
+    the same port, as an operator restarting it would."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen | None = None
+
+    @classmethod
+    def available(cls) -> RedisServer | None:
+        """A server to start, or None when redis-server is not installed."""
+        binary = shutil.which("redis-server")
+        return cls(binary) if binary else None
+
+    def start(self) -> None:
+        import redis
+
+        self.proc = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
 
 
 def server_env(database_url: str, port: int, **extra: str) -> dict:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exc as sa_exc
+
 
 class WorkshopError(Exception):
     """Base of every error a user can cause; `status` is the HTTP status it maps to."""
@@ -79,3 +82,25 @@ class TooFast(WorkshopError):
 
     status = 429
     code = "rate_limited"
+
+
+class Unavailable(WorkshopError):
+    """The database cannot be reached for a moment (stopped, restarting, or busy past the
+    wait): nothing was kept half-way, and the same action sent again later goes through."""
+
+    status = 503
+    code = "unavailable"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True for the database errors that mean "not now" rather than "wrong": the server is
+    gone or refuses connections, a connection died mid-way, SQLite stayed locked too long."""
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) or bool(
+        getattr(exc, "connection_invalidated", False))
+
+
+def unavailable() -> Unavailable:
+    """The one answer to a database that cannot be reached, on every door (pages, API, socket
+    acknowledgements); a phone's outbox keeps what it sent and sends it again."""
+    return Unavailable(_l("The server cannot reach its database just now: try again in a few "
+                          "seconds."))

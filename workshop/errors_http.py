@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 from http import HTTPStatus
 
-from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from workshop.errors import WorkshopError
+from workshop.errors import WorkshopError, unavailable
+from workshop.extensions import db
+
+#: Seconds a client is asked to wait before trying again while the database is away.
+RETRY_AFTER_UNAVAILABLE = 5
 
 
 def wants_json() -> bool:
@@ -83,6 +99,20 @@ def register(app: Flask) -> None:
             return problem(exc.status, data["error"], data["message"], data["fields"],
                            **extra)
         return error_response(exc.status, data["error"], data["message"], data["fields"])
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    def _database_away(exc: sa_exc.DBAPIError):
+        with contextlib.suppress(sa_exc.SQLAlchemyError):
+            db.session.rollback()
+        if "_login_user" not in g:  # the login could not be looked up: the page shows nobody
+            g._login_user = app.login_manager.anonymous_user()
+        app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
+        response = _domain_error(unavailable())
+        if isinstance(response, tuple):
+            response = make_response(*response)
+        response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

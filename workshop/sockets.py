@@ -9,6 +9,7 @@ the login session ends, the socket's next event is refused and the socket closed
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -24,12 +25,20 @@ from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 from flask_wtf.csrf import ValidationError as CSRFValidationError
 from flask_wtf.csrf import validate_csrf
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 
 from workshop import screen_locale
 from workshop.agenda.delegates import mark_connected
 from workshop.agenda.models import Delegate, Workshop
 from workshop.agenda.state import snapshot
-from workshop.errors import NotLoggedIn, TooFast, ValidationFailed, WorkshopError
+from workshop.errors import (
+    NotLoggedIn,
+    TooFast,
+    ValidationFailed,
+    WorkshopError,
+    database_unavailable,
+    unavailable,
+)
 from workshop.extensions import db, socketio
 from workshop.live import (
     delegate_room,
@@ -242,8 +251,11 @@ def register() -> None:
 
     @socketio.on_error_default
     def _unexpected(exc: Exception) -> dict | bool:
-        db.session.rollback()
+        with contextlib.suppress(sa_exc.SQLAlchemyError):  # the connection may be gone
+            db.session.rollback()
         log_failure(request.event.get("message"), exc)
         if request.event.get("message") == "connect":
             return False  # a half-done connection would follow nothing: refuse it
+        if database_unavailable(exc):
+            return unavailable().to_dict()
         return {"ok": False, "error": "server", "message": _("Something went wrong.")}

@@ -13,6 +13,7 @@
   "use strict";
 
   var best = {}; // ballot id -> highest turnout seen (updates may overtake each other)
+  var RETRY_MS = 5000; // a paper the server could not store yet (its database away) goes again
 
   function live() { return window.Live && window.Live.current; }
   function csrf() { return document.querySelector('meta[name="csrf-token"]').content; }
@@ -332,11 +333,14 @@
     form.removeAttribute("aria-busy");
     if (ack && ack.ok) { received(form, ack, choices); return; }
     if (label) button.textContent = label;
-    if (ack && ack.offline) {
+    if (ack && (ack.offline || ack.error === "unavailable")) {
       var box = form.querySelector("[data-form-error]");
-      box.textContent = form.dataset.labelQueued;
+      box.textContent = ack.offline ? form.dataset.labelQueued : ack.message;
       box.hidden = false;
-      return; // still pending: sent again when the link is back
+      // Still pending: sent again when the link is back, or in a moment when the server
+      // could not reach its database.
+      if (!ack.offline) window.setTimeout(function () { resendPending(form); }, RETRY_MS);
+      return;
     }
     var st = load(form);
     delete st.pending;
@@ -346,7 +350,7 @@
 
   function resendPending(form) {
     var st = load(form);
-    if (!st.pending || form.dataset.resending) return;
+    if (!st.pending || form.dataset.resending || !document.body.contains(form)) return;
     form.dataset.resending = "1";
     send(form, payloadFor(form, st.pending), function (ack) {
       delete form.dataset.resending;

@@ -125,15 +125,26 @@
     window.crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
+  var RETRY_MS = 5000; // after "unavailable" (the server's database away for a moment)
+  var retrying = null;
   function flushOutbox(socket, workshopId) {
     outbox().forEach(function (entry) {
       if (entry.workshop !== workshopId) return;
       socket.timeout(15000).emit(entry.op, entry.payload, function (err, ack) {
         if (err) return; // still no answer: the next reconnection tries again
+        if (ack && ack.error === "unavailable") { retryLater(socket, workshopId); return; }
         drop(entry.key);
         delivered.forEach(function (fn) { fn(entry, ack); });
       });
     });
+  }
+  /* Kept actions the server could not store yet go again in a moment (one timer for all). */
+  function retryLater(socket, workshopId) {
+    if (retrying) return;
+    retrying = window.setTimeout(function () {
+      retrying = null;
+      if (socket.connected) flushOutbox(socket, workshopId);
+    }, RETRY_MS);
   }
   /* `fn(entry, ack)` runs when a kept action is answered after a reconnection. */
   function onDelivered(fn) { delivered.push(fn); }
@@ -162,6 +173,11 @@
       if (err) {
         if (key) { showQueued(box); return; } // kept: it goes again when the link is back
         if (box) { box.textContent = document.getElementById("connection").dataset.labelOffline; box.hidden = false; }
+        return;
+      }
+      if (key && ack.error === "unavailable") {
+        showRefusal(form, ack); // kept: it goes again in a moment
+        retryLater(current.socket, current.workshopId);
         return;
       }
       if (key) drop(key);

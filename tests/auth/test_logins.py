@@ -278,3 +278,20 @@ def test_start_login_attaches_a_fresh_id(app):
     assert second != first
     assert organiser.get_id() == second
     assert login_count() == 2
+
+
+def test_passwords_are_stored_as_scrypt_at_the_configured_cost(app):
+    """Production keeps Werkzeug's full scrypt cost; only the tests' configuration lowers it,
+    and a hash of either cost is checked by what it says it is."""
+    from config import Config
+
+    assert Config.PASSWORD_HASH_METHOD == "scrypt"
+    user = create_user()
+    assert user.password_hash.startswith("scrypt:1024:8:1$")
+    user.set_password("a long passphrase")
+    assert user.check_password("a long passphrase")
+    assert not user.check_password("a long passphrase ")
+    app.config["PASSWORD_HASH_METHOD"] = "scrypt"
+    user.set_password("another passphrase")
+    assert user.password_hash.startswith("scrypt:32768:8:1$")
+    assert user.check_password("another passphrase")

@@ -8,6 +8,7 @@ SQLite file and port), so killing it disturbs no other test.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,58 @@ def test_a_vote_and_a_comment_kept_while_the_server_is_down_are_sent_once_after_
     assert db.session.scalar(sa.select(Vote.choices)) == [lines[2].id]
     assert stored(Comment, proposal_id=line.id, body=text) == 1
     assert stored(Comment, proposal_id=closed_line.id) == 0
+    room.close()
+    assert room.errors == []
+    assert room.dialogs == []
+
+
+def test_a_vote_and_a_comment_sent_while_the_database_is_held_are_stored_once_it_is_free(
+        browser: Browser, own_server: LiveServer):
+    """The server is up but cannot write (another writer holds the database past the server's
+    wait): the phones say so in plain words, keep the vote and the comment, and send them
+    again by themselves; once the database is free each is stored once."""
+    room = Room(browser, own_server)
+    organiser, facilitator = create_user("organiser"), create_user("facilitator")
+    organisation = create_organisation(region="asia", country="Cambodia")
+    voting = create_workshop(organiser, steps=5, facilitator=facilitator)
+    lines = create_lines(voting, 3)
+    go_to_kind(voting, "vote")
+    ballot = open_test_ballot(voting, "ranking", actor=facilitator, secret=True)
+    talking = create_workshop(organiser, steps=5, facilitator=facilitator)
+    topic = create_proposal(talking, title="Union dues by mobile money")
+    go_to_kind(talking, "discuss")
+    voter, writer = room.phone(), room.phone()
+    for phone, workshop, name in ((voter, voting, "Sokha"), (writer, talking, "Dara")):
+        _delegate, token = delegate_services.invite_delegate(organiser, workshop, InviteIn(
+            name=name, organisation_id=organisation.id))
+        phone.goto(f"/i/{token}")
+    writer.goto(f"/w/{talking.id}/proposals/{topic.id}")
+    for phone in (voter, writer):
+        online(phone)
+
+    held = sqlite3.connect(own_server.env["DATABASE_URL"][len("sqlite:///"):],
+                           isolation_level=None)
+    held.execute("BEGIN IMMEDIATE")
+    try:
+        voter.locator(f"form.paper .option[data-option='{lines[0].id}'] .pick").tap()
+        voter.locator("form.paper .cast").click()
+        text = "Mobile money lets workers in the provinces pay their dues."
+        writer.locator("#c-body").fill(text)
+        writer.locator("#comment-form").get_by_role("button", name="Send").click()
+        for phone, box in ((voter, "form.paper [data-form-error]"),
+                           (writer, "#comment-form [data-form-error]")):
+            expect(phone.locator(box)).to_contain_text("cannot reach its database",
+                                                       timeout=20_000)
+        assert stored(Vote, ballot_id=ballot.id) == 0
+    finally:
+        held.execute("ROLLBACK")
+        held.close()
+    # Nobody taps again: the phones send what they kept once the server can store it.
+    expect(voter.locator("form.paper .receipt")).to_be_visible(timeout=30_000)
+    expect(writer.locator("#comments")).to_contain_text(text, timeout=30_000)
+    expect(writer.locator("#c-body")).to_have_value("")
+    assert stored(Vote, ballot_id=ballot.id) == 1
+    assert stored(Comment, proposal_id=topic.id, body=text) == 1
     room.close()
     assert room.errors == []
     assert room.dialogs == []

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from tests.helpers import create_organisation, create_user, create_workshop
 from tests.live.clients import Person
-from tests.servers import free_port, server_env, start_server
+from tests.servers import RedisServer, free_port, server_env, start_server
 
 pytestmark = pytest.mark.live
 
@@ -21,26 +19,12 @@ pytestmark = pytest.mark.live
 @pytest.fixture(scope="module")
 def redis_url() -> Iterator[str]:
     """A throw-away Redis on loopback, started (and stopped) by the test setup."""
-    binary = shutil.which("redis-server")
-    if binary is None:
+    server = RedisServer.available()
+    if server is None:
         pytest.skip("redis-server is not installed (.ci/run installs it)")
-    port = free_port()
-    proc = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    client = redis.Redis(port=port, socket_connect_timeout=0.5)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if proc.poll() is not None:
-                raise
-            subprocess.run(["sleep", "0.05"], check=True)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(timeout=10)
+    server.start()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

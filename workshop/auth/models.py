@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -82,8 +83,10 @@ class User(Principal, db.Model):
     kind = "user"
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash, never the password."""
-        self.password_hash = generate_password_hash(password)
+        """Store a salted hash, never the password (scrypt unless the configuration names a
+        cheaper cost for the tests, which hash thousands of throw-away passwords)."""
+        self.password_hash = generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         """True when the password matches the stored hash."""
