@@ -75,6 +75,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_LIMIT = _env("LOGIN_LIMIT", "10 per minute;50 per hour")
     JOIN_LIMIT = _env("JOIN_LIMIT", "300 per minute")
+    #: How many reverse proxies stand in front of the server (HAProxy: 1). The client's address
+    #: (for the per-address limits and the logs) and the scheme are read from that many hops of
+    #: X-Forwarded-For / X-Forwarded-Proto. 0 reads neither: without a proxy that sets them, a
+    #: client could name any address and escape the limits.
+    TRUSTED_PROXIES = int(_env("TRUSTED_PROXIES", "0") or 0)
     GUESS_LIMIT = _env("GUESS_LIMIT", "20 per minute;100 per hour")
     # Secret ballots: a breakdown cell (region, organisation type) of fewer voters than this
     # is never published (fixed per ballot when it opens).

@@ -78,6 +78,8 @@ defaults
     timeout tunnel 1h
     timeout http-request 10s
     timeout http-keep-alive 15s
+    # The phone's address in X-Forwarded-For (the servers run with TRUSTED_PROXIES=1).
+    option forwardfor
 
 frontend phones
     bind 127.0.0.1:{port}
@@ -563,7 +565,7 @@ def measure_all(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, dict], d
         redis_url, redis_pid = stack.enter_context(redis_server())
         env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
                "WORKSHOP_CONFIG": "production", "SOCKETIO_MESSAGE_QUEUE": f"{redis_url}/0",
-               "RATELIMIT_STORAGE_URI": f"{redis_url}/1"}
+               "RATELIMIT_STORAGE_URI": f"{redis_url}/1", "TRUSTED_PROXIES": "1"}
         fresh_database(database_url, env)
         setup = prepare(database_url, args.phones)
         agenda = prepare_agenda(database_url, setup["workshop_id"])

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, has_request_context, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshop.auth.logins import load_principal
 from workshop.db import tune_sqlite
@@ -185,4 +186,7 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
     from workshop import cli
 
     cli.register(app)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:  # outermost, so pages, static files and sockets all see the phone's address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     return app

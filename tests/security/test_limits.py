@@ -154,3 +154,30 @@ def test_one_delegate_has_a_cap_of_lines_of_work(app, monkeypatch):
     with pytest.raises(Conflict, match="at most 2"):
         create_proposal(workshop, delegate)
     assert create_proposal(workshop).id  # others still can
+
+
+class BehindProxy(Limited):
+    """The same limits behind one reverse proxy (TRUSTED_PROXIES=1)."""
+
+    TRUSTED_PROXIES = 1
+
+
+def guesses(app, forwarded_for: str) -> list[int]:
+    """Statuses of two wrong join codes sent from a client the proxy names `forwarded_for`."""
+    client = app.test_client()
+    headers = {"X-Forwarded-For": forwarded_for}
+    token = csrf_from(client.get("/", headers=headers).text)
+    return [client.post("/", data={"code": f"ZZZZZ{i}", "csrf_token": token},
+                        headers=headers).status_code for i in range(2)]
+
+
+@pytest.mark.parametrize(("config", "own_budgets"), [(BehindProxy, True), (Limited, False)])
+def test_behind_a_proxy_each_phone_has_its_own_budget(monkeypatch, config, own_budgets):
+    """Behind the proxy the address is the hop the proxy added (what a client puts before it
+    is its own invention and ignored); with no trusted proxy the header is not read at all."""
+    with app_for(config, monkeypatch) as app:
+        assert guesses(app, "198.51.100.1") == [422, 422]
+        # The same phone, pretending to be elsewhere: the proxy appends its real address.
+        assert guesses(app, "203.0.113.9, 198.51.100.1") == [422, 429]
+        # Another phone in the room.
+        assert guesses(app, "198.51.100.2") == ([422, 422] if own_budgets else [429, 429])
