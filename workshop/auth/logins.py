@@ -9,6 +9,7 @@ those cookies, in any browser and any server process, logs nobody in. Ids of the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 
@@ -67,6 +68,17 @@ def start_login(principal: User | Delegate) -> str:
     return login_id
 
 
+@functools.cache
+def _principal_query() -> sa.Select:
+    """The loader's query, built once: it runs on every request and socket event, and building
+    its joins cost as much as running it."""
+    return (sa.select(LoginSession.id, User, Delegate, Workshop)
+            .outerjoin(User, LoginSession.user_id == User.id)
+            .outerjoin(Delegate, LoginSession.delegate_id == Delegate.id)
+            .outerjoin(Workshop, Delegate.workshop_id == Workshop.id)
+            .where(LoginSession.token_hash == sa.bindparam("token_hash")))
+
+
 def load_principal(login_id: str) -> User | Delegate | None:
     """Flask-Login's loader: who a live login session belongs to.
 
@@ -77,12 +89,7 @@ def load_principal(login_id: str) -> User | Delegate | None:
     token_hash = _token_hash(login_id)
     if token_hash is None:
         return None
-    found = db.session.execute(
-        sa.select(LoginSession.id, User, Delegate, Workshop)
-        .outerjoin(User, LoginSession.user_id == User.id)
-        .outerjoin(Delegate, LoginSession.delegate_id == Delegate.id)
-        .outerjoin(Workshop, Delegate.workshop_id == Workshop.id)
-        .where(LoginSession.token_hash == token_hash)).first()
+    found = db.session.execute(_principal_query(), {"token_hash": token_hash}).first()
     if found is None:
         return None
     row_id, user, delegate, workshop = found
