@@ -11,6 +11,23 @@
     if (news) Live.announce(news, news.dataset[label].replace("__TITLE__", title));
   }
 
+  /* The page came with the current step's scripts only; a step of another kind brings its
+   * own (in order, once each). Each script sets itself up on the step already shown. */
+  function loadScripts() {
+    var step = document.querySelector("#step .step");
+    var needed = JSON.parse(live.root.dataset.stepScripts || "{}")[step ? step.dataset.kind : ""] || [];
+    var have = {};
+    var tags = document.getElementsByTagName("script");
+    for (var i = 0; i < tags.length; i++) have[tags[i].getAttribute("src")] = true;
+    needed.forEach(function (src) {
+      if (have[src]) return;
+      var tag = document.createElement("script");
+      tag.src = src;
+      tag.async = false; // in the listed order (a library before the script that uses it)
+      document.body.appendChild(tag);
+    });
+  }
+
   function loadStep(stepId) {
     var ticket = ++wanted;
     fetch(live.root.dataset.fragment, { credentials: "same-origin", headers: { Accept: "text/html" } })
@@ -19,6 +36,7 @@
         if (ticket !== wanted) return; // a later step arrived meanwhile
         document.getElementById("step").innerHTML = html;
         live.root.dataset.step = String(stepId);
+        loadScripts();
         var title = document.querySelector("#step .step-title");
         if (title) say("labelStep", title.textContent.trim());
       })

@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from tests.browser.people import go
 from tests.conftest import DESKTOP, PHONE, LiveServer
 from tests.helpers import (
     PASSWORD,
@@ -353,3 +354,35 @@ def test_projector_shows_turnout_then_results(people, room):
     db.session.rollback()
     assert db.session.scalar(sa.select(Delegate.id).where(Delegate.name == "Aline",
                                                           Delegate.workshop_id == workshop.id))
+
+
+def test_a_phone_loads_the_ballots_script_only_when_a_vote_step_arrives(people, live):
+    """A phone that joined on a propose step was sent that step's script only (a first visit
+    is lighter on a slow link); Go on the vote step brings the ballot's script with the paper,
+    and the paper works without a reload."""
+    facilitator = create_user("facilitator")
+    workshop = create_workshop(steps=5, facilitator=facilitator)
+    lines = create_lines(workshop, 4)
+    propose = next(s for s in workshop.steps if s.kind == "propose")
+    vote_step = next(s for s in workshop.steps if s.kind == "vote")
+    agenda.goto_step(facilitator, workshop, propose.id)
+    ballot = open_test_ballot(workshop, "approval", actor=facilitator, max_approvals=2)
+    phone = people.phone(workshop, create_organisation(), "Nadia")
+    phone.evaluate("window.__before_go = 1")
+
+    def scripts() -> list[str]:
+        return phone.eval_on_selector_all(
+            "script[src]", "tags => tags.map(t => t.getAttribute('src').split('?')[0])")
+
+    assert "/static/js/proposals.js" in scripts()
+    assert not {"/static/js/ballot.js", "/static/js/plans.js",
+                "/static/vendor/diff_match_patch.min.js"} & set(scripts())
+    console = people.staff(facilitator, f"/w/{workshop.id}/console")
+    go(console, vote_step.id)
+    expect(phone.locator("form.paper")).to_be_visible(timeout=LIVE)
+    option(phone, lines[1]).tap()  # ballot.js counts the ticks once it has loaded
+    expect(phone.locator(".approval-count")).to_have_text("1 / 2", timeout=LIVE)
+    assert scripts().count("/static/js/ballot.js") == 1
+    send(phone)
+    assert stored_choices(ballot) == [[lines[1].id]]
+    assert phone.evaluate("window.__before_go") == 1  # no reload

@@ -15,7 +15,7 @@ from workshop.auth.browser import log_in
 from workshop.errors import NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
 from workshop.limits import guess_limit, join_limit
-from workshop.steps import step_context
+from workshop.steps import step_context, step_scripts
 from workshop.validation import parse
 from workshop.vocabulary import LANGUAGES, ORG_TYPES, REGIONS, STEP_KINDS
 
@@ -124,8 +124,12 @@ def _step_page(template: str, **extra) -> str:
 @login_required
 def follow():
     """The delegate's live page: it follows the facilitator from step to step."""
+    scripts = step_scripts()
     return _step_page("phone/follow.html",
-                      state=snapshot(db.session, _current_delegate().workshop))
+                      state=snapshot(db.session, _current_delegate().workshop),
+                      step_scripts=scripts,
+                      step_script_urls={kind: [url_for("static", filename=p) for p in paths]
+                                        for kind, paths in scripts.items()})
 
 
 @bp.route("/d/step")

@@ -11,7 +11,7 @@ from workshop.plans import services
 from workshop.steps import provides
 
 
-@provides("action_plan")
+@provides("action_plan", scripts=("vendor/diff_match_patch.min.js", "js/plans.js"))
 def plans_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
     """Every plan with its progress; for a delegate, their group's plan to write in."""
     plans = services.list_plans(actor, workshop)

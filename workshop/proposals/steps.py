@@ -14,7 +14,7 @@ from workshop.proposals.live import card_context
 from workshop.steps import provides
 
 
-@provides("propose", "discuss")
+@provides("propose", "discuss", scripts=("js/proposals.js",))
 def proposals_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
     """The lines of work, what the delegate supports, and whether they may submit.
 

@@ -82,7 +82,7 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
     return context
 
 
-@provides("vote", "results")
+@provides("vote", "results", scripts=("js/ballot.js",))
 def voting_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
     """The ballot a vote or results step shows, as the `voting` template variable."""
     return {"voting": ballot_context(actor, workshop, services.ballot_for_step(workshop, step))}
