@@ -7,7 +7,10 @@ Debian's Chromium at 360×740 with the link throttled as DevTools' "slow 3G" (40
 and up, 400 ms round trip). From Chromium's own network log (DevTools protocol) it prints:
 
 * first visit: bytes received over the wire, requests, and the time until the page is live
-  (its socket connected and the step shown);
+  (its socket connected and the step shown), by the page's own clock from the tap on the
+  invitation link (`performance.now()`, whose origin is the navigation's start, the redirect
+  included), and in brackets as the harness saw it (Playwright's wall clock, which adds its own
+  round trips to the browser, about 0.4 s here);
 * repeat visit (a new tab, same browser cache): bytes received and static files fetched again;
 * baseline, in the same run: the step's HTML fragment alone (`/d/step`, what the server must
   send whatever the page around it), fetched over the same link.
@@ -36,6 +39,20 @@ from tests.servers import free_port, server_env, start_server  # noqa: E402
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8,
            "uploadThroughput": 400_000 / 8}
 CHROMIUM = "/usr/bin/chromium"
+#: Notes, by the page's clock, when the connection indicator first says "online".
+LIVE_CLOCK = """
+document.addEventListener("DOMContentLoaded", function () {
+  var status = document.getElementById("connection");
+  if (!status) return;
+  function seen() {
+    if (status.dataset.state === "online" && window.__live === undefined) {
+      window.__live = performance.now();
+    }
+  }
+  new MutationObserver(seen).observe(status, { attributes: true });
+  seen();
+});
+"""
 
 
 def prepare(database_url: str, lines: int) -> tuple[str, int]:
@@ -109,16 +126,18 @@ def measure(url: str, token: str) -> dict[str, float]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=args)
         ctx = browser.new_context(base_url=url, viewport={"width": 360, "height": 740},
                                   is_mobile=True, has_touch=True)
+        ctx.add_init_script(LIVE_CLOCK)
         page = ctx.new_page()
         first = Log(page)
         start = time.perf_counter()
         page.goto(f"/i/{token}", wait_until="commit")
         page.wait_for_selector("#connection[data-state='online']", timeout=120_000)
-        page.wait_for_selector("#step h1", timeout=120_000)
-        live_s = time.perf_counter() - start
+        page.wait_for_selector("#step h1", timeout=120_000)  # in the page's HTML: no later
+        wall_s = time.perf_counter() - start
         page.wait_for_load_state("load")
         figures = {"first_bytes": first.total(), "first_requests": len(first.bytes),
-                   "first_live_s": live_s}
+                   "first_live_s": page.evaluate("window.__live") / 1000,
+                   "first_wall_s": wall_s}
 
         again = ctx.new_page()
         repeat = Log(again)
@@ -126,14 +145,16 @@ def measure(url: str, token: str) -> dict[str, float]:
         again.goto("/d", wait_until="commit")
         again.wait_for_selector("#connection[data-state='online']", timeout=120_000)
         figures |= {"repeat_bytes": repeat.total(), "repeat_static": repeat.static_fetched(),
-                    "repeat_live_s": time.perf_counter() - start}
+                    "repeat_live_s": again.evaluate("window.__live") / 1000,
+                    "repeat_wall_s": time.perf_counter() - start}
 
         bare = ctx.new_page()
         fragment = Log(bare)
         start = time.perf_counter()
         bare.goto("/d/step", wait_until="load")
-        figures |= {"fragment_bytes": fragment.total(),
-                    "fragment_s": time.perf_counter() - start}
+        loaded = bare.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+        figures |= {"fragment_bytes": fragment.total(), "fragment_s": loaded / 1000,
+                    "fragment_wall_s": time.perf_counter() - start}
         browser.close()
     return figures
 
@@ -152,16 +173,18 @@ def main() -> None:
     try:
         print("slow 3G (400 kbit/s, 400 ms); goals: first visit ≤ 60 KB and live ≤ 3 s, "
               "repeat visit fetches no static file")
-        print(f"{'lines':>5} | {'first KB':>8} {'req':>4} {'live s':>6} | {'repeat KB':>9} "
-              f"{'static':>6} {'live s':>6} | {'fragment KB':>11} {'s':>5} | ratio")
+        print("times by the page's clock from the tap on the link; (the harness's wall clock)")
+        print(f"{'lines':>5} | {'first KB':>8} {'req':>4} {'live s':>13} | {'repeat KB':>9} "
+              f"{'static':>6} {'live s':>13} | {'fragment KB':>11} {'s':>12} | ratio")
         for lines, token, _workshop in tokens:
             f = measure(f"http://127.0.0.1:{port}", token)
             ratio = f["first_live_s"] / f["fragment_s"] if f["fragment_s"] else float("nan")
             print(f"{lines:>5} | {f['first_bytes'] / 1024:>8.1f} {f['first_requests']:>4} "
-                  f"{f['first_live_s']:>6.2f} | {f['repeat_bytes'] / 1024:>9.1f} "
-                  f"{f['repeat_static']:>6} {f['repeat_live_s']:>6.2f} | "
-                  f"{f['fragment_bytes'] / 1024:>11.1f} {f['fragment_s']:>5.2f} | "
-                  f"{ratio:.1f}× the fragment alone")
+                  f"{f['first_live_s']:>6.2f} ({f['first_wall_s']:.2f}) | "
+                  f"{f['repeat_bytes'] / 1024:>9.1f} {f['repeat_static']:>6} "
+                  f"{f['repeat_live_s']:>6.2f} ({f['repeat_wall_s']:.2f}) | "
+                  f"{f['fragment_bytes'] / 1024:>11.1f} {f['fragment_s']:>5.2f} "
+                  f"({f['fragment_wall_s']:.2f}) | {ratio:.1f}× the fragment alone")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

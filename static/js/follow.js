@@ -43,6 +43,11 @@
       .catch(function () { setTimeout(function () { if (ticket === wanted) loadStep(stepId); }, 2000); });
   }
 
+  // Opened from an invitation link, the page is drawn at once under that link's address:
+  // show its own, so a reload or a bookmark is the page, not the link again.
+  var address = document.getElementById("live").dataset.address;
+  if (address && location.pathname !== address) history.replaceState(null, "", address);
+
   live = Live.connect({
     onState: function (state) {
       var key = state.step ? state.step.key : "";

@@ -99,13 +99,29 @@ def test_invitation_link_logs_the_delegate_in_as_themselves(client):
     delegate, token = invite(workshop, organiser, name="Jean-Pierre")
     assert delegate.joined_at is None
     response = client.get(f"/i/{token}")
-    assert response.status_code == 302
+    # The live page at once (no redirect: a round trip less on a slow link), never cached.
+    assert response.status_code == 200
+    assert "Jean-Pierre" in response.get_data(as_text=True)
+    assert 'data-address="/d"' in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "private, no-store"
     assert "Jean-Pierre" in client.get("/d").get_data(as_text=True)
     db.session.refresh(delegate)
     assert delegate.joined_at is not None
     # Opening the link again is the same person, not a new delegate.
     client.get(f"/i/{token}")
     assert delegate_count() == 1
+
+
+def test_an_invitation_opens_in_the_delegates_language_whatever_the_browser_had(client):
+    organiser = create_user("organiser")
+    workshop = create_workshop(organiser)
+    delegate, token = invite(workshop, organiser, name="Aminata")
+    delegate.locale = "fr"
+    db.session.commit()
+    client.get("/?lang=es")  # the browser was on Spanish before
+    page = client.get(f"/i/{token}").get_data(as_text=True)
+    assert "Connexion…" in page
+    assert '<html lang="fr">' in page
 
 
 def test_forged_invitation_token_is_refused(client):
@@ -127,7 +143,7 @@ def test_renewed_invitation_replaces_the_old_link(client):
 
     _, new = renew_invitation(organiser, workshop, delegate.id)
     assert client.get(f"/i/{old}").status_code == 404
-    assert client.get(f"/i/{new}").status_code == 302
+    assert client.get(f"/i/{new}").status_code == 200
 
 
 def test_reopening_the_page_keeps_the_identity(client):

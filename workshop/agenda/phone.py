@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale, refresh
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -101,13 +101,18 @@ def join(code: str):
 @bp.route("/i/<token>")
 @guess_limit
 def invitation(token: str):
-    """Open a personal invitation link: it logs the delegate in directly.
+    """Open a personal invitation link: it logs the delegate in and shows their live page at
+    once, without a redirect (one round trip less: 0.4 s on a slow 3G link); the page puts its
+    own address, /d, in the address bar (follow.js), so a reload does not log in again.
 
     :raise 404: the link is not (or no longer) valid.
     """
     delegate = accept_invitation(token)
     log_in(delegate, language=delegate.locale)
-    return redirect(url_for("phone.follow"))
+    refresh()  # drawn in the delegate's language, chosen just now
+    response = make_response(follow())
+    response.headers["Cache-Control"] = "private, no-store"  # a personal page, at a secret URL
+    return response
 
 
 def _step_page(template: str, **extra) -> str:
