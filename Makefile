@@ -5,6 +5,9 @@ BIN     := $(VENV)/bin
 FLASK   := $(BIN)/flask --app workshop
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
+# Test processes run side by side (pytest-xdist; each has its own live server and, on
+# PostgreSQL, its own databases); 0 runs the tests in this process.
+TEST_WORKERS ?= 2
 # The address phones are given (join links and QR codes); set it to the laptop's LAN address
 # when phones join over the room's Wi-Fi.
 export PUBLIC_URL ?= http://$(HOST):$(PORT)
@@ -53,7 +56,7 @@ run: install
 
 test: install $(VENV)/.installed-test
 	$(BIN)/ruff check workshop tests bench config.py
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The room's own server: listens on the laptop's network, and the join link and QR code carry
 # the laptop's address there (ADDRESS=… to choose another when it is on several networks).

@@ -28,6 +28,33 @@ from tests.servers import ROOT, free_port, server_env, start_server
 from workshop import create_app
 from workshop.extensions import db, socketio
 
+
+def _databases_of_this_worker() -> None:
+    """Under pytest-xdist (`-n 2`), each worker gets PostgreSQL databases of its own, named
+    after the worker (`workshop_test_gw0`, made on first use): the in-process tests drop and
+    create the schema for every test, and the live server empties its database at start."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    for name in ("TEST_DATABASE_URL", "LIVE_DATABASE_URL"):
+        url = os.environ.get(name)
+        if not url or not url.startswith("postgresql"):
+            continue
+        own = sa.engine.make_url(url)
+        own = own.set(database=f"{own.database}_{worker}")
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            if conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                           {"name": own.database}) is None:
+                conn.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+        engine.dispose()
+        os.environ[name] = own.render_as_string(hide_password=False)
+    # TestConfig read the environment when config.py was imported, before this ran.
+    TestConfig.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
+
+
+_databases_of_this_worker()
+
 _compile_builder = Rule._compile_builder
 _builders: dict[tuple, object] = {}
 
@@ -97,15 +124,37 @@ def app_for(config: type, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
         g.__dict__.clear()
 
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        _empty_schema()
         yield app
         db.session.remove()
-        db.drop_all()
         # The app outlives the test (extensions keep references to it); give its pooled
         # connections back now, or PostgreSQL runs out of clients a few hundred tests later.
         for engine in db.engines.values():
             engine.dispose()
+
+
+#: Databases (by URL) whose schema this process made: from then on a test only empties them.
+_made: set[str] = set()
+
+
+def _empty_schema() -> None:
+    """The whole schema, empty. In memory (SQLite) it is made anew: a new app has a new
+    database. PostgreSQL makes it once per process and empties every table before each test
+    (0.03 s instead of 0.18 s for dropping and making 27 tables, a third of some tests' time);
+    sequences restart, as they would in a new schema."""
+    if db.engine.dialect.name != "postgresql":
+        db.drop_all()
+        db.create_all()
+        return
+    url = db.engine.url.render_as_string(hide_password=False)
+    if url not in _made:
+        db.drop_all()
+        db.create_all()
+        _made.add(url)
+        return
+    tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
