@@ -131,8 +131,9 @@
     outbox().forEach(function (entry) {
       if (entry.workshop !== workshopId) return;
       socket.timeout(15000).emit(entry.op, entry.payload, function (err, ack) {
-        if (err) return; // still no answer: the next reconnection tries again
-        if (ack && ack.error === "unavailable") { retryLater(socket, workshopId); return; }
+        // No answer yet, or the server could not store it: again in a moment (and at the
+        // next reconnection, if the link goes meanwhile).
+        if (err || (ack && ack.error === "unavailable")) { retryLater(socket, workshopId); return; }
         drop(entry.key);
         delivered.forEach(function (fn) { fn(entry, ack); });
       });
@@ -171,7 +172,8 @@
     }
     current.socket.timeout(15000).emit(form.dataset.op, payload, function (err, ack) {
       if (err) {
-        if (key) { showQueued(box); return; } // kept: it goes again when the link is back
+        // Kept: it goes again in a moment, or when the link is back.
+        if (key) { showQueued(box); retryLater(current.socket, current.workshopId); return; }
         if (box) { box.textContent = document.getElementById("connection").dataset.labelOffline; box.hidden = false; }
         return;
       }

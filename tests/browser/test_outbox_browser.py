@@ -262,3 +262,64 @@ def test_a_secret_vote_whose_answer_was_lost_gets_its_receipt_after_a_reload(roo
     db.session.rollback()
     assert db.session.scalar(sa.select(Vote.choices).where(Vote.ballot_id == ballot.id)) == \
         [lines[1].id]
+
+
+@dataclass
+class LostAnswer:
+    """A sound line that loses one frame: the server's answer to the first message the phone
+    sends containing `lose_answer_to`. The socket stays connected, so nothing reconnects."""
+
+    lose_answer_to: str
+    sent: bool = False
+    lost: int = 0
+
+    def route(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+
+        def from_phone(message: str | bytes) -> None:
+            if isinstance(message, str) and self.lose_answer_to in message:
+                self.sent = True
+            server.send(message)
+
+        def from_server(message: str | bytes) -> None:
+            # "43…": an Engine.IO message carrying a Socket.IO acknowledgement.
+            if (self.sent and not self.lost and isinstance(message, str)
+                    and message.startswith("43")):
+                self.lost += 1
+                return
+            ws.send(message)
+
+        ws.on_message(from_phone)
+        server.on_message(from_server)
+
+
+def test_a_comment_whose_answer_alone_was_lost_is_sent_again_without_a_reconnection(
+        room: Room, cast: Setup):
+    """The answer never came but the socket stayed up: the phone does not wait for a
+    reconnection that may never come; it sends the comment again after its wait for the
+    answer, and the server keeps it once."""
+    workshop = new_workshop(cast, "discuss")
+    line = create_proposal(workshop, title="Paid leave for seasonal farm workers")
+    _, token = invitation(workshop, cast.organisation, "Kwame")
+    text = "Cocoa pickers in Ashanti lose their jobs when they fall ill."
+    line_of = LostAnswer(lose_answer_to=text)
+    ctx = room.context(PHONE)
+    ctx.route_web_socket(SOCKET, line_of.route)
+    phone = room.phone(ctx)
+    phone.goto(f"/i/{token}")
+    online(phone)
+    phone.goto(f"/w/{workshop.id}/proposals/{line.id}")
+    online(phone)
+    phone.wait_for_function(
+        "() => window.Live.current.socket.io.engine.transport.name === 'websocket'")
+    reconnections = phone.evaluate("window.__connects = 0; window.Live.current.socket.on("
+                                   "'connect', () => window.__connects++); 0")
+
+    phone.locator("#c-body").fill(text)
+    phone.locator("#comment-form").get_by_role("button", name="Send").click()
+    expect(phone.locator("#comment-form [data-form-error]")).to_contain_text(
+        "kept on this phone", timeout=20_000)  # the phone's wait for the answer is 15 s
+    assert line_of.lost == 1
+    expect(phone.locator("#c-body")).to_have_value("", timeout=15_000)  # answered, once sent again
+    assert stored(Comment, proposal_id=line.id, body=text) == 1
+    assert phone.evaluate("window.__connects") == reconnections  # no reconnection needed
