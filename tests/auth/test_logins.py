@@ -12,6 +12,7 @@ from tests.helpers import (
     create_user,
     create_workshop,
     csrf_from,
+    go_to_kind,
     invite,
     join,
     login,
@@ -295,3 +296,25 @@ def test_passwords_are_stored_as_scrypt_at_the_configured_cost(app):
     user.set_password("another passphrase")
     assert user.password_hash.startswith("scrypt:32768:8:1$")
     assert user.check_password("another passphrase")
+
+
+def test_a_phones_step_is_read_with_its_login_in_one_query(app, client):
+    """The loader brings the delegate's workshop and its current step with the login: a step
+    part with nothing of its own to read (the welcome step) costs one query."""
+    workshop = create_workshop(steps=3)
+    go_to_kind(workshop, "welcome")
+    join(client, workshop, create_organisation(), name="Thandiwe")
+    db.session.remove()  # the request starts with nothing held, as on a server
+    selects: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        page = client.get("/d/step")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    assert page.status_code == 200
+    assert len(selects) == 1, selects

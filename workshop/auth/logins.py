@@ -16,7 +16,7 @@ import secrets
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from workshop.agenda.models import Delegate, Workshop
+from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.auth.models import LoginSession, User
 from workshop.extensions import db
 from workshop.live import queue_logins_ended
@@ -72,10 +72,11 @@ def start_login(principal: User | Delegate) -> str:
 def _principal_query() -> sa.Select:
     """The loader's query, built once: it runs on every request and socket event, and building
     its joins cost as much as running it."""
-    return (sa.select(LoginSession.id, User, Delegate, Workshop)
+    return (sa.select(LoginSession.id, User, Delegate, Workshop, Step)
             .outerjoin(User, LoginSession.user_id == User.id)
             .outerjoin(Delegate, LoginSession.delegate_id == Delegate.id)
             .outerjoin(Workshop, Delegate.workshop_id == Workshop.id)
+            .outerjoin(Step, Workshop.current_step_id == Step.id)
             .where(LoginSession.token_hash == sa.bindparam("token_hash")))
 
 
@@ -83,8 +84,8 @@ def load_principal(login_id: str) -> User | Delegate | None:
     """Flask-Login's loader: who a live login session belongs to.
 
     None when the session was ended, never existed, or the id has the old "u:1" form. One
-    query on every request and socket event: the session, its person and a delegate's
-    workshop (which every delegate's page and event reads next) come together.
+    query on every request and socket event: the session, its person, a delegate's workshop
+    and its current step (which every delegate's page and event reads next) come together.
     """
     token_hash = _token_hash(login_id)
     if token_hash is None:
@@ -92,12 +93,14 @@ def load_principal(login_id: str) -> User | Delegate | None:
     found = db.session.execute(_principal_query(), {"token_hash": token_hash}).first()
     if found is None:
         return None
-    row_id, user, delegate, workshop = found
+    row_id, user, delegate, workshop, step = found
     principal: User | Delegate | None = user if user is not None else delegate
     if principal is None:
         return None
     if delegate is not None and workshop is not None:
         set_committed_value(delegate, "workshop", workshop)  # held, so not loaded again
+        if "current_step" not in sa.inspect(workshop).dict:  # unless this session has it
+            set_committed_value(workshop, "current_step", step)
     principal.attach_login(login_id, row_id)
     return principal
 
