@@ -51,6 +51,8 @@ from bench_votes import SECRET_KEY, count_votes, line, prepare, quantile, stop  
 from common import bare_server, cpu_seconds, fresh_database, machine_times  # noqa: E402
 
 from tests.servers import (  # noqa: E402
+    PostgresCluster,
+    RedisServer,
     free_port,
     signed_session,
     start_process,
@@ -156,60 +158,28 @@ def postgres() -> Iterator[tuple[str, int | None]]:
     if given.startswith("postgresql"):
         yield given, None
         return
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
-    if not bins:
+    cluster = PostgresCluster.available("max_connections=300")
+    if cluster is None:
         sys.exit("bench_scaleout: install PostgreSQL (apt-get install postgresql) or set "
                  "DATABASE_URL to a PostgreSQL database it may empty.")
-    pgbin = bins[-1]
-    data = Path(tempfile.mkdtemp(prefix="bench-scaleout-pg-"))
-    as_owner: list[str] = []
-    if os.geteuid() == 0:  # initdb refuses root: the cluster belongs to postgres
-        shutil.chown(data, "postgres")
-        as_owner = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
-    pg_ctl = [*as_owner, str(pgbin / "pg_ctl"), "-D", str(data)]
     try:
-        subprocess.run([*as_owner, str(pgbin / "initdb"), "-D", str(data), "-U", "postgres",
-                        "-A", "trust", "--no-sync", "-E", "UTF8"], check=True,
-                       capture_output=True)
-        subprocess.run([*pg_ctl, "-l", str(data / "log"), "-w", "-o",
-                        f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c fsync=off "
-                        f"-c max_connections=300", "start"], check=True, capture_output=True)
-        subprocess.run([str(pgbin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
-                        "postgres", "workshop_bench"], check=True, capture_output=True)
-        postmaster = int((data / "postmaster.pid").read_text().split()[0])
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/workshop_bench", postmaster
+        cluster.init()
+        yield cluster.create_database("workshop_bench"), cluster.postmaster
     finally:
-        subprocess.run([*pg_ctl, "-m", "fast", "stop"], capture_output=True)
-        shutil.rmtree(data, ignore_errors=True)
+        cluster.remove()
 
 
 @contextmanager
 def redis_server() -> Iterator[tuple[str, int]]:
     """A Redis on a loopback port that keeps nothing on disk; yields its URL and pid."""
-    import redis
-
-    binary = shutil.which("redis-server")
-    if binary is None:
+    server = RedisServer.available()
+    if server is None:
         sys.exit("bench_scaleout: install redis-server (apt-get install redis-server).")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
     try:
-        client = redis.Redis(port=port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        client.close()
-        yield f"redis://127.0.0.1:{port}", proc.pid
+        server.start()
+        yield server.url, server.proc.pid
     finally:
-        stop(proc)
+        server.stop()
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,7 +64,7 @@ class RedisServer:
     def __init__(self, binary: str) -> None:
         self.binary = binary
         self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.url = f"redis://127.0.0.1:{self.port}"  # a database number after it: /0, /1
         self.proc: subprocess.Popen | None = None
 
     @classmethod
@@ -73,6 +74,7 @@ class RedisServer:
         return cls(binary) if binary else None
 
     def start(self) -> None:
+        """Start it (again) and wait until it answers."""
         import redis
 
         self.proc = subprocess.Popen(
@@ -80,19 +82,84 @@ class RedisServer:
              "--appendonly", "no"], stdout=subprocess.DEVNULL)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
         deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        try:
+            while True:
+                try:
+                    client.ping()
+                    return
+                except redis.ConnectionError:
+                    if self.proc.poll() is not None or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
+        finally:
+            client.close()
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster (initdb in a temporary folder, fsync=off) on a loopback
+    port, which a test may stop and start again as an operator restarting it would."""
+
+    def __init__(self, bindir: Path, *options: str) -> None:
+        self.bindir = bindir
+        self.options = options  # more `-c name=value` settings for the server
+        self.folder = Path(tempfile.mkdtemp(prefix="workshop-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+
+    @classmethod
+    def available(cls, *options: str) -> PostgresCluster | None:
+        """A cluster to make with the newest installed PostgreSQL, or None without one."""
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                       key=lambda p: int(p.parent.name))
+        return cls(found[-1], *options) if found else None
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def postmaster(self) -> int:
+        """The server's process id (its backends are its children)."""
+        return int((self.data / "postmaster.pid").read_text().split()[0])
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True)
+
+    def init(self) -> None:
+        """Make the cluster and start it."""
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                  "--no-sync", "-E", "UTF8")
+        self.start()
+
+    def create_database(self, name: str) -> str:
+        """A new database of the cluster; its URL."""
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+        return self.url(name)
+
+    def start(self) -> None:
+        settings = " ".join(f"-c {option}" for option in self.options)
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-o",
+                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c fsync=off "
+                  f"{settings}", "start")
+
+    def stop(self) -> None:
+        """Stop at once, ending every connection (what a crash or a restart does to them)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        """Stop it if it runs, and delete its files."""
+        if (self.data / "postmaster.pid").exists():
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def server_env(database_url: str, port: int, **extra: str) -> dict:

@@ -92,11 +92,14 @@ class Unavailable(WorkshopError):
     code = "unavailable"
 
 
+#: The database errors that mean "not now" rather than "wrong": the server is gone or refuses
+#: connections, a connection died mid-way, SQLite stayed locked past the wait.
+DATABASE_AWAY = (sa_exc.OperationalError, sa_exc.InterfaceError)
+
+
 def database_unavailable(exc: BaseException) -> bool:
-    """True for the database errors that mean "not now" rather than "wrong": the server is
-    gone or refuses connections, a connection died mid-way, SQLite stayed locked too long."""
-    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)) or bool(
-        getattr(exc, "connection_invalidated", False))
+    """True for an error of `DATABASE_AWAY`, or any other that invalidated its connection."""
+    return isinstance(exc, DATABASE_AWAY) or bool(getattr(exc, "connection_invalidated", False))
 
 
 def unavailable() -> Unavailable:

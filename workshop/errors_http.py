@@ -22,7 +22,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from workshop.errors import WorkshopError, unavailable
+from workshop.errors import DATABASE_AWAY, WorkshopError, unavailable
 from workshop.extensions import db
 
 #: Seconds a client is asked to wait before trying again while the database is away.
@@ -100,19 +100,18 @@ def register(app: Flask) -> None:
                            **extra)
         return error_response(exc.status, data["error"], data["message"], data["fields"])
 
-    @app.errorhandler(sa_exc.OperationalError)
-    @app.errorhandler(sa_exc.InterfaceError)
     def _database_away(exc: sa_exc.DBAPIError):
         with contextlib.suppress(sa_exc.SQLAlchemyError):
             db.session.rollback()
         if "_login_user" not in g:  # the login could not be looked up: the page shows nobody
             g._login_user = app.login_manager.anonymous_user()
         app.logger.warning("database unavailable: %s", type(exc.orig).__name__)
-        response = _domain_error(unavailable())
-        if isinstance(response, tuple):
-            response = make_response(*response)
+        response = make_response(_domain_error(unavailable()))
         response.headers["Retry-After"] = str(RETRY_AFTER_UNAVAILABLE)
         return response
+
+    for kind in DATABASE_AWAY:
+        app.register_error_handler(kind, _database_away)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

@@ -12,7 +12,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,34 +78,44 @@ def phones_of(app, secret_key: str, setup: OpenBallot, n: int) -> list[dict]:
     return people
 
 
-@contextmanager
-def voting(urls: list[str], setup: OpenBallot, people: list[dict], folder: Path) -> Iterator[
-        Callable[[int], None]]:
-    """Phones voting (tests.live.voters, a process of its own) against these servers; gives
-    `wait_for_receipts(n)`, which returns once n phones hold a receipt. The voters' report
-    (see voters.py) is in `.report` of the returned function once the block ends."""
-    (folder / "people.json").write_text(json.dumps(people))
-    voters = subprocess.Popen(
-        [sys.executable, "-m", "tests.live.voters", ",".join(urls), str(setup.workshop.id),
-         str(folder / "people.json")], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+class Voters:
+    """The voters' process (tests.live.voters): `wait_for_receipts(n)` returns once n phones
+    hold a receipt; `report` (see voters.py) is there once every phone is done."""
 
-    def wait_for_receipts(n: int) -> None:
-        for out in voters.stdout:
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.report: dict = {}
+
+    def wait_for_receipts(self, n: int) -> None:
+        for out in self.proc.stdout:
             if out.startswith("ack ") and int(out.split()[1]) >= n:
                 return
         raise AssertionError(f"the voters ended before {n} receipts")
 
-    try:
-        yield wait_for_receipts
+    def finish(self) -> None:
         last = ""
-        for out in voters.stdout:
+        for out in self.proc.stdout:
             last = out
-        voters.wait(timeout=60)
-        wait_for_receipts.report = json.loads(last)
+        self.proc.wait(timeout=60)
+        self.report = json.loads(last)
+
+
+@contextmanager
+def voting(urls: list[str], setup: OpenBallot, people: list[dict], folder: Path) -> Iterator[
+        Voters]:
+    """Phones voting against these servers, in a process of their own, until each holds a
+    receipt; the block acts on the servers meanwhile, and the voters are awaited at its end."""
+    (folder / "people.json").write_text(json.dumps(people))
+    voters = Voters(subprocess.Popen(
+        [sys.executable, "-m", "tests.live.voters", ",".join(urls), str(setup.workshop.id),
+         str(folder / "people.json")], cwd=ROOT, stdout=subprocess.PIPE, text=True))
+    try:
+        yield voters
+        voters.finish()
     finally:
-        if voters.poll() is None:
-            voters.kill()
-            voters.wait()
+        if voters.proc.poll() is None:
+            voters.proc.kill()
+            voters.proc.wait()
 
 
 def assert_every_receipt_stored_once(setup: OpenBallot, people: list[dict], report: dict) -> None:

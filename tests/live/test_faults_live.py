@@ -6,12 +6,9 @@ totals equal the stored papers, and no phone is ever told anything but a clear a
 
 from __future__ import annotations
 
-import glob
 import os
 import queue
-import shutil
 import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +26,7 @@ from tests.live.mid_ballot import (
     retried,
     voting,
 )
-from tests.servers import RedisServer, free_port, server_env, start_server
+from tests.servers import PostgresCluster, RedisServer, free_port, server_env, start_server
 from workshop.extensions import db
 
 pytestmark = pytest.mark.live
@@ -59,7 +56,8 @@ def two_processes(live: LiveServer, redis: RedisServer, tmp_path: Path) -> Itera
     try:
         for name in ("a", "b"):
             port = free_port()
-            env = server_env(live.env["DATABASE_URL"], port, SOCKETIO_MESSAGE_QUEUE=redis.url)
+            env = server_env(live.env["DATABASE_URL"], port,
+                             SOCKETIO_MESSAGE_QUEUE=f"{redis.url}/0")
             started.append((f"http://127.0.0.1:{port}",
                             start_server(env, port, tmp_path / f"{name}.log")))
         yield started
@@ -75,11 +73,11 @@ def test_one_of_two_processes_killed_mid_ballot_loses_and_doubles_no_vote(
     (url_a, proc_a), (url_b, _proc_b) = two_processes
     setup = open_secret_ranking()
     people = phones_of(live.app, live.env["SECRET_KEY"], setup, PHONES)
-    with voting([url_a, url_b], setup, people, tmp_path) as wait_for_receipts:
-        wait_for_receipts(PHONES // 3)
+    with voting([url_a, url_b], setup, people, tmp_path) as voters:
+        voters.wait_for_receipts(PHONES // 3)
         proc_a.kill()  # SIGKILL: its phones go to B, as the proxy would send them
         proc_a.wait(timeout=10)
-    report = wait_for_receipts.report
+    report = voters.report
     print(f"{PHONES} phones on two processes; {retried(report)} sent again after one died")
     assert retried(report) > 0
     assert set(report["told"]) <= CLEAR
@@ -91,13 +89,13 @@ def test_redis_restarted_mid_ballot_loses_no_vote_and_broadcasts_come_back(
     (url_a, _a), (url_b, _b) = two_processes
     setup = open_secret_ranking()
     people = phones_of(live.app, live.env["SECRET_KEY"], setup, PHONES)
-    with voting([url_a, url_b], setup, people, tmp_path) as wait_for_receipts:
-        wait_for_receipts(PHONES // 3)
+    with voting([url_a, url_b], setup, people, tmp_path) as voters:
+        voters.wait_for_receipts(PHONES // 3)
         redis.stop()
         # Votes go on without the queue: a receipt needs the database, not Redis.
-        wait_for_receipts(2 * PHONES // 3)
+        voters.wait_for_receipts(2 * PHONES // 3)
         redis.start()
-    report = wait_for_receipts.report
+    report = voters.report
     assert set(report["told"]) <= CLEAR
     assert_every_receipt_stored_once(setup, people, report)
 
@@ -121,10 +119,10 @@ def heard_across(staff: Person, phone: Person, workshop_id: int, steps: list[int
     """Move the agenda from `staff` (pressing again every 2 s, for up to 30 s) until `phone`
     is told of the very step moved to."""
     deadline = time.monotonic() + 30
-    for press in range(1000):
-        if time.monotonic() > deadline:
-            return False
+    press = 0
+    while time.monotonic() < deadline:
         target = steps[press % len(steps)]
+        press += 1
         phone.drain()
         assert staff.call("agenda.goto", {"workshop_id": workshop_id, "step_id": target})["ok"]
         try:
@@ -135,54 +133,10 @@ def heard_across(staff: Person, phone: Person, workshop_id: int, steps: list[int
     return False
 
 
-class Postgres:
-    """A PostgreSQL server of the test's own (initdb in a temporary folder, loopback port),
-    which the test stops and starts again as an operator restarting it would."""
-
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        self.folder = Path(tempfile.mkdtemp(prefix="workshop-pg-"))
-        self.data = self.folder / "data"
-        self.port = free_port()
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
-
-    @classmethod
-    def available(cls) -> Postgres | None:
-        found = sorted(Path(p) for p in glob.glob("/usr/lib/postgresql/*/bin")
-                       if (Path(p) / "initdb").exists())
-        return cls(found[-1]) if found else None
-
-    def _run(self, *args: str) -> None:
-        command = [str(self.bindir / args[0]), *args[1:]]
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True)
-
-    def init(self) -> None:
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
-                  "--no-sync", "-E", "UTF8")
-        self.start()
-
-    def start(self) -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-o",
-                  f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.data} -c fsync=off",
-                  "start")
-
-    def stop(self) -> None:
-        """Stop at once, ending every connection (what a crash or a restart does to them)."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def remove(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self.stop()
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
 @pytest.fixture
-def postgres() -> Iterator[Postgres]:
-    server = Postgres.available()
+def postgres() -> Iterator[PostgresCluster]:
+    """A PostgreSQL of the test's own: the test stops and starts it."""
+    server = PostgresCluster.available()
     if server is None:
         pytest.skip("PostgreSQL is not installed (.ci/run installs it)")
     server.init()
@@ -193,16 +147,16 @@ def postgres() -> Iterator[Postgres]:
 
 
 def test_postgresql_stopped_mid_ballot_gives_a_clear_error_and_loses_nothing(
-        postgres: Postgres, tmp_path: Path):
-    with serving(postgres.url, tmp_path) as server, server.app.app_context():
+        postgres: PostgresCluster, tmp_path: Path):
+    with serving(postgres.url(), tmp_path) as server, server.app.app_context():
         setup = open_secret_ranking()
         workshop = setup.workshop
         people = phones_of(server.app, server.env["SECRET_KEY"], setup, PHONES)
         watcher = Person(server.url).join(workshop.join_code, create_organisation().id, "Ama")
         watcher.connect(workshop.id)
         db.session.remove()
-        with voting([server.url], setup, people, tmp_path) as wait_for_receipts:
-            wait_for_receipts(PHONES // 3)
+        with voting([server.url], setup, people, tmp_path) as voters:
+            voters.wait_for_receipts(PHONES // 3)
             postgres.stop()
             began = time.monotonic()
             # What a phone is told meanwhile: a clear answer, on the socket and on a page.
@@ -216,7 +170,7 @@ def test_postgresql_stopped_mid_ballot_gives_a_clear_error_and_loses_nothing(
             assert "database just now" in page.text
             time.sleep(max(0.0, OUTAGE - (time.monotonic() - began)))  # the outage itself
             postgres.start()
-        report = wait_for_receipts.report
+        report = voters.report
         print(f"{PHONES} phones; {retried(report)} sent again; told {report['told']}")
         assert set(report["told"]) <= CLEAR
         assert_every_receipt_stored_once(setup, people, report)

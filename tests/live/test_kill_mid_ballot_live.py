@@ -26,11 +26,11 @@ def test_a_server_killed_mid_ballot_loses_and_doubles_no_vote(own_server: LiveSe
                                                               tmp_path: Path):
     setup = open_secret_ranking()
     people = phones_of(own_server.app, own_server.env["SECRET_KEY"], setup, PHONES)
-    with voting([own_server.url], setup, people, tmp_path) as wait_for_receipts:
-        wait_for_receipts(PHONES // 3)  # kill the server once a third hold a receipt
+    with voting([own_server.url], setup, people, tmp_path) as voters:
+        voters.wait_for_receipts(PHONES // 3)  # kill the server once a third hold a receipt
         own_server.kill()
         own_server.restart(tmp_path / "after-kill.log")
-    report = wait_for_receipts.report
+    report = voters.report
     print(f"{PHONES} phones; {retried(report)} sent their paper again after the kill")
     assert retried(report) > 0  # the kill came mid-burst: some phones had to try again
     assert_every_receipt_stored_once(setup, people, report)

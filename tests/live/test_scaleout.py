@@ -23,7 +23,7 @@ def redis_url() -> Iterator[str]:
     if server is None:
         pytest.skip("redis-server is not installed (.ci/run installs it)")
     server.start()
-    yield server.url
+    yield f"{server.url}/0"
     server.stop()
 
 

@@ -129,12 +129,10 @@ def _step_page(template: str, **extra) -> str:
 @login_required
 def follow():
     """The delegate's live page: it follows the facilitator from step to step."""
-    scripts = step_scripts()
     return _step_page("phone/follow.html",
                       state=snapshot(db.session, _current_delegate().workshop),
-                      step_scripts=scripts,
-                      step_script_urls={kind: [url_for("static", filename=p) for p in paths]
-                                        for kind, paths in scripts.items()})
+                      step_scripts={kind: [url_for("static", filename=path) for path in paths]
+                                    for kind, paths in step_scripts().items()})
 
 
 @bp.route("/d/step")
