@@ -18,7 +18,9 @@ a WebSocket, through the proxy. Measured through the proxy, in the same run, for
 * ours with `--processes` processes behind the proxy.
 
 Go: the facilitator sends `agenda.goto`; the time from sending until each phone has received
-the `state` event and then fetched the step's fragment (GET /d/step with its cookies). Votes:
+the `state` event and has the step's part: inflated from the state when it came with it (a
+discussion step's list, drawn once for every phone of a language), else fetched (GET /d/step
+with its cookies; the bare server's phones always fetch its fixed fragment). Votes:
 every phone casts a secret ranking ballot at once; votes durably stored per second, send to
 receipt, and the stored papers counted against the receipts. The CPU time each part used
 during both phases shows what limits the figures. Bounded: every phase has a timeout.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import logging
 import multiprocessing as mp
 import os
@@ -279,6 +282,7 @@ class Phone:
         self.state_at: float | None = None
         self.fetched_at: float | None = None
         self.fetched = "no state"  # then "ok", "HTTP <status>" or what went wrong
+        self.with_state = False  # the step's part came with the state: nothing fetched
         self.done = asyncio.Event()
         self.server = ""
 
@@ -305,12 +309,19 @@ class Phone:
             return False
 
     async def _on_state(self, data: dict) -> None:
-        """On the state that names the target step: fetch the step's fragment, as the page does."""
-        if self.state_at is not None or (data.get("step") or {}).get("id") != self.target:
+        """On the state that names the target step: the step's part that came with it,
+        inflated, as the page does; else fetch the step's fragment, as the page does."""
+        step = data.get("step") or {}
+        if self.state_at is not None or step.get("id") != self.target:
             return
         self.state_at = time.perf_counter()
+        part = data.get("phone") or {}
         try:
-            self.fetched = await self.fetch_step()
+            if part.get("key") == step.get("key") and part.get("html"):
+                self.fetched = "ok" if gzip.decompress(part["html"]) else "empty part"
+                self.with_state = True
+            else:
+                self.fetched = await self.fetch_step()
         except Exception as exc:
             self.fetched = type(exc).__name__
         self.fetched_at = time.perf_counter()
@@ -365,6 +376,7 @@ async def _phones(url: str, people: list, workshop_id: int | None, target: int, 
                                timeout=PHASE_TIMEOUT)
         pipes["go"].put({"state": [p.state_at for p in live if p.state_at is not None],
                          "fetched": [p.fetched_at for p in live if p.fetched == "ok"],
+                         "with_state": sum(1 for p in live if p.with_state),
                          "outcomes": Counter(p.fetched for p in live),
                          "cpu": time.process_time() - cpu})
         await loop.run_in_executor(None, pipes["vote"].wait, 2 * PHASE_TIMEOUT)
@@ -478,6 +490,7 @@ def run(url: str, plan: dict[str, Any], groups: dict[str, list[int]],
         result["state"] = sorted(t - sent for g in go for t in g["state"])
         result["fetched"] = sorted(t - sent for g in go for t in g["fetched"])
         result["go_outcomes"] = sum((g["outcomes"] for g in go), Counter())
+        result["with_state"] = sum(g["with_state"] for g in go)
         meter = CpuMeter(groups)
         pipes["vote"].set()
         parts = [pipes["votes"].get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
@@ -615,6 +628,9 @@ def report(args: argparse.Namespace, results: dict[str, dict], info: dict[str, A
     for key, r in results.items():
         print(go_line(names[key], r))
     for key, r in results.items():
+        if r["with_state"]:
+            print(f"  {names[key]}: {r['with_state']:,} phones had the step's part with the "
+                  f"state (nothing fetched)")
         missed = ", ".join(f"{n} {why}" for why, n in r["go_outcomes"].items() if why != "ok")
         if missed:
             print(f"  {names[key]}: no step for {missed}")

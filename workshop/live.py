@@ -9,6 +9,7 @@ closed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -55,8 +56,17 @@ def login_room(login_session_id: int) -> str:
     return f"s{login_session_id}"
 
 
+@dataclass(frozen=True)
+class Fanout:
+    """A broadcast whose payloads are made when it is sent, after the commit: `make()` gives
+    the (payload, room) pairs to send instead of one payload to the queued room."""
+
+    make: Callable[[], list[tuple[Any, str]]]
+
+
 def queue(session: Session, event_name: str, payload: Any, room: str) -> None:
-    """Send `event_name` to `room` once the session's transaction commits."""
+    """Send `event_name` to `room` once the session's transaction commits (a `Fanout`: what
+    it makes then)."""
     _pending(session, _PENDING).append((event_name, payload, room))
 
 
@@ -115,7 +125,9 @@ def _send_after_commit(session: Session) -> None:
         return
     pending = session.info.pop(_PENDING, [])
     for event_name, payload, room in pending:
-        socketio.emit(event_name, payload, to=room)
+        for each_payload, each_room in (payload.make() if isinstance(payload, Fanout)
+                                        else [(payload, room)]):
+            socketio.emit(event_name, each_payload, to=each_room)
     rooms = [login_room(i) for i in session.info.pop(_LOGINS_ENDED, [])]
     rooms += [screen_room(i) for i in session.info.pop(_SCREENS_ENDED, [])]
     calls = session.info.pop(_CALLS, [])

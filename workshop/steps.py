@@ -4,6 +4,12 @@ Features register a provider for the kinds they draw (proposals for propose and 
 for vote and results), and the scripts those steps need on a phone; the agenda's pages stay
 unaware of them. A phone loads only the current step's scripts, and a later step's when it
 arrives (a first visit on slow 3G is live sooner without the rest).
+
+A provider may also say how to draw its part for every phone at once (`shared`): the same for
+everyone reading one language, nothing personal in it. Steps whose every provider can are sent
+to the phones with the `state` broadcast (workshop/agenda/pushed.py) instead of being fetched
+by each of them; what the page needs to make such a part its delegate's (the lines they
+support) it is given once, when it loads (`keeps`).
 """
 
 from __future__ import annotations
@@ -14,18 +20,29 @@ from typing import Any
 from workshop.permissions import Actor
 
 Provider = Callable[[Actor, Any, Any], dict[str, Any]]
+#: The context of a step's part drawn for every phone: (workshop, step) -> context.
+SharedProvider = Callable[[Any, Any], dict[str, Any]]
 PROVIDERS: dict[str, list[Provider]] = {}
+SHARED: dict[str, list[SharedProvider | None]] = {}
+#: What a phone's page keeps of its delegate, to make a shared part theirs: (actor, workshop).
+KEEPS: list[Callable[[Actor, Any], dict[str, Any]]] = []
 #: Static files (paths under static/, in load order) a phone needs for a step of each kind.
 SCRIPTS: dict[str, list[str]] = {}
 
 
-def provides(*kinds: str, scripts: tuple[str, ...] = ()) -> Callable[[Provider], Provider]:
-    """Register a provider of template context for steps of these kinds, and the scripts
-    (paths under static/) a phone loads for them."""
+def provides(*kinds: str, scripts: tuple[str, ...] = (), shared: SharedProvider | None = None,
+             keeps: Callable[[Actor, Any], dict[str, Any]] | None = None,
+             ) -> Callable[[Provider], Provider]:
+    """Register a provider of template context for steps of these kinds, the scripts (paths
+    under static/) a phone loads for them, how to draw their part for every phone, and what
+    the phone's page keeps to make that part its delegate's."""
 
     def decorator(provider: Provider) -> Provider:
+        if keeps is not None:
+            KEEPS.append(keeps)
         for kind in kinds:
             PROVIDERS.setdefault(kind, []).append(provider)
+            SHARED.setdefault(kind, []).append(shared)
             SCRIPTS.setdefault(kind, []).extend(s for s in scripts if s not in SCRIPTS[kind])
         return provider
 
@@ -44,3 +61,29 @@ def step_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
         for provider in PROVIDERS.get(step.kind, []):
             context.update(provider(actor, workshop, step))
     return context
+
+
+def is_shared(kind: str) -> bool:
+    """Whether every provider of this kind of step can draw its part for every phone."""
+    providers = SHARED.get(kind)
+    return bool(providers) and all(provider is not None for provider in providers)
+
+
+def shared_step_context(workshop: Any, step: Any) -> dict[str, Any] | None:
+    """The context of the step's part as every phone of a language sees it; None when some
+    provider of its kind draws something personal (each phone then fetches its own)."""
+    if step is None or not is_shared(step.kind):
+        return None
+    context: dict[str, Any] = {}
+    for provider in SHARED[step.kind]:
+        if provider is not None:
+            context.update(provider(workshop, step))
+    return context
+
+
+def kept_by_page(actor: Actor, workshop: Any) -> dict[str, Any]:
+    """What a phone's page keeps of its delegate (see `provides`), as JSON-able data."""
+    data: dict[str, Any] = {}
+    for keeps in KEEPS:
+        data.update(keeps(actor, workshop))
+    return data

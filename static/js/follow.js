@@ -1,5 +1,6 @@
 /* Phone and projector: follow the facilitator. A new step's content is fetched as an HTML
- * fragment rendered by the server (in the reader's language, user text escaped). */
+ * fragment rendered by the server (in the reader's language, user text escaped), or comes
+ * with the state when it is the same for every phone (workshop/agenda/pushed.py). */
 (function () {
   "use strict";
   var live;
@@ -28,19 +29,42 @@
     });
   }
 
+  function show(stepId, html) {
+    var step = document.getElementById("step");
+    step.innerHTML = html;
+    // A part drawn for every phone has blank tokens and keys: this page's own go in.
+    var csrf = document.querySelector('meta[name="csrf-token"]').content;
+    step.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
+      if (!input.value) input.value = csrf;
+    });
+    step.querySelectorAll('input[name="request_id"]').forEach(function (input) {
+      if (!input.value) input.value = Live.newRequestId();
+    });
+    live.root.dataset.step = String(stepId);
+    loadScripts();
+    var title = document.querySelector("#step .step-title");
+    if (title) say("labelStep", title.textContent.trim());
+  }
+
   function loadStep(stepId) {
     var ticket = ++wanted;
     fetch(live.root.dataset.fragment, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
-        if (ticket !== wanted) return; // a later step arrived meanwhile
-        document.getElementById("step").innerHTML = html;
-        live.root.dataset.step = String(stepId);
-        loadScripts();
-        var title = document.querySelector("#step .step-title");
-        if (title) say("labelStep", title.textContent.trim());
+        if (ticket === wanted) show(stepId, html); // else a later step arrived meanwhile
       })
       .catch(function () { setTimeout(function () { if (ticket === wanted) loadStep(stepId); }, 2000); });
+  }
+
+  /* A step drawn for every phone comes with the state, gzip-compressed: shown without a
+   * request. A browser that cannot inflate it fetches the step as for any other. */
+  function showSent(stepId, gzipped) {
+    if (!window.DecompressionStream || !live.root.dataset.pushed) return loadStep(stepId);
+    var ticket = ++wanted;
+    var stream = new Blob([gzipped]).stream().pipeThrough(new DecompressionStream("gzip"));
+    new Response(stream).text()
+      .then(function (html) { if (ticket === wanted) show(stepId, html); })
+      .catch(function () { if (ticket === wanted) loadStep(stepId); });
   }
 
   // Opened from an invitation link, the page is drawn at once under that link's address:
@@ -51,7 +75,10 @@
   live = Live.connect({
     onState: function (state) {
       var key = state.step ? state.step.key : "";
-      if (String(key) !== live.root.dataset.step) loadStep(key);
+      if (String(key) !== live.root.dataset.step) {
+        if (state.phone && state.phone.key === key) showSent(key, state.phone.html);
+        else loadStep(key);
+      }
       Live.showTimer(state.timer);
       Live.showJoined(state.joined);
     }

@@ -11,11 +11,40 @@
     return window.Live.current;
   }
 
+  /* A list drawn for every phone (sent with the state) says which line each proposal is in,
+   * not what this delegate supports: the page was given the proposals they support when it
+   * loaded (#live's data-keeps), kept up to date here as they support and withdraw. */
+  var keptSupported = null;
+  var lineOf = {};
+
+  function supportedProposals() {
+    if (keptSupported === null) {
+      var root = document.getElementById("live");
+      var keeps = root && root.dataset.keeps ? JSON.parse(root.dataset.keeps) : {};
+      keptSupported = {};
+      (keeps.supported_proposals || []).forEach(function (id) { keptSupported[id] = true; });
+    }
+    return keptSupported;
+  }
+
   function readSupported() {
     var lists = document.querySelectorAll(".proposals[data-supported]");
     for (var i = 0; i < lists.length; i++) {
       JSON.parse(lists[i].dataset.supported || "[]").forEach(function (id) { mine[id] = true; });
+      if (!lists[i].dataset.lineOf) continue;
+      lineOf = JSON.parse(lists[i].dataset.lineOf);
+      Object.keys(supportedProposals()).forEach(function (id) {
+        if (lineOf[id] !== undefined) mine[lineOf[id]] = true;
+      });
     }
+  }
+
+  function keepSupport(lineId, on) {
+    var kept = supportedProposals();
+    if (on) { kept[lineId] = true; return; }
+    Object.keys(kept).forEach(function (id) {
+      if (String(id) === String(lineId) || String(lineOf[id]) === String(lineId)) delete kept[id];
+    });
   }
 
   function paintSupport(root) {
@@ -201,6 +230,7 @@
             return;
           }
           if (ack.on) mine[id] = true; else delete mine[id];
+          keepSupport(id, ack.on);
           paintSupport();
         });
       return;

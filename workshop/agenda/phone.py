@@ -15,7 +15,7 @@ from workshop.auth.browser import log_in
 from workshop.errors import NotFound, PermissionDenied, ValidationFailed
 from workshop.extensions import db
 from workshop.limits import guess_limit, join_limit
-from workshop.steps import step_context, step_scripts
+from workshop.steps import kept_by_page, step_context, step_scripts
 from workshop.validation import parse
 from workshop.vocabulary import LANGUAGES, ORG_TYPES, REGIONS, STEP_KINDS
 
@@ -131,6 +131,7 @@ def follow():
     """The delegate's live page: it follows the facilitator from step to step."""
     return _step_page("phone/follow.html",
                       state=snapshot(db.session, _current_delegate().workshop),
+                      keeps=kept_by_page(_current_delegate(), _current_delegate().workshop),
                       step_scripts={kind: [url_for("static", filename=path) for path in paths]
                                     for kind, paths in step_scripts().items()})
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import zlib
+import functools
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from workshop.agenda.models import Delegate, Organisation, Step, Workshop
+from workshop.agenda.pushed import digest, step_key, with_step_part
 from workshop.db import utcnow
 from workshop.kept import bump_version, kept
-from workshop.live import queue, staff_room, workshop_room
+from workshop.live import Fanout, queue, staff_room, workshop_room
+from workshop.steps import is_shared
 
 
 def timer_state(step: Step | None) -> dict[str, Any]:
@@ -42,11 +44,6 @@ def timer_state(step: Step | None) -> dict[str, Any]:
             "duration_s": step.duration_seconds,
         }
     return {"status": "none", "remaining_ms": None, "duration_s": None}
-
-
-def _digest(*parts: str) -> str:
-    """A short fingerprint of some text, to tell screens that it changed."""
-    return format(zlib.crc32("\x1f".join(parts).encode()), "08x")
 
 
 def joined_by_region(session: Session, workshop_id: int) -> dict[str, int]:
@@ -105,13 +102,11 @@ def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
             "title": step.title,
             "count": len(steps),
             # Phones and projector reload the step's part of the page when this changes.
-            "key": ":".join((str(step.id), str(int(workshop.proposals_locked)),
-                             str(workshop.step_revision or 0),
-                             _digest(step.kind, step.title, step.body))),
+            "key": step_key(workshop, step),
         },
         "timer": timer_state(step),
         # The console reloads its agenda when steps are added, removed, renamed or moved.
-        "agenda": _digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in steps)),
+        "agenda": digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in steps)),
         "joined": {"total": sum(by_region.values()), "by_region": by_region},
         # What the projector shows in full, e.g. {"kind": "proposal", "id": 3}: it redraws.
         "spotlight": workshop.spotlight,
@@ -122,7 +117,13 @@ def announce(session: Session, workshop: Workshop) -> None:
     """Bump the state version and queue the new snapshot for every screen of the workshop."""
     workshop.state_version = (workshop.state_version or 0) + 1
     session.flush()
-    queue(session, "state", snapshot(session, workshop), workshop_room(workshop.id))
+    state = snapshot(session, workshop)
+    if state["step"] is not None and is_shared(state["step"]["kind"]):
+        # Phones get the step's part with the state (drawn after the commit, see pushed.py).
+        queue(session, "state", Fanout(functools.partial(with_step_part, workshop.id, state)),
+              workshop_room(workshop.id))
+    else:
+        queue(session, "state", state, workshop_room(workshop.id))
 
 
 def delegate_payload(delegate: Delegate) -> dict[str, Any]:

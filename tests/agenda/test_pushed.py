@@ -1,0 +1,172 @@
+"""A step drawn for every phone comes with the `state` broadcast (workshop/agenda/pushed.py)."""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from tests.agenda.test_events import connect, states
+from tests.helpers import (
+    create_organisation,
+    create_proposal,
+    create_user,
+    create_workshop,
+    go_to_kind,
+    join,
+    login,
+)
+from workshop.agenda import pushed
+from workshop.agenda.models import Delegate
+from workshop.extensions import db
+from workshop.kept import kept
+from workshop.proposals import services as proposals
+from workshop.voting import services as voting
+from workshop.voting.schemas import BallotOpen
+
+
+def room(app, languages=("en",)):
+    """A facilitator's console and one phone per language, all connected to one workshop."""
+    facilitator = create_user("facilitator")
+    workshop = create_workshop(facilitator=facilitator)
+    staff_client = app.test_client()
+    login(staff_client, facilitator)
+    staff = connect(app, staff_client, workshop, f"/w/{workshop.id}/console")
+    phones = []
+    for n, language in enumerate(languages):
+        client = app.test_client()
+        join(client, workshop, create_organisation(), name=f"Phone {n}")
+        phones.append((client, connect(app, client, workshop, f"/d?lang={language}")))
+    for _client, sock in phones:
+        sock.get_received()
+    staff.get_received()
+    return workshop, staff, phones
+
+
+def go(staff, workshop, step_id: int, *phones) -> None:
+    """The facilitator's Go, once what the phones received before is set aside."""
+    for sock in phones:
+        sock.get_received()
+    ack = staff.emit("agenda.goto", {"workshop_id": workshop.id, "step_id": step_id},
+                     callback=True)
+    assert ack["ok"], ack
+
+
+def personal_tokens_blanked(html: str) -> str:
+    """The step part a phone fetched, with what is its own blanked as in the shared part."""
+    html = re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token" value=""', html)
+    html = re.sub(r'name="request_id" value="[^"]*"', 'name="request_id" value=""', html)
+    return re.sub(r"data-supported='[^']*'", "data-supported='[]'", html)
+
+
+def test_a_propose_step_comes_with_the_state_as_the_phone_would_fetch_it(app):
+    workshop, staff, [(client, phone)] = room(app)
+    create_proposal(workshop, title="Clean water for every clinic")  # on the propose step
+    go(staff, workshop, workshop.steps[0].id)
+    go(staff, workshop, workshop.steps[1].id, phone)
+    [state] = states(phone)
+    part = state["phone"]
+    assert part["key"] == state["step"]["key"]
+    html = gzip.decompress(part["html"]).decode()
+    assert "Clean water for every clinic" in html
+    assert 'name="csrf_token" value=""' in html
+    assert 'name="request_id" value=""' in html
+    fetched = client.get("/d/step").get_data(as_text=True)
+    assert "data-line-of" not in fetched
+    shared = re.sub(r" data-line-of='[^']*'", "", html)
+    assert shared == personal_tokens_blanked(fetched)
+
+
+def test_the_part_says_which_line_each_proposal_is_in_never_who_supports_what(app):
+    workshop, staff, [(client, phone)] = room(app)
+    line = create_proposal(workshop, title="Line one")
+    merged = create_proposal(workshop, title="Merged into line one")
+    merged.merged_into_id = line.id
+    db.session.commit()
+    go(staff, workshop, workshop.steps[2].id, phone)
+    [state] = states(phone)
+    html = gzip.decompress(state["phone"]["html"]).decode()
+    line_of = re.search(r"data-line-of='([^']*)'", html).group(1)
+    assert line_of == f'{{"{line.id}": {line.id}, "{merged.id}": {line.id}}}'
+    assert "data-supported='[]'" in html
+
+
+def test_a_phone_page_keeps_what_its_delegate_supports(app):
+    workshop, _staff, [(client, _phone)] = room(app)
+    line = create_proposal(workshop)
+    create_proposal(workshop)
+    page = client.get("/d").get_data(as_text=True)
+    assert """data-keeps='{"supported_proposals": []}'""" in page
+    delegate = db.session.scalars(sa.select(Delegate).where(Delegate.name == "Phone 0")).one()
+    proposals.set_support(delegate, workshop, line.id, True)
+    db.session.commit()
+    page = client.get("/d").get_data(as_text=True)
+    assert f"""data-keeps='{{"supported_proposals": [{line.id}]}}'""" in page
+
+
+def test_each_language_gets_its_own_part_drawn_once(app):
+    workshop, staff, phones = room(app, languages=("en", "en", "fr"))
+    store = kept("pushed-steps")
+    before = store.made
+    go(staff, workshop, workshop.steps[1].id)
+    parts = [states(sock)[0]["phone"]["html"] for _client, sock in phones]
+    assert parts[0] == parts[1]  # the same bytes for every phone of a language
+    assert "Put forward a line of work" in gzip.decompress(parts[0]).decode()
+    assert "Proposer un axe de travail" in gzip.decompress(parts[2]).decode()
+    assert store.made - before == 4  # one drawing per language
+    # The same step again (a timer started): nothing drawn again.
+    assert staff.emit("timer.start", {"workshop_id": workshop.id, "seconds": 60},
+                      callback=True)["ok"]
+    assert all(states(sock)[0]["phone"]["html"] for _client, sock in phones)
+    assert store.made - before == 4
+    # A new line of work is a new version of the list: drawn again.
+    create_proposal(workshop, title="A later line")
+    phones[0][1].get_received()
+    assert staff.emit("timer.pause", {"workshop_id": workshop.id}, callback=True)["ok"]
+    [state] = states(phones[0][1])
+    assert "A later line" in gzip.decompress(state["phone"]["html"]).decode()
+    assert store.made - before == 8
+
+
+def test_the_console_gets_the_state_once(app):
+    workshop, staff, _phones = room(app, languages=("en", "fr"))
+    go(staff, workshop, workshop.steps[1].id)
+    assert len(states(staff)) == 1
+
+
+@pytest.mark.parametrize("kind", ["welcome", "vote"])
+def test_a_step_with_something_personal_is_fetched(app, kind):
+    workshop, staff, [(_client, phone)] = room(app)
+    if kind == "vote":
+        for _ in range(2):
+            create_proposal(workshop)
+        go_to_kind(workshop, "vote")
+        voting.open_ballot(workshop.facilitators[0], workshop,
+                           BallotOpen(workshop_id=workshop.id, title="B", method="approval"))
+        db.session.commit()
+        step_id = workshop.current_step_id
+        go(staff, workshop, workshop.steps[0].id)
+        phone.get_received()
+    else:
+        go(staff, workshop, workshop.steps[1].id)
+        phone.get_received()
+        step_id = workshop.steps[0].id
+    go(staff, workshop, step_id)
+    [state] = states(phone)
+    assert state["step"]["kind"] == kind
+    assert "phone" not in state
+
+
+def test_a_part_that_cannot_be_drawn_leaves_the_state_to_go_out(app, monkeypatch):
+    workshop, staff, [(_client, phone)] = room(app)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no drawing today")
+
+    monkeypatch.setattr(pushed, "phone_part", broken)
+    go(staff, workshop, workshop.steps[1].id)
+    [state] = states(phone)
+    assert state["step"]["id"] == workshop.steps[1].id
+    assert "phone" not in state

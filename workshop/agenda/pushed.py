@@ -1,0 +1,91 @@
+"""The step's part of a phone's page, sent with the `state` broadcast when every phone reading
+one language would be shown the same: on Go, a thousand phones show the new step without a
+thousand requests for it.
+
+A step is pushed when every provider of its kind can draw its part for everyone (see
+workshop/steps.py: propose and discuss, the list of lines of work and the submission form).
+The part is drawn once per language, step key and content version, after the commit that
+announced the step, in a database session of its own (committed rows only: a kept drawing
+never shows a change that was rolled back), and gzip-compressed (300 lines of work are about
+330 KB of HTML, a few tens of KB compressed), then sent to each language's room with the
+state. Nothing personal is in it: the page fills in its own CSRF token and request keys and
+marks the lines its delegate supports from what it knows. A phone that cannot inflate it, a
+state sent on connect or on `state.sync`, and a step of another kind are fetched as before
+(GET /d/step).
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import zlib
+from typing import Any
+
+from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
+
+from workshop.agenda.models import Step, Workshop
+from workshop.extensions import db
+from workshop.kept import kept
+from workshop.live import language_room, workshop_room
+from workshop.steps import shared_step_context
+from workshop.vocabulary import LANGUAGES, STEP_KINDS
+
+log = logging.getLogger(__name__)
+
+
+def digest(*parts: str) -> str:
+    """A short fingerprint of some text, to tell screens that it changed."""
+    return format(zlib.crc32("\x1f".join(parts).encode()), "08x")
+
+
+def step_key(workshop: Workshop, step: Step) -> str:
+    """What names a version of the step's part of a page: it changes with whatever that part
+    shows besides the lines of work (which have a version of their own)."""
+    return ":".join((str(step.id), str(int(workshop.proposals_locked)),
+                     str(workshop.step_revision or 0), digest(step.kind, step.title, step.body)))
+
+
+def phone_part(workshop: Workshop, step: Step, language: str) -> dict[str, Any] | None:
+    """The step's part as every phone reading `language` is shown it, gzip-compressed, under
+    its step key; kept per content version (read first: see workshop/kept.py). None when the
+    step's kind has something personal."""
+    key = (workshop.id, workshop.content_version, step_key(workshop, step), language)
+
+    def draw() -> dict[str, Any] | None:
+        with force_locale(language):
+            context = shared_step_context(workshop, step)
+            if context is None:
+                return None
+            html = render_template("phone/_step.html", shared=True, workshop=workshop,
+                                   step=step, step_kinds=STEP_KINDS, delegate=None,
+                                   **context)
+        return {"key": key[2], "html": gzip.compress(html.encode(), mtime=0)}
+
+    return kept("pushed-steps", size=16).get(key, draw)
+
+
+def with_step_part(workshop_id: int, state: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    """The `state` broadcast, sent after the commit: to each language's room with the step's
+    part for that language (`phone`), or to the whole workshop as it is when the part cannot
+    be drawn here (no request to draw addresses from, or the drawing failed)."""
+    plain = [(state, workshop_room(workshop_id))]
+    if not has_request_context():
+        return plain  # e.g. the clock: the phones fetch their step
+    try:
+        # A session of its own: the announcing one has just committed and reads nothing more.
+        with current_app._get_current_object().app_context():
+            try:
+                workshop = db.session.get(Workshop, workshop_id)
+                step = workshop.current_step if workshop is not None else None
+                if step is None:
+                    return plain
+                parts = {language: phone_part(workshop, step, language)
+                         for language in LANGUAGES}
+            finally:
+                db.session.remove()
+    except Exception:  # noqa: BLE001  (the state goes out anyway; the phones fetch their step)
+        log.exception("drawing the step's part for the phones")
+        return plain
+    return [({**state, "phone": part} if part is not None else state,
+             language_room(workshop_id, language)) for language, part in parts.items()]
