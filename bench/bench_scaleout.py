@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gzip
 import logging
 import multiprocessing as mp
@@ -317,8 +318,9 @@ class Phone:
         self.state_at = time.perf_counter()
         part = data.get("phone") or {}
         try:
-            if part.get("key") == step.get("key") and part.get("html"):
-                self.fetched = "ok" if gzip.decompress(part["html"]) else "empty part"
+            if part.get("key") == step.get("key") and part.get("gzip"):
+                html = gzip.decompress(base64.b64decode(part["gzip"]))
+                self.fetched = "ok" if html else "empty part"
                 self.with_state = True
             else:
                 self.fetched = await self.fetch_step()

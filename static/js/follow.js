@@ -56,12 +56,15 @@
       .catch(function () { setTimeout(function () { if (ticket === wanted) loadStep(stepId); }, 2000); });
   }
 
-  /* A step drawn for every phone comes with the state, gzip-compressed: shown without a
-   * request. A browser that cannot inflate it fetches the step as for any other. */
-  function showSent(stepId, gzipped) {
+  /* A step drawn for every phone comes with the state, gzip-compressed (as base64): shown
+   * without a request. A browser that cannot inflate it fetches the step as for any other. */
+  function showSent(stepId, gzipBase64) {
     if (!window.DecompressionStream || !live.root.dataset.pushed) return loadStep(stepId);
     var ticket = ++wanted;
-    var stream = new Blob([gzipped]).stream().pipeThrough(new DecompressionStream("gzip"));
+    var text = atob(gzipBase64);
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     new Response(stream).text()
       .then(function (html) { if (ticket === wanted) show(stepId, html); })
       .catch(function () { if (ticket === wanted) loadStep(stepId); });
@@ -76,7 +79,7 @@
     onState: function (state) {
       var key = state.step ? state.step.key : "";
       if (String(key) !== live.root.dataset.step) {
-        if (state.phone && state.phone.key === key) showSent(key, state.phone.html);
+        if (state.phone && state.phone.key === key) showSent(key, state.phone.gzip);
         else loadStep(key);
       }
       Live.showTimer(state.timer);

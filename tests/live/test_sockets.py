@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import gzip
 import queue
 
 import pytest
@@ -99,9 +101,13 @@ def test_long_polling_only_client_follows(room):
     phone.connect(workshop.id, transports=["polling"])
     assert phone.sio.transport() == "polling"
     phone.next_event("state")
-    target = workshop.steps[2].id
+    target = workshop.steps[2].id  # a discuss step: its part comes with the state
     assert staff.call("agenda.goto", {"workshop_id": workshop.id, "step_id": target})["ok"]
-    assert phone.next_event("state")["step"]["id"] == target
+    state = phone.next_event("state")
+    assert state["step"]["id"] == target
+    # Encoded once for the WebSocket staff and the long-polling phone alike (text, not bytes).
+    assert state["phone"]["key"] == state["step"]["key"]
+    assert "Discuss" in gzip.decompress(base64.b64decode(state["phone"]["gzip"])).decode()
 
 
 def test_timer_state_reaches_phones(room):

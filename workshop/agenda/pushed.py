@@ -6,16 +6,17 @@ A step is pushed when every provider of its kind can draw its part for everyone 
 workshop/steps.py: propose and discuss, the list of lines of work and the submission form).
 The part is drawn once per language, step key and content version, after the commit that
 announced the step, in a database session of its own (committed rows only: a kept drawing
-never shows a change that was rolled back), and gzip-compressed (300 lines of work are about
-330 KB of HTML, a few tens of KB compressed), then sent to each language's room with the
-state. Nothing personal is in it: the page fills in its own CSRF token and request keys and
-marks the lines its delegate supports from what it knows. A phone that cannot inflate it, a
-state sent on connect or on `state.sync`, and a step of another kind are fetched as before
-(GET /d/step).
+never shows a change that was rolled back), gzip-compressed (300 lines of work are about
+330 KB of HTML, a few tens of KB compressed; sent as base64 text) and sent to each language's
+room with the state. Nothing personal is in it: the page fills in its own CSRF token and
+request keys and marks the lines its delegate supports from what it knows. A phone that
+cannot inflate it, a state sent on connect or on `state.sync`, and a step of another kind are
+fetched as before (GET /d/step).
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
 import logging
 import zlib
@@ -60,7 +61,11 @@ def phone_part(workshop: Workshop, step: Step, language: str) -> dict[str, Any] 
             html = render_template("phone/_step.html", shared=True, workshop=workshop,
                                    step=step, step_kinds=STEP_KINDS, delegate=None,
                                    **context)
-        return {"key": key[2], "html": gzip.compress(html.encode(), mtime=0)}
+        # As base64 text, not bytes: Engine.IO encodes a broadcast once for all its sockets,
+        # and a binary packet encoded for a WebSocket is then sent as it is to a socket that
+        # long-polls, which fails (python-engineio 4.x keeps one encoding per packet).
+        gzipped = gzip.compress(html.encode(), mtime=0)
+        return {"key": key[2], "gzip": base64.b64encode(gzipped).decode("ascii")}
 
     return kept("pushed-steps", size=16).get(key, draw)
 
