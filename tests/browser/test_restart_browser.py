@@ -68,6 +68,10 @@ def test_a_vote_and_a_comment_kept_while_the_server_is_down_are_sent_once_after_
     late.goto(f"/w/{voting.id}/proposals/{closed_line.id}")  # discussion over: a vote step
     for phone in (voter, writer, late):
         online(phone)
+        # Upgraded to a WebSocket first: a server that dies during the upgrade probe leaves
+        # the client waiting for its ping timeout (45 s) before it notices.
+        phone.wait_for_function(
+            "() => window.Live.current.socket.io.engine.transport.name === 'websocket'")
 
     own_server.kill()
     for phone in (voter, writer, late):
