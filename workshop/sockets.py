@@ -128,7 +128,7 @@ def on_connect(auth: Any = None) -> None:
         mark_connected(actor, +1)
         session["socket_delegate"] = actor.id
     session["socket_workshop"] = workshop.id
-    emit("state", snapshot(db.session, workshop))
+    emit("state", snapshot(db.session, workshop))  # presence committed: a reader
 
 
 def on_disconnect(reason: Any = None) -> None:

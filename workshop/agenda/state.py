@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,9 @@ from workshop.kept import bump_version, kept
 from workshop.live import Fanout, queue, staff_room, workshop_room
 from workshop.steps import is_shared
 
+#: A step's timer as it is stored: (ends at, seconds left when paused, duration in seconds).
+TimerFields = tuple[Any, int | None, int | None]
+
 
 def timer_state(step: Step | None) -> dict[str, Any]:
     """Timer as idle / running / paused with the milliseconds left.
@@ -22,27 +26,25 @@ def timer_state(step: Step | None) -> dict[str, Any]:
     Clients count down from `remaining_ms` on their own clock, so a phone whose clock is
     wrong still shows the right time.
     """
-    if step is None:
+    return _timer(None if step is None else _timer_fields(step))
+
+
+def _timer_fields(step: Step) -> TimerFields:
+    return (step.timer_ends_at, step.timer_remaining, step.duration_seconds)
+
+
+def _timer(fields: TimerFields | None) -> dict[str, Any]:
+    if fields is None:
         return {"status": "none", "remaining_ms": None, "duration_s": None}
-    if step.timer_ends_at is not None:
-        left = (step.timer_ends_at - utcnow()).total_seconds()
-        return {
-            "status": "running",
-            "remaining_ms": max(0, int(left * 1000)),
-            "duration_s": step.duration_seconds,
-        }
-    if step.timer_remaining is not None:
-        return {
-            "status": "paused",
-            "remaining_ms": step.timer_remaining * 1000,
-            "duration_s": step.duration_seconds,
-        }
-    if step.duration_seconds:
-        return {
-            "status": "idle",
-            "remaining_ms": step.duration_seconds * 1000,
-            "duration_s": step.duration_seconds,
-        }
+    ends_at, remaining, duration = fields
+    if ends_at is not None:
+        left = (ends_at - utcnow()).total_seconds()
+        return {"status": "running", "remaining_ms": max(0, int(left * 1000)),
+                "duration_s": duration}
+    if remaining is not None:
+        return {"status": "paused", "remaining_ms": remaining * 1000, "duration_s": duration}
+    if duration:
+        return {"status": "idle", "remaining_ms": duration * 1000, "duration_s": duration}
     return {"status": "none", "remaining_ms": None, "duration_s": None}
 
 
@@ -85,17 +87,21 @@ def _bump_joined_version(session: Session, _context) -> None:
         bump_version(session, Workshop, "joined_version", Workshop.__table__.c.id.in_(workshops))
 
 
-def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
-    """Everything a phone or projector needs to draw the current step."""
+@dataclass(frozen=True)
+class _Agenda:
+    """What a state says of the steps: the current step, the agenda's fingerprint and the
+    current step's timer as stored (its time left is counted when a state is made)."""
+
+    step: dict[str, Any] | None
+    agenda: str
+    timer: TimerFields | None
+
+
+def _agenda(workshop: Workshop) -> _Agenda:
     steps = workshop.steps  # loaded first: the current step is then found among them
     step = workshop.current_step
-    by_region = joined_now(session, workshop)
-    return {
-        "workshop_id": workshop.id,
-        "version": workshop.state_version,
-        "step": None
-        if step is None
-        else {
+    return _Agenda(
+        step=None if step is None else {
             "id": step.id,
             "position": step.position,
             "kind": step.kind,
@@ -104,20 +110,65 @@ def snapshot(session: Session, workshop: Workshop) -> dict[str, Any]:
             # Phones and projector reload the step's part of the page when this changes.
             "key": step_key(workshop, step),
         },
-        "timer": timer_state(step),
         # The console reloads its agenda when steps are added, removed, renamed or moved.
-        "agenda": digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in steps)),
+        agenda=digest(*(f"{s.id}/{s.position}/{s.kind}/{s.title}" for s in steps)),
+        timer=None if step is None else _timer_fields(step))
+
+
+def snapshot(session: Session, workshop: Workshop, writing: bool = False) -> dict[str, Any]:
+    """Everything a phone or projector needs to draw the current step.
+
+    A reader (a socket's `state.sync` or connection, a page) takes the steps' part kept per
+    state version, which a flush hook bumps with any change of a step or of what the workshop
+    says of its steps, and the joined counts kept per joined version. A transaction that has
+    `writing` (an announcement) draws both from its own rows and keeps nothing: what it would
+    keep could still roll back, and another change then reach the same version.
+    """
+    if writing:
+        agenda, by_region = _agenda(workshop), joined_by_region(session, workshop.id)
+    else:  # the version first (see workshop/kept.py)
+        agenda = kept("agendas", size=64).get((workshop.id, workshop.state_version),
+                                              lambda: _agenda(workshop))
+        by_region = joined_now(session, workshop)
+    return {
+        "workshop_id": workshop.id,
+        "version": workshop.state_version,
+        "step": None if agenda.step is None else dict(agenda.step),
+        "timer": _timer(agenda.timer),
+        "agenda": agenda.agenda,
         "joined": {"total": sum(by_region.values()), "by_region": by_region},
         # What the projector shows in full, e.g. {"kind": "proposal", "id": 3}: it redraws.
         "spotlight": workshop.spotlight,
     }
 
 
+#: Columns of a workshop that a state's steps' part shows (through the current step's key).
+AGENDA_COLUMNS = ("current_step_id", "proposals_locked", "step_revision")
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _bump_state_version(session: Session, _context) -> None:
+    """Bump the state version of every workshop whose steps, or whose current step, this
+    flush changed, however the change was made (announced or not): a reader's kept steps'
+    part (see `snapshot`) is then out of date."""
+    workshops: set[int] = set()
+    for row in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(row, Step):
+            workshops.add(row.workshop_id)
+        elif isinstance(row, Workshop) and row not in session.new:
+            state = sa.inspect(row)
+            if any(state.attrs[name].history.has_changes() for name in AGENDA_COLUMNS):
+                workshops.add(row.id)
+    if workshops:
+        bump_version(session, Workshop, "state_version",
+                     Workshop.__table__.c.id.in_(workshops))
+
+
 def announce(session: Session, workshop: Workshop) -> None:
     """Bump the state version and queue the new snapshot for every screen of the workshop."""
     workshop.state_version = (workshop.state_version or 0) + 1
     session.flush()
-    state = snapshot(session, workshop)
+    state = snapshot(session, workshop, writing=True)
     if state["step"] is not None and is_shared(state["step"]["kind"]):
         # Phones get the step's part with the state (drawn after the commit, see pushed.py).
         queue(session, "state", Fanout(functools.partial(with_step_part, workshop.id, state)),
