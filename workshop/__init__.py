@@ -177,7 +177,7 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
     assets.init_app(app)
     errors_http.register(app)
     headers.register(app)
-    sockets.register()
+    sockets.register(app)
     events.register()
     proposal_events.register()
     voting_events.register(app)

@@ -3,6 +3,8 @@ version; any change of a step bumps the version, announced or not; a writer keep
 
 from __future__ import annotations
 
+from flask.sessions import SecureCookieSessionInterface
+
 from tests.agenda.test_events import staff_and_phone
 from tests.helpers import create_delegate, create_organisation
 from workshop.agenda.models import Delegate
@@ -87,3 +89,20 @@ def test_a_join_rolled_back_leaves_no_count_kept(app):
     assert after["total"] == before["total"] + 1
     assert "asia" not in after["by_region"]
     assert after["by_region"]["west_africa"] == before["by_region"].get("west_africa", 0) + 1
+
+
+def test_a_socket_event_does_not_decode_the_handshake_cookie_again(app, monkeypatch):
+    workshop, _staff, phone = staff_and_phone(app)
+    decoded = []
+    original = SecureCookieSessionInterface.open_session
+
+    def counting(self, app_, request):
+        decoded.append(request.path)
+        return original(self, app_, request)
+
+    monkeypatch.setattr(SecureCookieSessionInterface, "open_session", counting)
+    for _ in range(3):
+        assert sync(phone, workshop)["workshop_id"] == workshop.id
+    assert decoded == []  # the socket's own session, made at connection, is given at once
+    assert app.test_client().get("/").status_code == 200
+    assert decoded == ["/"]  # a page still opens its cookie
