@@ -17,8 +17,10 @@ from workshop.extensions import babel, csrf, db, login_manager, migrate, socketi
 from workshop.limits import limiter
 from workshop.models import __all__ as _all_models  # noqa: F401  (the whole schema is known)
 from workshop.validation import IdConverter, JSONProvider, SocketJSON
+from workshop.vocabulary import LANGUAGES
 
-LANGUAGE_CODES = ("en", "fr", "es", "nl")
+#: The languages a reader may choose: one list with the rooms broadcasts go to.
+LANGUAGE_CODES = tuple(LANGUAGES)
 
 
 def screen_language_key(workshop_id: int) -> str:

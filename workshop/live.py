@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app, has_request_context, render_template
+from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
 
@@ -62,6 +64,17 @@ class Fanout:
     the (payload, room) pairs to send instead of one payload to the queued room."""
 
     make: Callable[[], list[tuple[Any, str]]]
+
+
+def render_for_room(template: str, language: str, **context: Any) -> str:
+    """A fragment in `language`, for a language's room. Outside a request (the clock, a
+    command, a test calling a service) it is drawn in a request context of the public
+    address, so its links resolve alike."""
+    with force_locale(language):
+        if has_request_context():
+            return render_template(template, **context)
+        with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL")):
+            return render_template(template, **context)
 
 
 def queue(session: Session, event_name: str, payload: Any, room: str) -> None:

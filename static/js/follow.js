@@ -5,6 +5,7 @@
   "use strict";
   var live;
   var wanted = 0;
+  var coming = null; // the step key being fetched or inflated: the same state again waits
 
   // Screen readers say it once (#news is a live region; the step itself is not one).
   function say(label, title) {
@@ -41,6 +42,7 @@
       if (!input.value) input.value = Live.newRequestId();
     });
     live.root.dataset.step = String(stepId);
+    coming = null;
     loadScripts();
     var title = document.querySelector("#step .step-title");
     if (title) say("labelStep", title.textContent.trim());
@@ -48,6 +50,7 @@
 
   function loadStep(stepId) {
     var ticket = ++wanted;
+    coming = String(stepId);
     fetch(live.root.dataset.fragment, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
       .then(function (html) {
@@ -61,6 +64,7 @@
   function showSent(stepId, gzipBase64) {
     if (!window.DecompressionStream || !live.root.dataset.pushed) return loadStep(stepId);
     var ticket = ++wanted;
+    coming = String(stepId);
     var text = atob(gzipBase64);
     var bytes = new Uint8Array(text.length);
     for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
@@ -78,7 +82,7 @@
   live = Live.connect({
     onState: function (state) {
       var key = state.step ? state.step.key : "";
-      if (String(key) !== live.root.dataset.step) {
+      if (String(key) !== live.root.dataset.step && String(key) !== coming) {
         if (state.phone && state.phone.key === key) showSent(key, state.phone.gzip);
         else loadStep(key);
       }

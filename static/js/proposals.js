@@ -89,6 +89,7 @@
     var card = holder.firstElementChild;
     // A line merged from proposals this delegate supported is supported too.
     if ((data.members || []).some(function (id) { return mine[id]; })) mine[data.id] = true;
+    (data.members || []).forEach(function (id) { lineOf[id] = data.id; });
     if (existing) existing.replaceWith(card);
     else {
       var list = document.getElementById("cards");

@@ -20,7 +20,9 @@ from tests.helpers import (
     login,
 )
 from workshop.agenda import pushed
+from workshop.agenda import services as agenda
 from workshop.agenda.models import Delegate
+from workshop.agenda.schemas import StepIn
 from workshop.extensions import db
 from workshop.kept import kept
 from workshop.proposals import services as proposals
@@ -122,18 +124,41 @@ def test_each_language_gets_its_own_part_drawn_once(app):
     assert "Put forward a line of work" in inflate(parts[0])
     assert "Proposer un axe de travail" in inflate(parts[2])
     assert store.made - before == 4  # one drawing per language
-    # The same step again (a timer started): nothing drawn again.
+    # The same step goes on (a timer started): the phones have its part; the state comes
+    # alone, small, and nothing is drawn again.
     assert staff.emit("timer.start", {"workshop_id": workshop.id, "seconds": 60},
                       callback=True)["ok"]
-    assert all(states(sock)[0]["phone"]["gzip"] for _client, sock in phones)
+    for _client, sock in phones:
+        [state] = states(sock)
+        assert state["timer"]["status"] == "running"
+        assert "phone" not in state
     assert store.made - before == 4
-    # A new line of work is a new version of the list: drawn again.
+    # Back to this step after a new line of work: a new version of the list, drawn again.
     create_proposal(workshop, title="A later line")
-    phones[0][1].get_received()
-    assert staff.emit("timer.pause", {"workshop_id": workshop.id}, callback=True)["ok"]
+    go(staff, workshop, workshop.steps[0].id)
+    go(staff, workshop, workshop.steps[1].id, phones[0][1])
     [state] = states(phones[0][1])
     assert "A later line" in inflate(state["phone"])
     assert store.made - before == 8
+    # The same key and list again: kept.
+    go(staff, workshop, workshop.steps[0].id)
+    go(staff, workshop, workshop.steps[1].id, phones[0][1])
+    assert states(phones[0][1])[0]["phone"] == state["phone"]
+    assert store.made - before == 8
+
+
+def test_a_renamed_step_sends_its_part_again_also_from_outside_a_request(app):
+    workshop, staff, [(_client, phone)] = room(app)
+    go(staff, workshop, workshop.steps[1].id, phone)
+    first = states(phone)[0]["phone"]
+    step = workshop.steps[1]
+    # A service called outside any request (as a command would): the part is drawn all the
+    # same, under the public address.
+    agenda.update_step(create_user("organiser"), workshop, step.id,
+                       StepIn(kind=step.kind, title="Put your lines forward", body=step.body))
+    [state] = states(phone)
+    assert state["phone"]["key"] == state["step"]["key"] != first["key"]
+    assert "Put your lines forward" in inflate(state["phone"])
 
 
 def test_the_console_gets_the_state_once(app):

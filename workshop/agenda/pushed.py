@@ -19,16 +19,17 @@ from __future__ import annotations
 import base64
 import gzip
 import logging
+import time
 import zlib
 from typing import Any
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app
 from flask_babel import force_locale
 
 from workshop.agenda.models import Step, Workshop
 from workshop.extensions import db
 from workshop.kept import kept
-from workshop.live import language_room, workshop_room
+from workshop.live import language_room, render_for_room, workshop_room
 from workshop.steps import shared_step_context
 from workshop.vocabulary import LANGUAGES, STEP_KINDS
 
@@ -56,11 +57,10 @@ def phone_part(workshop: Workshop, step: Step, language: str) -> dict[str, Any] 
     def draw() -> dict[str, Any] | None:
         with force_locale(language):
             context = shared_step_context(workshop, step)
-            if context is None:
-                return None
-            html = render_template("phone/_step.html", shared=True, workshop=workshop,
-                                   step=step, step_kinds=STEP_KINDS, delegate=None,
-                                   **context)
+        if context is None:
+            return None
+        html = render_for_room("phone/_step.html", language, shared=True, workshop=workshop,
+                               step=step, step_kinds=STEP_KINDS, delegate=None, **context)
         # As base64 text, not bytes: Engine.IO encodes a broadcast once for all its sockets,
         # and a binary packet encoded for a WebSocket is then sent as it is to a socket that
         # long-polls, which fails (python-engineio 4.x keeps one encoding per packet).
@@ -70,13 +70,14 @@ def phone_part(workshop: Workshop, step: Step, language: str) -> dict[str, Any] 
     return kept("pushed-steps", size=16).get(key, draw)
 
 
-def with_step_part(workshop_id: int, state: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+def with_step_part(workshop_id: int, state: dict[str, Any],
+                   made_at: float) -> list[tuple[dict[str, Any], str]]:
     """The `state` broadcast, sent after the commit: to each language's room with the step's
     part for that language (`phone`), or to the whole workshop as it is when the part cannot
-    be drawn here (no request to draw addresses from, or the drawing failed)."""
+    be drawn (the error is logged). A running timer's time left is counted again at sending
+    (`made_at`, time.monotonic() when the state was made): drawing takes a moment."""
+    state = _timer_now(state, made_at)
     plain = [(state, workshop_room(workshop_id))]
-    if not has_request_context():
-        return plain  # e.g. the clock: the phones fetch their step
     try:
         # A session of its own: the announcing one has just committed and reads nothing more.
         with current_app._get_current_object().app_context():
@@ -94,3 +95,11 @@ def with_step_part(workshop_id: int, state: dict[str, Any]) -> list[tuple[dict[s
         return plain
     return [({**state, "phone": part} if part is not None else state,
              language_room(workshop_id, language)) for language, part in parts.items()]
+
+
+def _timer_now(state: dict[str, Any], made_at: float) -> dict[str, Any]:
+    timer = state.get("timer") or {}
+    if timer.get("status") != "running" or timer.get("remaining_ms") is None:
+        return state
+    elapsed = int((time.monotonic() - made_at) * 1000)
+    return {**state, "timer": {**timer, "remaining_ms": max(0, timer["remaining_ms"] - elapsed)}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,35 +145,68 @@ def snapshot(session: Session, workshop: Workshop, writing: bool = False) -> dic
 
 #: Columns of a workshop that a state's steps' part shows (through the current step's key).
 AGENDA_COLUMNS = ("current_step_id", "proposals_locked", "step_revision")
+#: Columns of a step that its key shows: a change of one makes a new part of the phones' page.
+STEP_KEY_COLUMNS = ("kind", "title", "body")
+#: Where a transaction notes the workshops whose current step's key it may have changed.
+REKEYED = "state.rekeyed"
 
 
 @sa.event.listens_for(Session, "after_flush")
 def _bump_state_version(session: Session, _context) -> None:
     """Bump the state version of every workshop whose steps, or whose current step, this
     flush changed, however the change was made (announced or not): a reader's kept steps'
-    part (see `snapshot`) is then out of date."""
+    part (see `snapshot`) is then out of date. Note the workshops whose current step's key
+    may have changed (a timer or a step's place do not change it): their announcement
+    carries the step's part for the phones."""
     workshops: set[int] = set()
+    rekeyed: set[int] = set()
     for row in (*session.new, *session.dirty, *session.deleted):
         if isinstance(row, Step):
             workshops.add(row.workshop_id)
+            state = sa.inspect(row)
+            if row in session.deleted or any(state.attrs[name].history.has_changes()
+                                             for name in STEP_KEY_COLUMNS):
+                rekeyed.add(row.workshop_id)
         elif isinstance(row, Workshop) and row not in session.new:
             state = sa.inspect(row)
             if any(state.attrs[name].history.has_changes() for name in AGENDA_COLUMNS):
                 workshops.add(row.id)
+                rekeyed.add(row.id)
     if workshops:
         bump_version(session, Workshop, "state_version",
                      Workshop.__table__.c.id.in_(workshops))
+    if rekeyed:
+        session.info.setdefault(REKEYED, set()).update(rekeyed)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _rekeyed_sent(session: Session) -> None:
+    if not session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        session.info.pop(REKEYED, None)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _rekeyed_undone(session: Session, previous_transaction: Any) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(REKEYED, None)
 
 
 def announce(session: Session, workshop: Workshop) -> None:
-    """Bump the state version and queue the new snapshot for every screen of the workshop."""
-    workshop.state_version = (workshop.state_version or 0) + 1
-    session.flush()
+    """Bump the state version and queue the new snapshot for every screen of the workshop.
+
+    The version is incremented by the database (two facilitators' changes never share one).
+    When this transaction changed the current step's key and the step is drawn alike for every
+    phone, the phones get its part with the state (drawn after the commit, see pushed.py);
+    otherwise the state goes out alone, small, as for a timer or a join.
+    """
+    session.flush()  # the flush hooks see this transaction's changes first
+    bump_version(session, Workshop, "state_version", Workshop.__table__.c.id == workshop.id)
     state = snapshot(session, workshop, writing=True)
-    if state["step"] is not None and is_shared(state["step"]["kind"]):
-        # Phones get the step's part with the state (drawn after the commit, see pushed.py).
-        queue(session, "state", Fanout(functools.partial(with_step_part, workshop.id, state)),
-              workshop_room(workshop.id))
+    step = state["step"]
+    if (step is not None and is_shared(step["kind"])
+            and workshop.id in session.info.get(REKEYED, ())):
+        queue(session, "state", Fanout(functools.partial(
+            with_step_part, workshop.id, state, time.monotonic())), workshop_room(workshop.id))
     else:
         queue(session, "state", state, workshop_room(workshop.id))
 

@@ -8,26 +8,13 @@ transaction rolls back (workshop.live).
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, render_template
-from flask_babel import force_locale
-
 from workshop.agenda.models import Workshop
 from workshop.extensions import db
-from workshop.live import language_room, queue, workshop_room
+from workshop.live import language_room, queue, render_for_room, workshop_room
 from workshop.permissions import Actor
 from workshop.proposals.lines import Line, lines_of
 from workshop.proposals.models import Comment
 from workshop.vocabulary import LANGUAGES, LEVELS, REGIONS, TAGS, THEMES
-
-
-def _render(template: str, language: str, **context) -> str:
-    """A fragment in `language`. Outside a request (a command, a test calling the service)
-    it is drawn in a request context of the public address, so its links resolve alike."""
-    with force_locale(language):
-        if has_request_context():
-            return render_template(template, **context)
-        with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL")):
-            return render_template(template, **context)
 
 
 def card_context() -> dict:
@@ -53,7 +40,7 @@ def queue_line(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
         return
     line = lines[0]
     for language in LANGUAGES:
-        html = _render("proposals/_card.html", language, line=line, lang=language,
+        html = render_for_room("proposals/_card.html", language, line=line, lang=language,
                        **card_context())
         queue(db.session, "proposal.card", {**line_payload(line), "html": html},
               language_room(workshop.id, language))
@@ -74,7 +61,7 @@ def queue_removed(workshop: Workshop, proposal_ids: list[int]) -> None:
 def queue_comment(workshop: Workshop, line_id: int, comment: Comment) -> None:
     """A new comment, for the screens showing its line's discussion, in each language."""
     for language in LANGUAGES:
-        html = _render("proposals/_comment.html", language, comment=comment, replies={},
+        html = render_for_room("proposals/_comment.html", language, comment=comment, replies={},
                        languages=LANGUAGES, can_reply=True, can_moderate=False)
         queue(db.session, "comment.created", {"line_id": line_id, "parent_id": comment.parent_id,
                                               "id": comment.id, "html": html},
