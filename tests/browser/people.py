@@ -135,6 +135,14 @@ def step_title(page: Page):
     return page.locator("#step .step-title")
 
 
+def step_requests(page: Page) -> list[str]:
+    """The page's requests for its step part, recorded from now on."""
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url)
+            if request.url.endswith("/d/step") else None)
+    return seen
+
+
 def mark(page: Page) -> None:
     """Put a marker in the page's JavaScript world: a reload would wipe it."""
     page.evaluate("window.__marker = 1")

@@ -25,6 +25,7 @@ from tests.browser.people import (
     mark,
     no_horizontal_scroll,
     online,
+    step_requests,
     step_title,
     timer_seconds,
 )
@@ -231,15 +232,20 @@ def test_phone_without_websockets_follows_by_long_polling(room: Room, cast: Setu
         room.joined_phone(workshop, cast.organisation, "Fatou", ctx=blocked),
     ]
     assert phones[0].evaluate("typeof window.WebSocket") == "undefined"
+    fetched = []
     for phone in phones:
         expect(step_title(phone)).to_have_text("Step 1")
         mark(phone)
+        fetched.append(step_requests(phone))
 
     go(console, workshop.steps[1].id)
 
-    for phone in phones:
+    for phone, requests in zip(phones, fetched, strict=True):
         expect(step_title(phone)).to_have_text("Step 2", timeout=LIVE)
         assert_not_reloaded(phone)
+        # A propose step's part came with the state, over long-polling too: nothing fetched.
+        expect(phone.locator("#propose-form")).to_be_visible()
+        assert requests == []
     assert refused, "the phone never tried to upgrade to a websocket"
 
 

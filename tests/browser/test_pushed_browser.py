@@ -12,7 +12,16 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from tests.browser.people import LIVE, Room, Setup, assert_not_reloaded, go, mark, step_title
+from tests.browser.people import (
+    LIVE,
+    Room,
+    Setup,
+    assert_not_reloaded,
+    go,
+    mark,
+    step_requests,
+    step_title,
+)
 from tests.browser.test_proposals_browser import (
     card,
     fresh,
@@ -28,14 +37,6 @@ from workshop.proposals import services as proposal_services
 from workshop.proposals.models import Proposal
 
 pytestmark = pytest.mark.browser
-
-
-def step_requests(page: Page) -> list[str]:
-    """The page's requests for its step part, recorded from now on."""
-    seen: list[str] = []
-    page.on("request", lambda request: seen.append(request.url)
-            if request.url.endswith("/d/step") else None)
-    return seen
 
 
 def pressed(page: Page, proposal_id: int, value: str) -> None:
