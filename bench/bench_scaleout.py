@@ -225,9 +225,10 @@ def haproxy(backends: list[int], maxconn: int, logs: Path) -> Iterator[tuple[str
 # --- The workshop's agenda, the facilitator, a second ballot ---------------------------------
 
 
-def prepare_agenda(database_url: str, workshop_id: int) -> dict[str, Any]:
-    """Two discussion steps (phones start on the first), a second secret ballot (one per run
-    of ours) and the organiser's signed session, who facilitates."""
+def prepare_agenda(database_url: str, workshop_id: int, kind: str = "discuss") -> dict[str, Any]:
+    """Two steps of `kind` (phones start on the first; a discussion step's part comes with the
+    state, a vote step's papers are each phone's own and fetched), a second secret ballot (one
+    per run of ours) and the organiser's signed session, who facilitates."""
     from config import TestConfig
     from workshop import create_app
     from workshop.agenda import services as agenda
@@ -246,8 +247,8 @@ def prepare_agenda(database_url: str, workshop_id: int) -> dict[str, Any]:
     with app.app_context():
         organiser = db.session.scalar(db.select(User).where(User.role == "organiser"))
         workshop = db.session.get(Workshop, workshop_id)
-        steps = [agenda.add_step(organiser, workshop, StepIn(kind="discuss", title=title)).id
-                 for title in ("Discuss the lines of work", "Discuss them again")]
+        steps = [agenda.add_step(organiser, workshop, StepIn(kind=kind, title=title)).id
+                 for title in ("The lines of work", "The lines of work again")]
         agenda.goto_step(organiser, workshop, steps[0])
         ballot = services.open_ballot(organiser, workshop, BallotOpen(
             workshop_id=workshop_id, title="Rank the lines of work again", method="ranking",
@@ -553,7 +554,7 @@ def measure_all(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, dict], d
                "RATELIMIT_STORAGE_URI": f"{redis_url}/1", "TRUSTED_PROXIES": "1"}
         fresh_database(database_url, env)
         setup = prepare(database_url, args.phones)
-        agenda = prepare_agenda(database_url, setup["workshop_id"])
+        agenda = prepare_agenda(database_url, setup["workshop_id"], args.step)
         runs = plans(setup, agenda, args.phones)
         bare_code = bare_source()
         starts = {
@@ -684,6 +685,8 @@ def main() -> None:
     parser.add_argument("--phones", type=int, default=3000)
     parser.add_argument("--processes", type=int, default=2, help="server processes")
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument("--step", choices=("discuss", "vote"), default="discuss",
+                        help="the kind of step Go moves to (a vote step's papers are fetched)")
     parser.add_argument("--print-config", action="store_true",
                         help="print the HAProxy configuration for --processes servers and stop")
     args = parser.parse_args()
