@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.conftest import DESKTOP, PHONE, LiveServer
 from tests.helpers import PASSWORD
@@ -141,6 +141,19 @@ def step_requests(page: Page) -> list[str]:
     page.on("request", lambda request: seen.append(request.url)
             if request.url.endswith("/d/step") else None)
     return seen
+
+
+def send_proposal(page: Page, title: str, theme: str = "decent_work", level: str = "national",
+                  description: str | None = None) -> Locator:
+    """Fill in the phone's form to put a line of work forward and send it; the form."""
+    form = page.locator("#propose-form")
+    form.locator("#p-title").fill(title)
+    if description is not None:
+        form.locator("#p-description").fill(description)
+    form.locator("#p-theme").select_option(theme)
+    form.locator("#p-level").select_option(level)
+    form.get_by_role("button", name="Send").click()
+    return form
 
 
 def mark(page: Page) -> None:

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
-from tests.browser.people import LIVE, Room, Setup, online
+from tests.browser.people import LIVE, Room, Setup, online, send_proposal
 from tests.browser.test_proposals_browser import invitation, new_workshop, organisation
 from tests.conftest import PHONE
 from tests.helpers import create_proposal
@@ -116,11 +116,7 @@ def test_a_proposal_whose_answer_was_lost_is_stored_once(room: Room, cast: Setup
     online(bishnu)
     title = "Health mutuals for street vendors"
 
-    form = aline.locator("#propose-form")
-    form.locator("#p-title").fill(title)
-    form.locator("#p-theme").select_option("health_protection")
-    form.locator("#p-level").select_option("national")
-    form.get_by_role("button", name="Send").click()
+    form = send_proposal(aline, title, "health_protection")
 
     # The server stored it and told the room; Aline's phone heard nothing back.
     expect(bishnu.locator("#cards > .card").filter(has_text=title)).to_have_count(1,

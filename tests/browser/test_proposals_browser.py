@@ -27,6 +27,7 @@ from tests.browser.people import (
     mark,
     no_horizontal_scroll,
     online,
+    send_proposal,
 )
 from tests.conftest import LiveServer
 from tests.helpers import (
@@ -258,11 +259,7 @@ def test_empty_title_shows_the_error_and_keeps_what_was_typed(room: Room, cast: 
 def test_received_note_does_not_stay_next_to_a_new_error(room: Room, cast: Setup):
     workshop = new_workshop(cast, "propose")
     phone, _ = invited_phone(room, workshop, cast.organisation, "Chantal")
-    form = phone.locator("#propose-form")
-    form.locator("#p-title").fill("Decent work in cooperatives")
-    form.locator("#p-theme").select_option("decent_work")
-    form.locator("#p-level").select_option("national")
-    form.get_by_role("button", name="Send").click()
+    form = send_proposal(phone, "Decent work in cooperatives")
     expect(form.locator("[data-sent]")).to_be_visible(timeout=LIVE)
 
     form.locator("#p-description").fill("A second one, its title forgotten.")
@@ -710,12 +707,9 @@ def test_markup_in_user_text_is_shown_as_text_everywhere(room: Room, cast: Setup
     aline, _ = invited_phone(room, workshop, cast.organisation, "Aline")
     bishnu, _ = invited_phone(room, workshop, cast.organisation, "Bishnu")
 
-    form = aline.locator("#propose-form")  # through the live path: the socket and the wall
-    form.locator("#p-title").fill(HOSTILE)
-    form.locator("#p-description").fill(f"Description {HOSTILE}")
-    form.locator("#p-theme").select_option("labour_rights")
-    form.locator("#p-level").select_option("international")
-    form.get_by_role("button", name="Send").click()
+    # Through the live path: the socket and the wall.
+    form = send_proposal(aline, HOSTILE, "labour_rights", "international",
+                         description=f"Description {HOSTILE}")
     expect(form.locator("[data-sent]")).to_be_visible(timeout=LIVE)
 
     for screen in (aline, bishnu, projector):

@@ -19,6 +19,7 @@ from tests.browser.people import (
     assert_not_reloaded,
     go,
     mark,
+    send_proposal,
     step_requests,
     step_title,
 )
@@ -75,11 +76,7 @@ def test_a_phone_shows_a_list_that_came_with_the_state_marked_and_usable(room: R
     pressed(phone, supported.id, "false")
 
     # The form that came with the state sends a proposal with this page's token and key.
-    form = phone.locator("#propose-form")
-    form.locator("#p-title").fill("Cooperatives for waste pickers")
-    form.locator("#p-theme").select_option("decent_work")
-    form.locator("#p-level").select_option("national")
-    form.get_by_role("button", name="Send").click()
+    form = send_proposal(phone, "Cooperatives for waste pickers")
     expect(form.locator("[data-sent]")).to_be_visible(timeout=LIVE)
     expect(phone.locator("#cards > .card").filter(has_text="Cooperatives for waste pickers")
            ).to_have_count(1, timeout=LIVE)
