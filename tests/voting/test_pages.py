@@ -25,6 +25,8 @@ from workshop.audit.models import AuditEntry
 from workshop.auth.models import User
 from workshop.errors import Conflict
 from workshop.extensions import db
+from workshop.kept import kept
+from workshop.proposals.models import Proposal
 from workshop.voting import services
 from workshop.voting.models import Ballot, ProxyAssignment, Vote
 
@@ -255,3 +257,20 @@ def test_reading_a_ballot_past_its_time_writes_nothing_and_the_next_vote_closes_
         cast_vote(delegate, ballot, [ids[0]])
     db.session.expire_all()
     assert db.session.get(Ballot, ballot.id).status == "closed"
+
+
+def test_a_vote_step_reads_its_option_titles_once_per_content_version(setup):
+    """Every phone of a vote step draws the same options: their titles are read once, and
+    again only after a line of work changed."""
+    workshop, facilitator, line_ids, _staff = setup
+    ballot = open_test_ballot(workshop, "approval", actor=facilitator)
+    store = kept("option-texts")
+    made = store.made
+    titles, _languages = services.option_texts(ballot, workshop)
+    assert services.option_texts(ballot, workshop)[0] == titles
+    assert store.made == made + 1
+    line = db.session.get(Proposal, line_ids[0])
+    line.title = "Line zero, renamed"
+    db.session.commit()  # the flush hook bumps the workshop's content version
+    assert services.option_texts(ballot, workshop)[0][line.id] == "Line zero, renamed"
+    assert store.made == made + 2

@@ -23,6 +23,7 @@ from workshop.audit.services import record
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
+from workshop.kept import kept
 from workshop.live import after_commit, queue, workshop_room
 from workshop.permissions import Actor, require
 from workshop.proposals.models import Proposal
@@ -152,15 +153,24 @@ def _of_options(ballot: Ballot, column: Any) -> dict[int, Any]:
     return {pid: value for pid, value in rows}
 
 
+def option_texts(ballot: Ballot, workshop: Workshop) -> tuple[dict[int, str], dict[int, str]]:
+    """Proposal id -> title, and -> its language, of the ballot's options: read together, once
+    per ballot and content version of the workshop (every phone of a vote step asks; a changed
+    title bumps the version, see workshop/kept.py). Not to be changed by the caller."""
+
+    def read() -> tuple[dict[int, str], dict[int, str]]:
+        rows = db.session.execute(
+            sa.select(Proposal.id, Proposal.title, Proposal.language)
+            .join(BallotOption, BallotOption.proposal_id == Proposal.id)
+            .where(BallotOption.ballot_id == ballot.id)).all()
+        return {pid: title for pid, title, _lang in rows}, {pid: lang for pid, _t, lang in rows}
+
+    return kept("option-texts", size=64).get((ballot.id, workshop.content_version), read)
+
+
 def option_titles(ballot: Ballot) -> dict[int, str]:
     """Proposal id -> title of the ballot's options."""
     return _of_options(ballot, Proposal.title)
-
-
-def option_languages(ballot: Ballot) -> dict[int, str]:
-    """Proposal id -> language of its title: phones mark each title with it (`lang`), so the
-    browser hyphenates a long title by that language's rules, not the page's."""
-    return _of_options(ballot, Proposal.language)
 
 
 def shuffled_options(ballot: Ballot, delegate_id: int, salt: int = 0) -> list[int]:

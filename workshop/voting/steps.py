@@ -59,7 +59,7 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
     """Everything the voting templates draw: the ballot, its papers, turnout and results."""
     if ballot is None:
         return {"ballot": None}
-    titles = services.option_titles(ballot)
+    titles, languages = services.option_texts(ballot, workshop)
     context: dict[str, Any] = {
         "ballot": ballot,
         "criteria": criteria(ballot),
@@ -72,7 +72,6 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
         "now": utcnow(),
     }
     if is_delegate_of(actor, workshop):
-        languages = services.option_languages(ballot)
         context["papers"] = [paper_for(ballot, actor, titles, languages=languages)] + [
             paper_for(ballot, absent, titles, salt=actor.id, languages=languages)
             for absent in proxies.carried_by(actor)
