@@ -4,13 +4,13 @@
 
 PEOPLE_JSON names a file with one entry per phone: {"cookie", "csrf", "payload"} (the signed
 session cookie, the page's CSRF token and the `ballot.cast` payload, secret included). Each
-phone connects, casts, and on any failure (the server gone, no answer within a few seconds)
-connects again and sends the same paper again, as the phone's outbox does, until it is
-acknowledged. With several URLs (server processes), phone i starts on URL i mod n and moves to
-the next one after a failure, as a reverse proxy sends a phone elsewhere when its process is
-gone. Prints one line `ack N` per receipt as it arrives (so a test can act in the
-middle of the burst), then one JSON line: {"receipts": {index: receipt}, "attempts": {...},
-"errors": [...], "told": {error code: the message that came with it}}.
+phone connects (their first sends spread over SPREAD seconds), casts, and on any failure (the
+server gone, no answer within a few seconds) connects again and sends the same paper again, as
+the phone's outbox does, until it is acknowledged. With several URLs (server processes), phone
+i starts on URL i mod n and moves to the next one after a failure, as a reverse proxy sends a
+phone elsewhere when its process is gone. Prints one line `ack N` per receipt as it arrives (so
+a test can act in the middle of the burst), then one JSON line: {"receipts": {index: receipt},
+"attempts": {...}, "errors": [...], "told": {error code: the message that came with it}}.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ import socketio
 
 DEADLINE = 120.0
 ANSWER_TIMEOUT = 5.0
+#: Seconds over which the phones first send, evenly: a room does not tap "Send" in the same
+#: millisecond, and a fault made when a third hold a receipt must find the rest still to come
+#: (a hundred phones all at once are answered before a test can act on the first third).
+SPREAD = 2.0
 
 
 #: Answers after which a phone sends its paper again (any other refusal is an error): the
@@ -33,8 +37,10 @@ TRY_AGAIN = ("server", "rate_limited", "unavailable")
 
 
 async def vote(urls: list[str], workshop_id: int, index: int, person: dict, report: dict,
-               gate: asyncio.Semaphore, deadline: float) -> None:
-    """One phone: connect, cast, and try again until the receipt comes."""
+               gate: asyncio.Semaphore, deadline: float, start: float) -> None:
+    """One phone: after `start` seconds, connect, cast, and try again until the receipt
+    comes."""
+    await asyncio.sleep(start)
     attempts = 0
     while time.monotonic() < deadline:
         url = urls[(index + attempts) % len(urls)]
@@ -69,7 +75,8 @@ async def main(urls: list[str], workshop_id: int, people: list[dict]) -> dict:
     report: dict = {"receipts": {}, "attempts": {}, "errors": [], "told": {}}
     gate = asyncio.Semaphore(50)  # connections opened at once, as phones would trickle in
     deadline = time.monotonic() + DEADLINE
-    await asyncio.gather(*(vote(urls, workshop_id, i, p, report, gate, deadline)
+    await asyncio.gather(*(vote(urls, workshop_id, i, p, report, gate, deadline,
+                                SPREAD * i / len(people))
                            for i, p in enumerate(people)))
     return report
 
