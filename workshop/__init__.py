@@ -19,9 +19,6 @@ from workshop.models import __all__ as _all_models  # noqa: F401  (the whole sch
 from workshop.validation import IdConverter, JSONProvider, SocketJSON
 from workshop.vocabulary import LANGUAGES
 
-#: The languages a reader may choose: one list with the rooms broadcasts go to.
-LANGUAGE_CODES = tuple(LANGUAGES)
-
 
 def screen_language_key(workshop_id: int) -> str:
     """Where a projector screen keeps the language chosen for it (in its own session)."""
@@ -38,10 +35,10 @@ def screen_locale(workshop_id: Any) -> str | None:
         return None
     key = screen_language_key(workshop_id)
     chosen = request.args.get("lang")
-    if chosen in LANGUAGE_CODES:
+    if chosen in LANGUAGES:
         session[key] = chosen
         return chosen
-    if session.get(key) in LANGUAGE_CODES:
+    if session.get(key) in LANGUAGES:
         return session[key]
     return workshop_language(workshop_id)
 
@@ -53,7 +50,7 @@ def workshop_language(workshop_id: Any) -> str | None:
     if not isinstance(workshop_id, int):
         return None
     workshop = db.session.get(Workshop, workshop_id)
-    if workshop is not None and workshop.default_locale in LANGUAGE_CODES:
+    if workshop is not None and workshop.default_locale in LANGUAGES:
         return workshop.default_locale
     return None
 
@@ -81,15 +78,15 @@ def select_locale() -> str:
         if room:
             return room
     chosen = request.args.get("lang")
-    if chosen in LANGUAGE_CODES:
+    if chosen in LANGUAGES:
         session["lang"] = chosen
         return chosen
-    if session.get("lang") in LANGUAGE_CODES:
+    if session.get("lang") in LANGUAGES:
         return session["lang"]
     locale = getattr(current_user, "locale", None)
-    if locale in LANGUAGE_CODES:
+    if locale in LANGUAGES:
         return locale
-    best = request.accept_languages.best_match(LANGUAGE_CODES)
+    best = request.accept_languages.best_match(LANGUAGES)
     if best:
         return best
     # A document asked for in no language at all (a script, an API client) is written in

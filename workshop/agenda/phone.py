@@ -129,9 +129,10 @@ def _step_page(template: str, **extra) -> str:
 @login_required
 def follow():
     """The delegate's live page: it follows the facilitator from step to step."""
+    delegate = _current_delegate()
     return _step_page("phone/follow.html",
-                      state=snapshot(db.session, _current_delegate().workshop),
-                      keeps=kept_by_page(_current_delegate(), _current_delegate().workshop),
+                      state=snapshot(db.session, delegate.workshop),
+                      keeps=kept_by_page(delegate, delegate.workshop),
                       step_scripts={kind: [url_for("static", filename=path) for path in paths]
                                     for kind, paths in step_scripts().items()})
 

@@ -79,17 +79,14 @@ def with_step_part(workshop_id: int, state: dict[str, Any],
     state = _timer_now(state, made_at)
     plain = [(state, workshop_room(workshop_id))]
     try:
-        # A session of its own: the announcing one has just committed and reads nothing more.
+        # A session of its own (removed with the context): the announcing one has just
+        # committed and reads nothing more.
         with current_app._get_current_object().app_context():
-            try:
-                workshop = db.session.get(Workshop, workshop_id)
-                step = workshop.current_step if workshop is not None else None
-                if step is None:
-                    return plain
-                parts = {language: phone_part(workshop, step, language)
-                         for language in LANGUAGES}
-            finally:
-                db.session.remove()
+            workshop = db.session.get(Workshop, workshop_id)
+            step = workshop.current_step if workshop is not None else None
+            if step is None:
+                return plain
+            parts = {language: phone_part(workshop, step, language) for language in LANGUAGES}
     except Exception:  # noqa: BLE001  (the state goes out anyway; the phones fetch their step)
         log.exception("drawing the step's part for the phones")
         return plain

@@ -21,20 +21,16 @@ from workshop.steps import is_shared
 TimerFields = tuple[Any, int | None, int | None]
 
 
-def timer_state(step: Step | None) -> dict[str, Any]:
-    """Timer as idle / running / paused with the milliseconds left.
-
-    Clients count down from `remaining_ms` on their own clock, so a phone whose clock is
-    wrong still shows the right time.
-    """
-    return _timer(None if step is None else _timer_fields(step))
-
-
 def _timer_fields(step: Step) -> TimerFields:
     return (step.timer_ends_at, step.timer_remaining, step.duration_seconds)
 
 
 def _timer(fields: TimerFields | None) -> dict[str, Any]:
+    """Timer as idle / running / paused with the milliseconds left, counted now.
+
+    Clients count down from `remaining_ms` on their own clock, so a phone whose clock is
+    wrong still shows the right time.
+    """
     if fields is None:
         return {"status": "none", "remaining_ms": None, "duration_s": None}
     ends_at, remaining, duration = fields

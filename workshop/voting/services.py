@@ -143,14 +143,12 @@ def visible_proposals(workshop: Workshop, theme: str | None = None) -> list[Prop
     return list(db.session.scalars(stmt.order_by(Proposal.id)))
 
 
-def _of_options(ballot: Ballot, column: Any) -> dict[int, Any]:
-    """Proposal id -> one column of the ballot's options."""
-    rows = db.session.execute(
-        sa.select(Proposal.id, column)
+def _option_rows(ballot: Ballot, *columns: Any) -> list[Any]:
+    """(proposal id, *columns) of each of the ballot's options."""
+    return db.session.execute(
+        sa.select(Proposal.id, *columns)
         .join(BallotOption, BallotOption.proposal_id == Proposal.id)
-        .where(BallotOption.ballot_id == ballot.id)
-    )
-    return {pid: value for pid, value in rows}
+        .where(BallotOption.ballot_id == ballot.id)).all()
 
 
 def option_texts(ballot: Ballot, workshop: Workshop) -> tuple[dict[int, str], dict[int, str]]:
@@ -159,10 +157,7 @@ def option_texts(ballot: Ballot, workshop: Workshop) -> tuple[dict[int, str], di
     title bumps the version, see workshop/kept.py). Not to be changed by the caller."""
 
     def read() -> tuple[dict[int, str], dict[int, str]]:
-        rows = db.session.execute(
-            sa.select(Proposal.id, Proposal.title, Proposal.language)
-            .join(BallotOption, BallotOption.proposal_id == Proposal.id)
-            .where(BallotOption.ballot_id == ballot.id)).all()
+        rows = _option_rows(ballot, Proposal.title, Proposal.language)
         return {pid: title for pid, title, _lang in rows}, {pid: lang for pid, _t, lang in rows}
 
     return kept("option-texts", size=64).get((ballot.id, workshop.content_version), read)
@@ -170,7 +165,7 @@ def option_texts(ballot: Ballot, workshop: Workshop) -> tuple[dict[int, str], di
 
 def option_titles(ballot: Ballot) -> dict[int, str]:
     """Proposal id -> title of the ballot's options."""
-    return _of_options(ballot, Proposal.title)
+    return dict(_option_rows(ballot, Proposal.title))
 
 
 def shuffled_options(ballot: Ballot, delegate_id: int, salt: int = 0) -> list[int]:
