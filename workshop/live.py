@@ -8,7 +8,8 @@ closed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,15 +67,23 @@ class Fanout:
     make: Callable[[], list[tuple[Any, str]]]
 
 
-def render_for_room(template: str, language: str, **context: Any) -> str:
-    """A fragment in `language`, for a language's room. Outside a request (the clock, a
-    command, a test calling a service) it is drawn in a request context of the public
-    address, so its links resolve alike."""
+@contextlib.contextmanager
+def for_room(language: str) -> Iterator[None]:
+    """Drawing in `language`, for a language's room. Outside a request (the clock, a command,
+    a test calling a service) in a request context of the public address, so that links
+    resolve alike."""
     with force_locale(language):
         if has_request_context():
-            return render_template(template, **context)
+            yield
+            return
         with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL")):
-            return render_template(template, **context)
+            yield
+
+
+def render_for_room(template: str, language: str, **context: Any) -> str:
+    """A fragment in `language`, for a language's room (see `for_room`)."""
+    with for_room(language):
+        return render_template(template, **context)
 
 
 def queue(session: Session, event_name: str, payload: Any, room: str) -> None:

@@ -9,19 +9,35 @@ A provider may also say how to draw its part for every phone at once (`shared`):
 everyone reading one language, nothing personal in it. Steps whose every provider can are sent
 to the phones with the `state` broadcast (workshop/agenda/pushed.py) instead of being fetched
 by each of them; what the page needs to make such a part its delegate's (the lines they
-support) it is given once, when it loads (`keeps`).
+support, its delegate's id) it is given once, when it loads (`keeps`). A part drawn for every
+phone may not fit some of them (a delegate who carries proxies or has voted sees a paper of
+their own): it names the page's marks (`keeps`' "marks") that make a phone fetch its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from workshop.permissions import Actor
 
+
+@dataclass(frozen=True)
+class SharedPart:
+    """A provider's part of a step as every phone of a language is shown it: its template
+    context, what names its version besides the step's key and the workshop's content version
+    (a ballot's status), and the marks of a phone's page that make it fetch its own instead."""
+
+    context: dict[str, Any]
+    key: str = ""
+    fetch_if: tuple[str, ...] = field(default=())
+
+
 Provider = Callable[[Actor, Any, Any], dict[str, Any]]
-#: The context of a step's part drawn for every phone: (workshop, step) -> context.
-SharedProvider = Callable[[Any, Any], dict[str, Any]]
+#: A step's part drawn for every phone: (workshop, step) -> the part, or None when it cannot
+#: be drawn for everyone now (then each phone fetches its own).
+SharedProvider = Callable[[Any, Any], SharedPart | None]
 PROVIDERS: dict[str, list[Provider]] = {}
 SHARED: dict[str, list[SharedProvider | None]] = {}
 #: What a phone's page keeps of its delegate, to make a shared part theirs: (actor, workshop).
@@ -69,16 +85,19 @@ def is_shared(kind: str) -> bool:
     return bool(providers) and all(provider is not None for provider in providers)
 
 
-def shared_step_context(workshop: Any, step: Any) -> dict[str, Any] | None:
-    """The context of the step's part as every phone of a language sees it; None when some
-    provider of its kind draws something personal (each phone then fetches its own)."""
+def shared_step_part(workshop: Any, step: Any) -> SharedPart | None:
+    """The step's part as every phone of a language sees it, its providers' merged; None when
+    some provider of its kind draws something personal (each phone then fetches its own)."""
     if step is None or not is_shared(step.kind):
         return None
+    parts = [provider(workshop, step) for provider in SHARED[step.kind] if provider is not None]
+    if any(part is None for part in parts):
+        return None
     context: dict[str, Any] = {}
-    for provider in SHARED[step.kind]:
-        if provider is not None:
-            context.update(provider(workshop, step))
-    return context
+    for part in parts:
+        context.update(part.context)
+    return SharedPart(context, key="|".join(part.key for part in parts),
+                      fetch_if=tuple(mark for part in parts for mark in part.fetch_if))
 
 
 def kept_by_page(actor: Actor, workshop: Any) -> dict[str, Any]:

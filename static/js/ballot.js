@@ -273,6 +273,8 @@
     delete st.replaceLost;
     save(form, st);
     form.dataset.voted = "true";
+    // A paper drawn for every phone no longer fits this delegate for this ballot.
+    if (form.dataset.own === "true" && window.Live.mark) Live.mark("voted:" + form.dataset.ballotId);
     hideReplaceLost(form); // this phone holds the paper's secret now
     form.dataset.received = String((parseInt(form.dataset.received || "0", 10)) + 1);
     var receipt = form.querySelector(".receipt");
@@ -381,9 +383,44 @@
 
   // --- Setting up what the server rendered --------------------------------------------------
 
+  /* Where an option goes on one delegate's paper: as the server orders it
+   * (workshop/voting/services.py, order_key: FNV-1a, then MurmurHash3's mixer). */
+  function orderKey(ballot, delegate, salt, option) {
+    var text = ballot + ":" + delegate + ":" + salt + ":" + option, h = 0x811c9dc5;
+    for (var i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  /* A paper drawn for every phone (data-order="page") lists the options in id order and is
+   * no one's: it becomes this page's delegate's, in their own order (the order the server
+   * gives them on a paper it draws for them alone). */
+  function makeOwn(form) {
+    var root = document.getElementById("live");
+    var who = JSON.parse((root && root.dataset.keeps) || "{}").delegate_id;
+    form.dataset.delegateId = String(who);
+    var groups = [];
+    all(form, ".options > li, .matrix-row").forEach(function (el) {
+      var last = groups[groups.length - 1];
+      if (last && last[0].parentNode === el.parentNode) last.push(el); else groups.push([el]);
+    });
+    groups.forEach(function (items) {
+      var after = items[items.length - 1].nextSibling, parent = items[0].parentNode;
+      items.map(function (el) {
+        var option = parseInt((el.dataset.option ? el : el.querySelector("[data-option]")).dataset.option, 10);
+        return { el: el, option: option, key: orderKey(form.dataset.ballotId, who, 0, option) };
+      }).sort(function (a, b) { return a.key - b.key || a.option - b.option; })
+        .forEach(function (item) { parent.insertBefore(item.el, after); });
+    });
+  }
+
   function setUpPaper(form) {
     if (form.dataset.ready) return;
     form.dataset.ready = "1";
+    if (form.dataset.order === "page") makeOwn(form);
     form.classList.add("js");
     var st = load(form);
     if (form.dataset.method === "ranking") {
@@ -534,8 +571,15 @@
       return;
     }
     if (!same && shown && shown.dataset.status === "open" && b.status !== "open") return;
-    reloadStep();
+    // The ballot as every phone is shown it, when it came along and fits this delegate.
+    if (!(window.Live.showPart && Live.showPart(b.phone))) reloadStep();
   }
+
+  // Proxies or the register changed for this delegate: an open ballot's papers are redrawn.
+  document.addEventListener("live:marks", function () {
+    var shown = document.getElementById("ballot");
+    if (shown && shown.dataset.status === "open") reloadStep();
+  });
 
   function attach(conn) {
     if (!conn || conn.ballotReady) return;

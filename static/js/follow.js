@@ -6,6 +6,15 @@
   var live;
   var wanted = 0;
   var coming = null; // the step key being fetched or inflated: the same state again waits
+  /* What this page keeps of its delegate (workshop/steps.py): a part drawn for every phone
+   * that names one of its marks (`fetch_if`: proxies carried, this ballot voted) is not this
+   * delegate's, and the page fetches its own. The server sends `marks` when proxies or the
+   * voting register change; a receipt marks its ballot voted (ballot.js, Live.mark). */
+  var rootData = document.getElementById("live").dataset;
+  var marks = (JSON.parse(rootData.keeps || "{}").marks) || {};
+  function fits(part) {
+    return !(part.fetch_if || []).some(function (mark) { return marks[mark]; });
+  }
 
   // Screen readers say it once (#news is a live region; the step itself is not one).
   function say(label, title) {
@@ -30,9 +39,13 @@
     });
   }
 
-  function show(stepId, html) {
+  function show(stepId, html, clock, quiet) {
     var step = document.getElementById("step");
     step.innerHTML = html;
+    // Closing times drawn for every phone: counted down from the server's clock at sending.
+    step.querySelectorAll("[data-closes-at]").forEach(function (el) {
+      el.dataset.remainingMs = String(Math.max(0, parseInt(el.dataset.closesAt, 10) - clock));
+    });
     // A part drawn for every phone has blank tokens and keys: this page's own go in.
     var csrf = document.querySelector('meta[name="csrf-token"]').content;
     step.querySelectorAll('input[name="csrf_token"]').forEach(function (input) {
@@ -45,7 +58,7 @@
     coming = null;
     loadScripts();
     var title = document.querySelector("#step .step-title");
-    if (title) say("labelStep", title.textContent.trim());
+    if (title && !quiet) say("labelStep", title.textContent.trim());
   }
 
   function loadStep(stepId) {
@@ -61,16 +74,21 @@
 
   /* A step drawn for every phone comes with the state, gzip-compressed (as base64): shown
    * without a request. A browser that cannot inflate it fetches the step as for any other. */
-  function showSent(stepId, gzipBase64) {
-    if (!window.DecompressionStream || !live.root.dataset.pushed) return loadStep(stepId);
+  function canInflate(part) {
+    return !!(window.DecompressionStream && live.root.dataset.pushed && fits(part));
+  }
+
+  function showSent(part, quiet) {
+    var stepId = part.key;
+    if (!canInflate(part)) return loadStep(stepId);
     var ticket = ++wanted;
     coming = String(stepId);
-    var text = atob(gzipBase64);
+    var text = atob(part.gzip);
     var bytes = new Uint8Array(text.length);
     for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
     new Response(stream).text()
-      .then(function (html) { if (ticket === wanted) show(stepId, html); })
+      .then(function (html) { if (ticket === wanted) show(stepId, html, part.clock, quiet); })
       .catch(function () { if (ticket === wanted) loadStep(stepId); });
   }
 
@@ -83,11 +101,23 @@
     onState: function (state) {
       var key = state.step ? state.step.key : "";
       if (String(key) !== live.root.dataset.step && String(key) !== coming) {
-        if (state.phone && state.phone.key === key) showSent(key, state.phone.gzip);
+        if (state.phone && state.phone.key === key) showSent(state.phone);
         else loadStep(key);
       }
       Live.showTimer(state.timer);
       Live.showJoined(state.joined);
     }
   });
+  live.socket.on("marks", function (changed) {
+    Object.keys(changed).forEach(function (mark) { marks[mark] = changed[mark]; });
+    document.dispatchEvent(new CustomEvent("live:marks"));
+  });
+  Live.mark = function (mark) { marks[mark] = true; };
+  /* A new drawing of the step already shown (a ballot opened or closed on it), as it came
+   * with an event: shown without a request, when it fits; false when the page must fetch. */
+  Live.showPart = function (part) {
+    if (!part || String(part.key) !== live.root.dataset.step || !canInflate(part)) return false;
+    showSent(part, true);
+    return true;
+  };
 })();

@@ -17,6 +17,7 @@ from workshop.auth.logins import revoke_logins
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
+from workshop.live import delegate_room, queue
 from workshop.permissions import Actor, require
 
 
@@ -293,6 +294,8 @@ def admit_delegate(actor: Actor, workshop: Workshop, data: AdmitIn) -> Delegate:
     record(actor, "delegate.admit", workshop.id, delegate_id=delegate.id, name=delegate.name,
            admitted=data.admitted)
     announce_delegate(db.session, delegate)
+    # Their phone: a ballot paper drawn for everyone fits them now (or no longer).
+    queue(db.session, "marks", {"unregistered": not delegate.admitted}, delegate_room(delegate.id))
     db.session.commit()
     return delegate
 

@@ -11,15 +11,16 @@ from workshop.proposals import services
 from workshop.proposals.lines import lines_of
 from workshop.proposals.listing import listing
 from workshop.proposals.live import card_context
-from workshop.steps import provides
+from workshop.steps import SharedPart, provides
 
 
-def shared_proposals_context(workshop: Any, step: Any) -> dict[str, Any]:
+def shared_proposals_context(workshop: Any, step: Any) -> SharedPart:
     """The same part for every phone of a language: the list drawn for everyone, which line
     each proposal is in (the page marks the lines its delegate supports) and the form."""
     shared = listing(ProjectorViewer(workshop.id), workshop)
-    return {"lang": str(get_locale()), **card_context(), "listing": shared.html,
-            "line_of": shared.line_of, "supported": [], "can_submit": _can_submit(workshop, step)}
+    return SharedPart({"lang": str(get_locale()), **card_context(), "listing": shared.html,
+                       "line_of": shared.line_of, "supported": [],
+                       "can_submit": _can_submit(workshop, step)})
 
 
 def _can_submit(workshop: Any, step: Any) -> bool:

@@ -11,6 +11,7 @@ from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
 from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
+from workshop.live import delegate_room, queue
 from workshop.permissions import Actor, require
 from workshop.voting.models import Ballot, Participation, ProxyAssignment
 from workshop.voting.schemas import ProxyIn
@@ -54,6 +55,7 @@ def assign_proxy(actor: Actor, workshop: Workshop, data: ProxyIn) -> ProxyAssign
         record(actor, "proxy.assign", workshop.id, holder_id=holder.id, holder=holder.name,
                absent_id=absent.id, absent=absent.name, assigned=False,
                handed_back=handed_back)
+        _tell_holder(holder)
         db.session.commit()
         return None
     if holder.id == absent.id:
@@ -75,6 +77,7 @@ def assign_proxy(actor: Actor, workshop: Workshop, data: ProxyIn) -> ProxyAssign
     db.session.add(proxy)
     record(actor, "proxy.assign", workshop.id, holder_id=holder.id, holder=holder.name,
            absent_id=absent.id, absent=absent.name, assigned=True)
+    _tell_holder(holder)
     db.session.commit()
     return proxy
 
@@ -83,6 +86,18 @@ def proxies_of(workshop: Workshop) -> list[ProxyAssignment]:
     """The workshop's proxies."""
     return list(db.session.scalars(sa.select(ProxyAssignment).where(
         ProxyAssignment.workshop_id == workshop.id).order_by(ProxyAssignment.id)))
+
+
+def carries(delegate: Delegate) -> bool:
+    """Whether the delegate carries anyone's vote."""
+    return db.session.scalar(sa.select(ProxyAssignment.id).where(
+        ProxyAssignment.holder_delegate_id == delegate.id).limit(1)) is not None
+
+
+def _tell_holder(holder: Delegate) -> None:
+    """The holder's phone: a ballot paper drawn for everyone fits them no longer (or again)."""
+    db.session.flush()
+    queue(db.session, "marks", {"carries": carries(holder)}, delegate_room(holder.id))
 
 
 def carried_by(delegate: Delegate) -> list[Delegate]:

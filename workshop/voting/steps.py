@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from workshop.agenda.pushed import digest
 from workshop.db import utcnow
+from workshop.extensions import db
 from workshop.permissions import Actor, is_delegate_of
-from workshop.steps import provides
+from workshop.steps import SharedPart, provides
 from workshop.vocabulary import ORG_TYPES, REGIONS
 from workshop.voting import proxies, services
-from workshop.voting.models import Ballot
+from workshop.voting.models import Ballot, Participation
 
 DEFAULT_CRITERIA = (_l("Importance"), _l("Feasibility"))
 
@@ -81,7 +84,59 @@ def ballot_context(actor: Actor, workshop: Any, ballot: Ballot | None) -> dict[s
     return context
 
 
-@provides("vote", "results", scripts=("js/ballot.js",))
+#: A paper drawn for every phone stands for no one: the page puts its delegate in.
+EVERYONE = {"id": "", "name": ""}
+
+
+def shared_voting_part(workshop: Any, step: Any) -> SharedPart | None:
+    """A vote step's ballot as every phone of a language is shown it, while its results do
+    not show (they move with every vote): one blank paper, the options in id order (the page
+    puts them in its delegate's order, see services.order_key) and the closing time as a
+    time, not a countdown (the drawing is kept). A delegate who carries proxies, has voted on
+    this ballot or is not on the voting register fetches their own papers (`fetch_if`)."""
+    ballot = services.ballot_for_step(workshop, step)
+    if ballot is None:
+        return SharedPart({"voting": {"ballot": None}}, key="no ballot")
+    if not ballot.is_open or results_shown(ballot):
+        return None
+    titles, languages = services.option_texts(ballot, workshop)
+    closes_at = int(ballot.closes_at.timestamp() * 1000) if ballot.closes_at else None
+    paper = {"delegate": EVERYONE, "voted": False, "choices": None, "prefill": {},
+             "receipt": None, "options": [{"id": o, "title": titles.get(o, ""),
+                                           "lang": languages.get(o, "")}
+                                          for o in ballot.option_ids]}
+    context = {"ballot": ballot, "criteria": criteria(ballot), "remaining_ms": None,
+               "closes_at_ms": closes_at, "titles": titles, "show_results": False,
+               "results": None, "papers": [paper]}
+    fetch_if = ("carries", f"voted:{ballot.id}") + (
+        ("unregistered",) if workshop.voting_register else ())
+    return SharedPart({"voting": context}, fetch_if=fetch_if, key=":".join((
+        str(ballot.id), ballot.status, str(closes_at), digest(
+            ballot.title, ballot.method, ballot.criterion_1 or "", ballot.criterion_2 or "",
+            str(ballot.budget), str(ballot.max_per_option), str(ballot.max_approvals)))))
+
+
+def voting_marks(actor: Actor, workshop: Any) -> dict[str, Any]:
+    """What a phone's page keeps to know whether a paper drawn for everyone fits its delegate:
+    its id (the paper's order and the phone's stored drafts hang on it) and its marks, true
+    ones only: `carries` (proxies), `unregistered` (not on the voting register) and
+    `voted:<ballot>` for each open ballot it voted on. ballot.js marks a ballot voted at its
+    receipt; the server sends `marks` when proxies or the register change."""
+    if not is_delegate_of(actor, workshop):
+        return {}
+    voted = db.session.scalars(
+        sa.select(Participation.ballot_id).join(Ballot, Ballot.id == Participation.ballot_id)
+        .where(Participation.delegate_id == actor.id, Ballot.status == "open"))
+    marks = {f"voted:{ballot_id}": True for ballot_id in voted}
+    if proxies.carries(actor):
+        marks["carries"] = True
+    if not actor.admitted:
+        marks["unregistered"] = True
+    return {"delegate_id": actor.id, "marks": marks}
+
+
+@provides("vote", "results", scripts=("js/ballot.js",), shared=shared_voting_part,
+          keeps=voting_marks)
 def voting_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
     """The ballot a vote or results step shows, as the `voting` template variable."""
     return {"voting": ballot_context(actor, workshop, services.ballot_for_step(workshop, step))}

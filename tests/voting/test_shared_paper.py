@@ -1,0 +1,210 @@
+"""A vote step's ballot drawn once for every phone of a language, sent with the state on Go
+and with the `ballot` event when a ballot opens on the step shown: a blank paper in the lines'
+id order, which each page makes its delegate's (their id, their order). A delegate it does not
+fit (proxies carried, this ballot voted, not on the register) is told by the part's
+`fetch_if` and fetches their own; the server tells a phone when its marks change."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from tests.agenda.test_events import states
+from tests.agenda.test_pushed import drawing, go, inflate, page_keeps, room
+from tests.helpers import cast_vote, create_lines, go_to_kind, open_test_ballot
+from workshop.agenda.delegates import admit_delegate
+from workshop.agenda.models import Delegate
+from workshop.agenda.schemas import AdmitIn
+from workshop.auth.models import User
+from workshop.extensions import db
+from workshop.kept import kept
+from workshop.validation import parse
+from workshop.voting import proxies
+from workshop.voting import services as voting
+from workshop.voting.schemas import ProxyIn
+
+
+def phone_delegate(n: int = 0) -> Delegate:
+    return db.session.scalars(sa.select(Delegate).where(Delegate.name == f"Phone {n}")).one()
+
+
+def on_vote_step(app, method: str = "ranking", languages=("en",), **fields):
+    """A room whose ballot is open on a vote step; the phones are on a propose step."""
+    workshop, staff, phones = room(app, languages=languages)
+    create_lines(workshop, 6)
+    go_to_kind(workshop, "vote")
+    vote_step = workshop.current_step_id
+    ballot = open_test_ballot(workshop, method, step_id=vote_step, **fields)
+    go(staff, workshop, workshop.steps[1].id)
+    return workshop, staff, phones, ballot, vote_step
+
+
+def organiser_of(workshop) -> User:
+    return db.session.get(User, workshop.created_by_id)
+
+
+def options_in(html: str) -> list[int]:
+    return [int(o) for o in re.findall(r'class="option[^"]*" data-option="(\d+)"', html)]
+
+
+def events(sock, name: str) -> list[dict]:
+    return [m["args"][0] for m in sock.get_received() if m["name"] == name]
+
+
+@pytest.mark.parametrize("method", ["approval", "points", "ranking", "matrix"])
+def test_go_to_a_vote_step_sends_one_blank_paper_in_id_order(app, method):
+    workshop, staff, [(client, phone)], ballot, vote_step = on_vote_step(app, method)
+    go(staff, workshop, vote_step, phone)
+    [state] = states(phone)
+    part = state["phone"]
+    assert part["key"] == state["step"]["key"]
+    assert part["fetch_if"] == ["carries", f"voted:{ballot.id}"]
+    html = inflate(part)
+    assert 'data-order="page"' in html
+    assert 'data-delegate-id=""' in html
+    assert options_in(html) == sorted(ballot.option_ids)
+    assert 'name="csrf_token" value=""' in html
+    # The page fetched for this delegate: the same options, in their own order.
+    fetched = client.get("/d/step").get_data(as_text=True)
+    delegate = phone_delegate()
+    assert options_in(fetched) == voting.shuffled_options(ballot, delegate.id)
+    assert f'data-delegate-id="{delegate.id}"' in fetched
+    assert 'data-order="page"' not in fetched
+
+
+def test_the_register_and_the_closing_time(app):
+    workshop, staff, [(_client, phone)], ballot, vote_step = on_vote_step(
+        app, closes_in_minutes=10)
+    workshop.voting_register = True
+    db.session.commit()
+    go(staff, workshop, vote_step, phone)
+    [state] = states(phone)
+    part = state["phone"]
+    assert "unregistered" in part["fetch_if"]
+    html = inflate(part)
+    assert "not-registered" not in html  # the blank paper is shown; an unregistered page fetches
+    closes_at = int(re.search(r'data-closes-at="(\d+)"', html).group(1))
+    assert closes_at == int(ballot.closes_at.timestamp() * 1000)
+    assert 0 < closes_at - part["clock"] <= 10 * 60 * 1000
+    assert "data-remaining-ms" not in html  # a kept drawing holds no countdown
+
+
+def test_results_that_show_or_a_closed_ballot_are_each_phones_own(app):
+    workshop, staff, [(_client, phone)], ballot, vote_step = on_vote_step(app)
+    voting.show_results(workshop.facilitators[0], workshop, ballot, True)
+    db.session.commit()
+    go(staff, workshop, vote_step, phone)
+    assert "phone" not in states(phone)[0]
+    voting.show_results(workshop.facilitators[0], workshop, ballot, False)
+    voting.close_ballot(workshop.facilitators[0], workshop, ballot)
+    db.session.commit()
+    ballot_event = events(phone, "ballot")[-1]
+    assert ballot_event["status"] == "closed"
+    assert "phone" not in ballot_event
+
+
+def test_a_ballot_opening_on_the_step_shown_comes_with_its_paper(app):
+    workshop, staff, [(_client, phone)] = room(app, languages=("fr",))
+    create_lines(workshop, 3)
+    go_to_kind(workshop, "vote")
+    go(staff, workshop, workshop.steps[1].id)
+    go(staff, workshop, _vote_step(workshop), phone)
+    [state] = states(phone)
+    assert "no-ballot" in inflate(state["phone"])  # drawn for everyone too
+    store = kept("pushed-steps")
+    before = store.made
+    ballot = open_test_ballot(workshop, "approval", title="Priorités")
+    db.session.commit()
+    [event] = events(phone, "ballot")
+    assert event["ballot_id"] == ballot.id
+    assert event["status"] == "open"
+    assert event["phone"]["key"] == state["step"]["key"]  # the same step, drawn anew
+    html = inflate(event["phone"])
+    assert "Priorités" in html
+    assert options_in(html) == sorted(ballot.option_ids)
+    assert store.made - before == 4  # once per language, not per phone
+
+
+def _vote_step(workshop) -> int:
+    return next(step.id for step in workshop.steps if step.kind == "vote")
+
+
+def test_a_ballot_event_on_another_kind_of_step_carries_no_part(app):
+    workshop, staff, [(_client, phone)] = room(app)
+    create_lines(workshop, 3)
+    go(staff, workshop, workshop.steps[1].id, phone)  # a propose step
+    open_test_ballot(workshop, "approval")
+    db.session.commit()
+    [event] = events(phone, "ballot")
+    assert "phone" not in event
+
+
+def test_the_drawing_is_kept_until_the_ballot_changes(app):
+    workshop, staff, [(_client, phone)], ballot, vote_step = on_vote_step(app)
+    go(staff, workshop, vote_step, phone)
+    first = states(phone)[0]["phone"]
+    go(staff, workshop, workshop.steps[1].id)
+    go(staff, workshop, vote_step, phone)
+    assert drawing(states(phone)[0]["phone"]) == drawing(first)
+    voting.extend_ballot(workshop.facilitators[0], workshop, ballot, 5)
+    db.session.commit()
+    [event] = events(phone, "ballot")
+    assert 'data-closes-at="' in inflate(event["phone"])
+    assert drawing(event["phone"]) != drawing(first)
+
+
+def test_the_page_keeps_its_delegate_and_marks(app):
+    workshop, staff, [(client, _phone), (other_client, _other)], ballot, _step = on_vote_step(
+        app, languages=("en", "en"))
+    delegate, other = phone_delegate(0), phone_delegate(1)
+    keeps = page_keeps(client)
+    assert keeps["delegate_id"] == delegate.id
+    assert keeps["marks"] == {"unregistered": True}  # joined by the code, not admitted
+    cast_vote(delegate, ballot, [ballot.option_ids[0]])
+    db.session.commit()
+    assert page_keeps(client)["marks"][f"voted:{ballot.id}"] is True
+    proxies.assign_proxy(organiser_of(workshop), workshop, parse(ProxyIn, {
+        "workshop_id": workshop.id, "holder_id": other.id, "absent_id": delegate.id}))
+    assert page_keeps(other_client)["marks"]["carries"] is True
+    voting.close_ballot(workshop.facilitators[0], workshop, ballot)
+    db.session.commit()
+    assert f"voted:{ballot.id}" not in page_keeps(client)["marks"]  # open ballots only
+
+
+def test_a_phone_is_told_when_its_marks_change(app):
+    workshop, staff, [(_c0, phone), (_c1, other)] = room(app, languages=("en", "en"))
+    holder, absent = phone_delegate(0), phone_delegate(1)
+    organiser = organiser_of(workshop)
+    phone.get_received()
+    other.get_received()
+    data = {"workshop_id": workshop.id, "holder_id": holder.id, "absent_id": absent.id}
+    proxies.assign_proxy(organiser, workshop, parse(ProxyIn, data))
+    assert events(phone, "marks") == [{"carries": True}]
+    assert events(other, "marks") == []  # only the holder's phones
+    proxies.assign_proxy(organiser, workshop, parse(ProxyIn, {**data, "assigned": False}))
+    assert events(phone, "marks") == [{"carries": False}]
+    admit_delegate(organiser, workshop, parse(AdmitIn, {
+        "workshop_id": workshop.id, "delegate_id": absent.id}))
+    assert events(other, "marks") == [{"unregistered": False}]
+    admit_delegate(organiser, workshop, parse(AdmitIn, {
+        "workshop_id": workshop.id, "delegate_id": absent.id, "admitted": False}))
+    assert events(other, "marks") == [{"unregistered": True}]
+
+
+def test_order_keys_are_fixed_and_spread():
+    # The same figures as ballot.js's orderKey (tests/browser/test_shared_paper_browser.py).
+    assert voting.order_key(1, 2, 0, 3) == voting.order_key(1, 2, 0, 3)
+    assert voting.order_key(1, 2, 0, 3) != voting.order_key(1, 2, 0, 4)
+    assert 0 <= voting.order_key(123, 456, 789, 10_000) < 2**32
+    # Each of 8 options comes first for about one delegate in 8.
+    firsts = Counter(min(range(8), key=lambda o: voting.order_key(7, d, 0, o))
+                     for d in range(1, 4001))
+    assert set(firsts) == set(range(8))
+    assert all(380 < n < 620 for n in firsts.values()), firsts
+    # Neighbouring delegates do not share an order.
+    orders = {tuple(sorted(range(8), key=lambda o: voting.order_key(7, d, 0, o)))
+              for d in range(1, 201)}
+    assert len(orders) > 190
