@@ -19,7 +19,8 @@ a WebSocket, through the proxy. Measured through the proxy, in the same run, for
 
 Go: the facilitator sends `agenda.goto`; the time from sending until each phone has received
 the `state` event and has the step's part: inflated from the state when it came with it (a
-discussion step's list, drawn once for every phone of a language), else fetched (GET /d/step
+discussion step's list, a vote step's blank paper, drawn once for every phone of a language,
+the page orders the paper), else fetched (GET /d/step
 with its cookies; the bare server's phones always fetch its fixed fragment). Votes:
 every phone casts a secret ranking ballot at once; votes durably stored per second, send to
 receipt, and the stored papers counted against the receipts. The CPU time each part used
@@ -226,9 +227,9 @@ def haproxy(backends: list[int], maxconn: int, logs: Path) -> Iterator[tuple[str
 
 
 def prepare_agenda(database_url: str, workshop_id: int, kind: str = "discuss") -> dict[str, Any]:
-    """Two steps of `kind` (phones start on the first; a discussion step's part comes with the
-    state, a vote step's papers are each phone's own and fetched), a second secret ballot (one
-    per run of ours) and the organiser's signed session, who facilitates."""
+    """Two steps of `kind` (phones start on the first; the step's part comes with the state:
+    a discussion step's list, a vote step's blank paper of the open ballot), a second secret
+    ballot (one per run of ours) and the organiser's signed session, who facilitates."""
     from config import TestConfig
     from workshop import create_app
     from workshop.agenda import services as agenda
@@ -285,6 +286,7 @@ class Phone:
         self.fetched_at: float | None = None
         self.fetched = "no state"  # then "ok", "HTTP <status>" or what went wrong
         self.with_state = False  # the step's part came with the state: nothing fetched
+        self.marks: set[str] = set()  # as the page's (workshop/steps.py): fetch when named
         self.done = asyncio.Event()
         self.server = ""
 
@@ -319,7 +321,10 @@ class Phone:
         self.state_at = time.perf_counter()
         part = data.get("phone") or {}
         try:
-            if part.get("key") == step.get("key") and part.get("gzip"):
+            # A phone whose marks the part names fetches its own (none here: nobody carries
+            # a proxy or has voted on the second ballot before the Go).
+            if (part.get("key") == step.get("key") and part.get("gzip")
+                    and not set(part.get("fetch_if", ())) & self.marks):
                 html = gzip.decompress(base64.b64decode(part["gzip"]))
                 self.fetched = "ok" if html else "empty part"
                 self.with_state = True
@@ -686,7 +691,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="server processes")
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument("--step", choices=("discuss", "vote"), default="discuss",
-                        help="the kind of step Go moves to (a vote step's papers are fetched)")
+                        help="the kind of step Go moves to")
     parser.add_argument("--print-config", action="store_true",
                         help="print the HAProxy configuration for --processes servers and stop")
     args = parser.parse_args()
