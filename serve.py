@@ -18,6 +18,7 @@ import sys  # noqa: E402
 
 from config import ConfigError  # noqa: E402
 from workshop import create_app  # noqa: E402
+from workshop.collector import tune_garbage_collector  # noqa: E402
 from workshop.extensions import socketio  # noqa: E402
 from workshop.network import choose, interfaces  # noqa: E402
 from workshop.voting import clock  # noqa: E402
@@ -54,6 +55,10 @@ def main() -> None:
     try:
         app = create_app(os.environ.get("WORKSHOP_CONFIG") or "production")
     except ConfigError as exc:
+        sys.exit(f"serve.py: not starting: {exc}")
+    try:
+        tune_garbage_collector(os.environ.get("GC_THRESHOLDS"))
+    except ValueError as exc:
         sys.exit(f"serve.py: not starting: {exc}")
     host = args.host
     if args.room:

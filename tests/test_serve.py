@@ -1,0 +1,46 @@
+"""The server's garbage collector settings (workshop/collector.py, applied by serve.py)."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+
+import pytest
+
+from tests.servers import ROOT, free_port, server_env
+from workshop.collector import THRESHOLDS, tune_garbage_collector
+
+
+@pytest.fixture
+def collector():
+    """Python's collector as it was, put back after the test (it is the process's own)."""
+    before = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*before)
+
+
+def test_the_server_collects_less_often_and_freezes_what_it_made_starting(collector):
+    assert tune_garbage_collector() == THRESHOLDS
+    assert gc.get_threshold() == THRESHOLDS
+    assert gc.get_freeze_count() > 0
+    assert tune_garbage_collector("1000,10,10") == (1000, 10, 10)
+    assert gc.get_threshold() == (1000, 10, 10)
+
+
+@pytest.mark.parametrize("wanted", ["many", "1,2,3,4", "-5", "1,,2"])
+def test_thresholds_that_are_not_numbers_are_refused(collector, wanted):
+    before = gc.get_threshold()
+    with pytest.raises(ValueError, match="GC_THRESHOLDS must be one to three whole numbers"):
+        tune_garbage_collector(wanted)
+    assert gc.get_threshold() == before
+
+
+def test_bad_thresholds_stop_the_server_with_a_clear_error(tmp_path):
+    port = free_port()
+    env = {**server_env(f"sqlite:///{tmp_path / 'gc.db'}", port), "GC_THRESHOLDS": "many"}
+    done = subprocess.run([sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "GC_THRESHOLDS must be one to three whole numbers, not 'many'" in done.stderr

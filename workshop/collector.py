@@ -1,0 +1,34 @@
+"""Python's garbage collector in a server process that holds thousands of sockets."""
+
+from __future__ import annotations
+
+import gc
+
+#: The collector's thresholds for the server (generations 0, 1, 2); Python's are (700, 10, 10).
+THRESHOLDS = (50_000, 20, 100)
+
+
+def tune_garbage_collector(wanted: str | None = None) -> tuple[int, ...]:
+    """Collect less often than Python's default, and freeze what starting made.
+
+    A full collection walks every object of every connection and stopped the process for
+    tenths of a second in the middle of a ballot (py-spy: a fifth of the samples of a burst
+    of 1,000 casts was the collector; 1,000 casts at once went from 670-770 to 910-1,350 per
+    second with these thresholds; freezing alone changed nothing). The objects made while
+    starting are frozen: never walked again. `wanted` ("50000,20,100", from GC_THRESHOLDS)
+    overrides the thresholds.
+
+    :raise ValueError: `wanted` is not one to three whole numbers.
+    """
+    thresholds = THRESHOLDS
+    if wanted:
+        try:
+            thresholds = tuple(int(n) for n in wanted.split(","))
+        except ValueError:
+            thresholds = ()
+        if not 1 <= len(thresholds) <= 3 or min(thresholds) < 0:
+            raise ValueError(f"GC_THRESHOLDS must be one to three whole numbers, not {wanted!r}")
+    gc.set_threshold(*thresholds)
+    gc.collect()
+    gc.freeze()
+    return thresholds
