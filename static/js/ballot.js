@@ -575,10 +575,18 @@
     if (!(window.Live.showPart && Live.showPart(b.phone))) reloadStep();
   }
 
-  // Proxies or the register changed for this delegate: an open ballot's papers are redrawn.
-  document.addEventListener("live:marks", function () {
+  /* Proxies or the register changed for this delegate, or they voted on the ballot shown from
+   * another page: an open ballot's papers are redrawn (not on the page that sent that vote). */
+  document.addEventListener("live:marks", function (ev) {
     var shown = document.getElementById("ballot");
-    if (shown && shown.dataset.status === "open") reloadStep();
+    if (!shown || shown.dataset.status !== "open") return;
+    var own = shown.querySelector('form.paper[data-own="true"]');
+    var redraw = ev.detail.some(function (mark) {
+      if (mark.indexOf("voted:") !== 0) return true;
+      return mark === "voted:" + shown.dataset.ballotId && !!own &&
+        own.dataset.voted !== "true" && !load(own).pending;
+    });
+    if (redraw) reloadStep();
   });
 
   function attach(conn) {

@@ -108,9 +108,10 @@
       Live.showJoined(state.joined);
     }
   });
-  live.socket.on("marks", function (changed) {
-    Object.keys(changed).forEach(function (mark) { marks[mark] = changed[mark]; });
-    document.dispatchEvent(new CustomEvent("live:marks"));
+  live.socket.on("marks", function (sent) {
+    var changed = Object.keys(sent).filter(function (mark) { return !marks[mark] !== !sent[mark]; });
+    changed.forEach(function (mark) { marks[mark] = sent[mark]; });
+    if (changed.length) document.dispatchEvent(new CustomEvent("live:marks", { detail: changed }));
   });
   Live.mark = function (mark) { marks[mark] = true; };
   /* A new drawing of the step already shown (a ballot opened or closed on it), as it came

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.people import LIVE, Room, Setup, assert_not_reloaded, go, mark, online
-from tests.browser.test_proposals_browser import invited_phone
+from tests.browser.test_proposals_browser import invitation, invited_phone, open_invitation
 from tests.helpers import create_lines, create_workshop, go_to_kind
 from workshop.extensions import db
 from workshop.voting import services as voting
@@ -127,3 +127,23 @@ def test_a_phone_given_a_proxy_shows_the_paper_it_carries(room: Room, cast: Setu
     go(console, vote_step)
     expect(holder.locator("form.paper")).to_have_count(2, timeout=LIVE)
     assert len(asked) == 3
+
+
+def test_a_vote_from_another_phone_redraws_this_ones(room: Room, cast: Setup):
+    workshop, vote_step, _propose = vote_room(cast, "propose")
+    _delegate, token = invitation(workshop, cast.organisation, "Estelle")
+    first, second = open_invitation(room, token), open_invitation(room, token)
+    console = room.console(workshop, cast.facilitator)
+    go(console, vote_step)
+    ballot = open_ranking(room, cast, workshop)
+    for page in (first, second):
+        expect(page.locator("form.paper")).to_have_count(1, timeout=LIVE)
+    option = ballot.option_ids[0]
+    first.locator(f"form.paper .option[data-option='{option}'] .pick").tap()
+    first.locator("form.paper .cast").click()
+    expect(first.locator("form.paper")).to_have_attribute("data-received", "1", timeout=LIVE)
+    # The other phone is told and draws the delegate's paper again: the vote is there.
+    expect(second.locator("form.paper .cast")).to_have_text("Change my vote", timeout=LIVE)
+    expect(second.locator("form.paper .ranked .rank-item")).to_have_count(1)
+    # The phone that sent it keeps its paper as it is (not drawn again under the receipt).
+    expect(first.locator("form.paper")).to_have_attribute("data-received", "1")

@@ -12,7 +12,7 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from tests.agenda.test_events import states
+from tests.agenda.test_events import connect, states
 from tests.agenda.test_pushed import drawing, go, inflate, page_keeps, room
 from tests.helpers import cast_vote, create_lines, go_to_kind, open_test_ballot
 from workshop.agenda.delegates import admit_delegate
@@ -208,3 +208,30 @@ def test_order_keys_are_fixed_and_spread():
     orders = {tuple(sorted(range(8), key=lambda o: voting.order_key(7, d, 0, o)))
               for d in range(1, 201)}
     assert len(orders) > 190
+
+
+def test_a_vote_marks_the_voters_other_pages_only(app):
+    workshop, staff, [(client, phone), (_c1, other)], ballot, _step = on_vote_step(
+        app, method="approval", languages=("en", "en"))
+    second = connect(app, client, workshop, "/d")  # the same delegate in a second browser
+    for sock in (phone, second, other):
+        sock.get_received()
+    choices = {"workshop_id": workshop.id, "ballot_id": ballot.id,
+               "choices": [ballot.option_ids[0]]}
+    assert phone.emit("ballot.cast", choices, callback=True)["ok"]
+    voted = {f"voted:{ballot.id}": True}
+    assert events(second, "marks") == [voted]
+    assert events(other, "marks") == []  # another delegate
+    second.disconnect()
+    phone.get_received()
+    # From the voter's only page: that page marks itself; nothing is sent.
+    assert phone.emit("ballot.cast", choices, callback=True)["ok"]
+    assert events(phone, "marks") == []
+    # A proxy's cast for a delegate whose phone is open: their phone is told.
+    holder = phone_delegate(0)
+    proxies.assign_proxy(organiser_of(workshop), workshop, parse(ProxyIn, {
+        "workshop_id": workshop.id, "holder_id": holder.id, "absent_id": phone_delegate(1).id}))
+    other.get_received()
+    assert phone.emit("ballot.cast", {**choices, "on_behalf_of": phone_delegate(1).id},
+                      callback=True)["ok"]
+    assert events(other, "marks") == [voted]

@@ -31,6 +31,7 @@ from workshop.errors import (
 )
 from workshop.extensions import db
 from workshop.group_commit import GroupCommit, held, held_row, hold_rows
+from workshop.live import delegate_room, queue
 from workshop.permissions import Actor, is_delegate_of, require, votes_in
 from workshop.voting import results as results_module
 from workshop.voting import secrecy
@@ -368,7 +369,17 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     db.session.add(vote)
     if ballot.secret:
         results_module.add_to_region(ballot, region, choices)
+    _tell_other_phones(ballot, voter, cast_by)
     return vote, before
+
+
+def _tell_other_phones(ballot: Ballot, voter: Delegate, cast_by: Actor) -> None:
+    """The voter's other open pages (another phone, a proxy or a facilitator cast for them):
+    a blank paper drawn for everyone no longer fits them (see voting/steps.py). Nothing is
+    sent for the usual cast, from the voter's only page (it marks itself at its receipt)."""
+    sender = 1 if getattr(cast_by, "kind", None) == "delegate" and cast_by.id == voter.id else 0
+    if voter.connections > sender:
+        queue(db.session, "marks", {f"voted:{ballot.id}": True}, delegate_room(voter.id))
 
 
 def _cast_once(actor: Actor, workshop_id: int, data: CastIn) -> CastResult:
