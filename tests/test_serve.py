@@ -29,7 +29,7 @@ def test_the_server_collects_less_often_and_freezes_what_it_made_starting(collec
     assert gc.get_threshold() == (1000, 10, 10)
 
 
-@pytest.mark.parametrize("wanted", ["many", "1,2,3,4", "-5", "1,,2"])
+@pytest.mark.parametrize("wanted", ["many", "1,2,3,4", "-5", "1,,2", "0"])
 def test_thresholds_that_are_not_numbers_are_refused(collector, wanted):
     before = gc.get_threshold()
     with pytest.raises(ValueError, match="GC_THRESHOLDS must be one to three whole numbers"):
@@ -43,4 +43,5 @@ def test_bad_thresholds_stop_the_server_with_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
-    assert "GC_THRESHOLDS must be one to three whole numbers, not 'many'" in done.stderr
+    assert "GC_THRESHOLDS must be one to three whole numbers, the first above 0, not 'many'" in (
+        done.stderr)

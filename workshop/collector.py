@@ -18,7 +18,7 @@ def tune_garbage_collector(wanted: str | None = None) -> tuple[int, ...]:
     starting are frozen: never walked again. `wanted` ("50000,20,100", from GC_THRESHOLDS)
     overrides the thresholds.
 
-    :raise ValueError: `wanted` is not one to three whole numbers.
+    :raise ValueError: `wanted` is not one to three whole numbers, the first above 0.
     """
     thresholds = THRESHOLDS
     if wanted:
@@ -26,8 +26,10 @@ def tune_garbage_collector(wanted: str | None = None) -> tuple[int, ...]:
             thresholds = tuple(int(n) for n in wanted.split(","))
         except ValueError:
             thresholds = ()
-        if not 1 <= len(thresholds) <= 3 or min(thresholds) < 0:
-            raise ValueError(f"GC_THRESHOLDS must be one to three whole numbers, not {wanted!r}")
+        # A first threshold of 0 would turn the collector off: cycles would pile up for hours.
+        if not 1 <= len(thresholds) <= 3 or min(thresholds) < 0 or thresholds[0] == 0:
+            raise ValueError("GC_THRESHOLDS must be one to three whole numbers, the first above "
+                             f"0, not {wanted!r}")
     gc.set_threshold(*thresholds)
     gc.collect()
     gc.freeze()

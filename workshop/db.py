@@ -28,6 +28,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def epoch_ms(moment: datetime) -> int:
+    """A stored (naive UTC) time as milliseconds since the epoch, whatever the server's time
+    zone (`datetime.timestamp()` would read a naive time as local)."""
+    return int(moment.replace(tzinfo=UTC).timestamp() * 1000)
+
+
 def tune_sqlite(engine: Engine) -> None:
     """SQLite in write-ahead-log mode: readers (a thousand phones' state) never wait for the
     writer (a batch of casts) nor block its commit, and a commit appends to the log instead of

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_request_context, render_template
+from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session, scoped_session
@@ -78,6 +78,11 @@ def for_room(language: str) -> Iterator[None]:
             return
         with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL")):
             yield
+
+
+def from_socket() -> bool:
+    """Whether this request is a socket event (Flask-SocketIO names its socket: `sid`)."""
+    return has_request_context() and getattr(request, "sid", None) is not None
 
 
 def render_for_room(template: str, language: str, **context: Any) -> str:

@@ -50,6 +50,7 @@ from workshop.live import (
     workshop_room,
 )
 from workshop.permissions import Actor, ProjectorViewer, facilitates, watches
+from workshop.steps import page_marks
 from workshop.throttle import BudgetFilter, LogBudget, Throttle, where
 from workshop.validation import MAX_ID, parse, whole_number
 
@@ -128,6 +129,8 @@ def on_connect(auth: Any = None) -> None:
         join_room(delegate_room(actor.id))
         mark_connected(actor, +1)
         session["socket_delegate"] = actor.id
+        # Their marks as they are now: a change while this phone slept is not missed.
+        emit("marks", page_marks(actor, workshop))
     session["socket_workshop"] = workshop.id
     emit("state", snapshot(db.session, workshop))  # presence committed: a reader
 

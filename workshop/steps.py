@@ -42,20 +42,38 @@ PROVIDERS: dict[str, list[Provider]] = {}
 SHARED: dict[str, list[SharedProvider | None]] = {}
 #: What a phone's page keeps of its delegate, to make a shared part theirs: (actor, workshop).
 KEEPS: list[Callable[[Actor, Any], dict[str, Any]]] = []
+#: The marks of a delegate (name -> whether it holds) that tell their page a shared part does
+#: not fit them: (actor, workshop). Sent with the page, on every socket connection (what
+#: changed while a phone slept) and, by the services, when one changes (a `marks` event).
+MARKS: list[Callable[[Actor, Any], dict[str, bool]]] = []
+
+#: A delegate carries an absent delegate's vote (their papers are their own).
+CARRIES = "carries"
+#: A delegate is not on the voting register (whether the workshop keeps one is the part's to
+#: say: the mark holds whether or not the register is on, which may change later).
+UNREGISTERED = "unregistered"
+
+
+def voted_mark(ballot_id: int) -> str:
+    """The mark of a delegate whose paper is in this ballot."""
+    return f"voted:{ballot_id}"
 #: Static files (paths under static/, in load order) a phone needs for a step of each kind.
 SCRIPTS: dict[str, list[str]] = {}
 
 
 def provides(*kinds: str, scripts: tuple[str, ...] = (), shared: SharedProvider | None = None,
              keeps: Callable[[Actor, Any], dict[str, Any]] | None = None,
+             marks: Callable[[Actor, Any], dict[str, bool]] | None = None,
              ) -> Callable[[Provider], Provider]:
     """Register a provider of template context for steps of these kinds, the scripts (paths
-    under static/) a phone loads for them, how to draw their part for every phone, and what
-    the phone's page keeps to make that part its delegate's."""
+    under static/) a phone loads for them, how to draw their part for every phone, what the
+    phone's page keeps to make that part its delegate's, and its delegate's marks."""
 
     def decorator(provider: Provider) -> Provider:
         if keeps is not None:
             KEEPS.append(keeps)
+        if marks is not None:
+            MARKS.append(marks)
         for kind in kinds:
             PROVIDERS.setdefault(kind, []).append(provider)
             SHARED.setdefault(kind, []).append(shared)
@@ -100,9 +118,18 @@ def shared_step_part(workshop: Any, step: Any) -> SharedPart | None:
                       fetch_if=tuple(mark for part in parts for mark in part.fetch_if))
 
 
+def page_marks(actor: Actor, workshop: Any) -> dict[str, bool]:
+    """Every mark of a delegate (see MARKS)."""
+    marks: dict[str, bool] = {}
+    for provider in MARKS:
+        marks.update(provider(actor, workshop))
+    return marks
+
+
 def kept_by_page(actor: Actor, workshop: Any) -> dict[str, Any]:
-    """What a phone's page keeps of its delegate (see `provides`), as JSON-able data."""
-    data: dict[str, Any] = {}
+    """What a phone's page keeps of its delegate (see `provides`), as JSON-able data: their
+    id (a shared ballot paper is made theirs with it), their marks and what providers add."""
+    data: dict[str, Any] = {"delegate_id": actor.id, "marks": page_marks(actor, workshop)}
     for keeps in KEEPS:
         data.update(keeps(actor, workshop))
     return data

@@ -10,8 +10,8 @@
    * that names one of its marks (`fetch_if`: proxies carried, this ballot voted) is not this
    * delegate's, and the page fetches its own. The server sends `marks` when proxies or the
    * voting register change; a receipt marks its ballot voted (ballot.js, Live.mark). */
-  var rootData = document.getElementById("live").dataset;
-  var marks = (JSON.parse(rootData.keeps || "{}").marks) || {};
+  var kept = JSON.parse(document.getElementById("live").dataset.keeps || "{}");
+  var marks = kept.marks || {};
   function fits(part) {
     return !(part.fetch_if || []).some(function (mark) { return marks[mark]; });
   }
@@ -114,6 +114,7 @@
     if (changed.length) document.dispatchEvent(new CustomEvent("live:marks", { detail: changed }));
   });
   Live.mark = function (mark) { marks[mark] = true; };
+  Live.delegateId = kept.delegate_id; // a paper drawn for everyone is made theirs (ballot.js)
   /* A new drawing of the step already shown (a ballot opened or closed on it), as it came
    * with an event: shown without a request, when it fits; false when the page must fetch. */
   Live.showPart = function (part) {

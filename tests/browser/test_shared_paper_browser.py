@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.people import LIVE, Room, Setup, assert_not_reloaded, go, mark, online
 from tests.browser.test_proposals_browser import invitation, invited_phone, open_invitation
 from tests.helpers import create_lines, create_workshop, go_to_kind
+from tests.voting.test_shared_paper import ORDER_KEYS
 from workshop.extensions import db
 from workshop.voting import services as voting
 from workshop.voting.models import Ballot, Vote
@@ -38,10 +39,14 @@ def requests_for_the_step(page: Page) -> list[str]:
     return seen
 
 
-def open_ranking(room: Room, cast: Setup, workshop, minutes: str = "") -> Ballot:
+def open_ranking(room: Room, cast: Setup, workshop, minutes: str = "",
+                 method: str = "ranking") -> Ballot:
     desk = room.staff(cast.facilitator, f"/w/{workshop.id}/ballots")
     desk.locator("#title").fill("Rank the lines of work")
-    desk.locator("#method").select_option("ranking")
+    desk.locator("#method").select_option(method)
+    if method == "points":
+        desk.locator("#budget").fill("10")
+        desk.locator("#max_per_option").fill("5")
     desk.locator("#closes_in_minutes").fill(minutes)
     desk.get_by_role("button", name="Open the ballot").click()
     expect(desk.locator(".ballot-card.open")).to_have_count(1)
@@ -50,8 +55,9 @@ def open_ranking(room: Room, cast: Setup, workshop, minutes: str = "") -> Ballot
 
 
 def shown_order(page: Page) -> list[int]:
-    return [int(o) for o in page.locator("form.paper .rank-item").evaluate_all(
-        "items => items.map(li => li.dataset.option)")]
+    """The options of the phone's paper, top to bottom, whatever the method."""
+    return [int(o) for o in page.locator("form.paper [data-option]").evaluate_all(
+        "items => items.map(el => el.dataset.option)")]
 
 
 def test_a_paper_drawn_for_everyone_becomes_each_phones_own(room: Room, cast: Setup):
@@ -147,3 +153,20 @@ def test_a_vote_from_another_phone_redraws_this_ones(room: Room, cast: Setup):
     expect(second.locator("form.paper .ranked .rank-item")).to_have_count(1)
     # The phone that sent it keeps its paper as it is (not drawn again under the receipt).
     expect(first.locator("form.paper")).to_have_attribute("data-received", "1")
+
+
+@pytest.mark.parametrize("method", ["approval", "points", "matrix"])
+def test_every_method_is_put_in_the_delegates_order(room: Room, cast: Setup, method: str):
+    workshop, vote_step, _propose = vote_room(cast, "propose")
+    phone, delegate = invited_phone(room, workshop, cast.organisation, "Félix")
+    asked = requests_for_the_step(phone)
+    console = room.console(workshop, cast.facilitator)
+    go(console, vote_step)
+    expect(phone.locator("#step .no-ballot")).to_be_visible(timeout=LIVE)
+    ballot = open_ranking(room, cast, workshop, method=method)
+    expect(phone.locator(f"form.paper[data-method='{method}']")).to_be_visible(timeout=LIVE)
+    assert shown_order(phone) == voting.shuffled_options(ballot, delegate.id)
+    assert asked == []
+    # The page's order function gives the server's figures (tests/voting/test_shared_paper.py).
+    for args, key in ORDER_KEYS:
+        assert phone.evaluate("args => Live.orderKey(...args)", list(args)) == key

@@ -7,14 +7,16 @@ fit (proxies carried, this ballot voted, not on the register) is told by the par
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
+from datetime import UTC
 
 import pytest
 import sqlalchemy as sa
 
 from tests.agenda.test_events import connect, states
 from tests.agenda.test_pushed import drawing, go, inflate, page_keeps, room
-from tests.helpers import cast_vote, create_lines, go_to_kind, open_test_ballot
+from tests.helpers import cast_vote, create_lines, csrf_from, go_to_kind, open_test_ballot
 from workshop.agenda.delegates import admit_delegate
 from workshop.agenda.models import Delegate
 from workshop.agenda.schemas import AdmitIn
@@ -25,6 +27,10 @@ from workshop.validation import parse
 from workshop.voting import proxies
 from workshop.voting import services as voting
 from workshop.voting.schemas import ProxyIn
+
+#: order_key's figures, fixed: the phone's orderKey must give the same (checked in Node too).
+ORDER_KEYS = [((1, 2, 0, 3), 2536785937), ((123, 456, 789, 10_000), 1632943046),
+              ((2**31 - 1, 2**31 - 1, 0, 2**31 - 1), 2916543406)]
 
 
 def phone_delegate(n: int = 0) -> Delegate:
@@ -75,7 +81,17 @@ def test_go_to_a_vote_step_sends_one_blank_paper_in_id_order(app, method):
     assert 'data-order="page"' not in fetched
 
 
-def test_the_register_and_the_closing_time(app):
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """The server's clock in Bogotá's time zone (UTC-5), as a room laptop's may be."""
+    monkeypatch.setenv("TZ", "America/Bogota")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_register_and_the_closing_time(app, far_from_utc):
     workshop, staff, [(_client, phone)], ballot, vote_step = on_vote_step(
         app, closes_in_minutes=10)
     workshop.voting_register = True
@@ -87,8 +103,8 @@ def test_the_register_and_the_closing_time(app):
     html = inflate(part)
     assert "not-registered" not in html  # the blank paper is shown; an unregistered page fetches
     closes_at = int(re.search(r'data-closes-at="(\d+)"', html).group(1))
-    assert closes_at == int(ballot.closes_at.timestamp() * 1000)
-    assert 0 < closes_at - part["clock"] <= 10 * 60 * 1000
+    assert closes_at == int(ballot.closes_at.replace(tzinfo=UTC).timestamp() * 1000)
+    assert 9 * 60 * 1000 < closes_at - part["clock"] <= 10 * 60 * 1000
     assert "data-remaining-ms" not in html  # a kept drawing holds no countdown
 
 
@@ -152,8 +168,13 @@ def test_the_drawing_is_kept_until_the_ballot_changes(app):
     voting.extend_ballot(workshop.facilitators[0], workshop, ballot, 5)
     db.session.commit()
     [event] = events(phone, "ballot")
-    assert 'data-closes-at="' in inflate(event["phone"])
-    assert drawing(event["phone"]) != drawing(first)
+    assert "phone" not in event  # a later closing time: the phones count again, nothing redrawn
+    assert event["remaining_ms"] > 4 * 60 * 1000
+    go(staff, workshop, workshop.steps[1].id)
+    go(staff, workshop, vote_step, phone)
+    part = states(phone)[0]["phone"]
+    assert 'data-closes-at="' in inflate(part)
+    assert drawing(part) != drawing(first)
 
 
 def test_the_page_keeps_its_delegate_and_marks(app):
@@ -162,7 +183,7 @@ def test_the_page_keeps_its_delegate_and_marks(app):
     delegate, other = phone_delegate(0), phone_delegate(1)
     keeps = page_keeps(client)
     assert keeps["delegate_id"] == delegate.id
-    assert keeps["marks"] == {"unregistered": True}  # joined by the code, not admitted
+    assert keeps["marks"] == {"carries": False, "unregistered": True}  # joined by the code
     cast_vote(delegate, ballot, [ballot.option_ids[0]])
     db.session.commit()
     assert page_keeps(client)["marks"][f"voted:{ballot.id}"] is True
@@ -196,9 +217,8 @@ def test_a_phone_is_told_when_its_marks_change(app):
 
 def test_order_keys_are_fixed_and_spread():
     # The same figures as ballot.js's orderKey (tests/browser/test_shared_paper_browser.py).
-    assert voting.order_key(1, 2, 0, 3) == voting.order_key(1, 2, 0, 3)
-    assert voting.order_key(1, 2, 0, 3) != voting.order_key(1, 2, 0, 4)
-    assert 0 <= voting.order_key(123, 456, 789, 10_000) < 2**32
+    for args, key in ORDER_KEYS:
+        assert voting.order_key(*args) == key
     # Each of 8 options comes first for about one delegate in 8.
     firsts = Counter(min(range(8), key=lambda o: voting.order_key(7, d, 0, o))
                      for d in range(1, 4001))
@@ -235,3 +255,26 @@ def test_a_vote_marks_the_voters_other_pages_only(app):
     assert phone.emit("ballot.cast", {**choices, "on_behalf_of": phone_delegate(1).id},
                       callback=True)["ok"]
     assert events(other, "marks") == [voted]
+
+
+def test_a_phone_connecting_is_given_its_marks_as_they_are_now(app):
+    workshop, _staff, [(client, _phone)], ballot, _step = on_vote_step(app, method="approval")
+    cast_vote(phone_delegate(), ballot, [ballot.option_ids[0]])
+    db.session.commit()
+    again = connect(app, client, workshop, "/d")  # a phone back from sleep
+    received = again.get_received()
+    assert [m["name"] for m in received[:2]] == ["marks", "state"]
+    assert received[0]["args"][0] == {"carries": False, "unregistered": True,
+                                      f"voted:{ballot.id}": True}
+
+
+def test_a_vote_sent_over_http_marks_the_voters_other_page(app):
+    workshop, _staff, [(client, phone)], ballot, _step = on_vote_step(app, method="approval")
+    phone.get_received()
+    # The page that sends has lost its socket (it falls back to HTTP); the other one is online.
+    headers = {"X-CSRFToken": csrf_from(client.get("/d").get_data(as_text=True)),
+               "Accept": "application/json"}
+    sent = client.post(f"/d/ballots/{ballot.id}/vote", headers=headers,
+                       json={"choices": [ballot.option_ids[0]]})
+    assert sent.get_json()["ok"] is True
+    assert events(phone, "marks") == [{f"voted:{ballot.id}": True}]

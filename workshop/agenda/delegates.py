@@ -19,6 +19,7 @@ from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.live import delegate_room, queue
 from workshop.permissions import Actor, require
+from workshop.steps import UNREGISTERED
 
 
 def hash_token(token: str) -> str:
@@ -295,7 +296,7 @@ def admit_delegate(actor: Actor, workshop: Workshop, data: AdmitIn) -> Delegate:
            admitted=data.admitted)
     announce_delegate(db.session, delegate)
     # Their phone: a ballot paper drawn for everyone fits them now (or no longer).
-    queue(db.session, "marks", {"unregistered": not delegate.admitted}, delegate_room(delegate.id))
+    queue(db.session, "marks", {UNREGISTERED: not delegate.admitted}, delegate_room(delegate.id))
     db.session.commit()
     return delegate
 

@@ -79,30 +79,35 @@ def with_step_part(workshop_id: int, state: dict[str, Any],
                    made_at: float) -> list[tuple[dict[str, Any], str]]:
     """A broadcast (the `state`, a `ballot`) sent after the commit: to each language's room
     with the current step's part for that language (`phone`), or to the whole workshop as it
-    is when the part cannot be drawn (the error is logged). A running timer's time left is
-    counted again at sending (`made_at`, time.monotonic() when the state was made): drawing
-    takes a moment."""
-    state = _timer_now(state, made_at)
-    plain = [(state, workshop_room(workshop_id))]
+    is when the part cannot be drawn (the error is logged). A running countdown (a timer's, a
+    ballot's) is counted again at sending (`made_at`, time.monotonic() when the broadcast was
+    made): drawing takes a moment."""
+    parts: dict[str, dict[str, Any] | None] = {}
     try:
         # A session of its own (removed with the context): the announcing one has just
         # committed and reads nothing more.
         with current_app._get_current_object().app_context():
             workshop = db.session.get(Workshop, workshop_id)
             step = workshop.current_step if workshop is not None else None
-            if step is None:
-                return plain
-            parts = {language: phone_part(workshop, step, language) for language in LANGUAGES}
+            if step is not None:
+                parts = {language: phone_part(workshop, step, language)
+                         for language in LANGUAGES}
     except Exception:  # noqa: BLE001  (the state goes out anyway; the phones fetch their step)
         log.exception("drawing the step's part for the phones")
-        return plain
+        parts = {}
+    state = _timer_now(state, made_at)  # after the drawing
+    if not parts:
+        return [(state, workshop_room(workshop_id))]
     return [({**state, "phone": part} if part is not None else state,
              language_room(workshop_id, language)) for language, part in parts.items()]
 
 
 def _timer_now(state: dict[str, Any], made_at: float) -> dict[str, Any]:
+    """The countdowns of a broadcast (a running timer's, a ballot's closing) as at sending."""
+    elapsed = int((time.monotonic() - made_at) * 1000)
+    if state.get("remaining_ms") is not None:  # a ballot's
+        state = {**state, "remaining_ms": max(0, state["remaining_ms"] - elapsed)}
     timer = state.get("timer") or {}
     if timer.get("status") != "running" or timer.get("remaining_ms") is None:
         return state
-    elapsed = int((time.monotonic() - made_at) * 1000)
     return {**state, "timer": {**timer, "remaining_ms": max(0, timer["remaining_ms"] - elapsed)}}

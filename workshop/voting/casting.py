@@ -31,8 +31,9 @@ from workshop.errors import (
 )
 from workshop.extensions import db
 from workshop.group_commit import GroupCommit, held, held_row, hold_rows
-from workshop.live import delegate_room, queue
+from workshop.live import delegate_room, from_socket, queue
 from workshop.permissions import Actor, is_delegate_of, require, votes_in
+from workshop.steps import voted_mark
 from workshop.voting import results as results_module
 from workshop.voting import secrecy
 from workshop.voting.broadcast import publisher
@@ -100,6 +101,10 @@ def casts() -> GroupCommit:
     return found
 
 
+#: Where a batch's session notes whether the write it runs came over the sender's socket.
+_FROM_SOCKET = "casting.from_socket"
+
+
 @dataclass(frozen=True)
 class _Cast:
     """One cast handed to the group commit: what it needs, by id (the batch has a session of
@@ -110,8 +115,10 @@ class _Cast:
     actor_id: int
     workshop_id: int
     data: Any
+    from_socket: bool = False  # sent over the sender's socket: that page is connected
 
     def __call__(self) -> CastResult:
+        db.session.info[_FROM_SOCKET] = self.from_socket  # for this write (see _tell_pages)
         return self.once(db.session.get(self.kind, self.actor_id), self.workshop_id, self.data)
 
     def voter_id(self) -> int | None:
@@ -132,7 +139,7 @@ def _submit(once: Callable[[Actor, int, Any], CastResult], actor: Actor, worksho
     its connection goes back to the pool while it waits, and afterwards its objects are read
     again, as after any commit.
     """
-    work = _Cast(once, type(actor), actor.id, workshop.id, data)
+    work = _Cast(once, type(actor), actor.id, workshop.id, data, from_socket())
     db.session.commit()
     try:
         return casts().submit(work)
@@ -369,17 +376,19 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     db.session.add(vote)
     if ballot.secret:
         results_module.add_to_region(ballot, region, choices)
-    _tell_other_phones(ballot, voter, cast_by)
+    _tell_pages(ballot, voter, cast_by)
     return vote, before
 
 
-def _tell_other_phones(ballot: Ballot, voter: Delegate, cast_by: Actor) -> None:
-    """The voter's other open pages (another phone, a proxy or a facilitator cast for them):
-    a blank paper drawn for everyone no longer fits them (see voting/steps.py). Nothing is
-    sent for the usual cast, from the voter's only page (it marks itself at its receipt)."""
-    sender = 1 if getattr(cast_by, "kind", None) == "delegate" and cast_by.id == voter.id else 0
+def _tell_pages(ballot: Ballot, voter: Delegate, cast_by: Actor) -> None:
+    """The voter's other open pages (another phone; any, when a proxy or a facilitator cast
+    for them): a blank paper drawn for everyone no longer fits them (see voting/steps.py).
+    Nothing is sent for the usual cast, from the voter's only page over its socket (that page
+    marks itself at its receipt): a thousand casts make no thousand more broadcasts."""
+    own = getattr(cast_by, "kind", None) == "delegate" and cast_by.id == voter.id
+    sender = 1 if own and db.session.info.get(_FROM_SOCKET) else 0
     if voter.connections > sender:
-        queue(db.session, "marks", {f"voted:{ballot.id}": True}, delegate_room(voter.id))
+        queue(db.session, "marks", {voted_mark(ballot.id): True}, delegate_room(voter.id))
 
 
 def _cast_once(actor: Actor, workshop_id: int, data: CastIn) -> CastResult:

@@ -13,6 +13,7 @@ from workshop.errors import Conflict, NotFound, ValidationFailed
 from workshop.extensions import db
 from workshop.live import delegate_room, queue
 from workshop.permissions import Actor, require
+from workshop.steps import CARRIES
 from workshop.voting.models import Ballot, Participation, ProxyAssignment
 from workshop.voting.schemas import ProxyIn
 
@@ -89,7 +90,8 @@ def proxies_of(workshop: Workshop) -> list[ProxyAssignment]:
 
 
 def carries(delegate: Delegate) -> bool:
-    """Whether the delegate carries anyone's vote."""
+    """Whether the delegate carries anyone's vote: then their ballot papers are their own
+    (see voting/steps.py, `voting_marks`)."""
     return db.session.scalar(sa.select(ProxyAssignment.id).where(
         ProxyAssignment.holder_delegate_id == delegate.id).limit(1)) is not None
 
@@ -97,7 +99,7 @@ def carries(delegate: Delegate) -> bool:
 def _tell_holder(holder: Delegate) -> None:
     """The holder's phone: a ballot paper drawn for everyone fits them no longer (or again)."""
     db.session.flush()
-    queue(db.session, "marks", {"carries": carries(holder)}, delegate_room(holder.id))
+    queue(db.session, "marks", {CARRIES: carries(holder)}, delegate_room(holder.id))
 
 
 def carried_by(delegate: Delegate) -> list[Delegate]:

@@ -219,15 +219,17 @@ def ballot_payload(ballot: Ballot) -> dict[str, Any]:
     }
 
 
-def _announce(ballot: Ballot) -> None:
-    """The `ballot` event, after the commit. On a vote or results step it carries the step's
-    part for each language when that is drawn for every phone (workshop/agenda/pushed.py):
-    a ballot opening before a thousand phones is shown without a thousand requests."""
+def _announce(ballot: Ballot, redraw: bool = True) -> None:
+    """The `ballot` event, after the commit. When it changes what the step shows (`redraw`:
+    opened, closed, results shown or hidden; not a later closing time) on a vote or results
+    step, it carries the step's part for each language where that is drawn for every phone
+    (workshop/agenda/pushed.py): a ballot opening before a thousand phones is shown without
+    a thousand requests."""
     db.session.flush()
     payload = ballot_payload(ballot)
     workshop = db.session.get(Workshop, ballot.workshop_id)
     step = workshop.current_step if workshop is not None else None
-    if step is not None and step.kind in ("vote", "results"):
+    if redraw and step is not None and step.kind in ("vote", "results"):
         payload = Fanout(functools.partial(with_step_part, ballot.workshop_id, payload,
                                            time.monotonic()))
     queue(db.session, "ballot", payload, workshop_room(ballot.workshop_id))
@@ -406,7 +408,7 @@ def extend_ballot(actor: Actor, workshop: Workshop, ballot: Ballot, minutes: int
     ballot.closes_at = max(now, base + timedelta(minutes=minutes))
     record(actor, "ballot.extend", workshop.id, ballot_id=ballot.id, minutes=minutes,
            closes_at=ballot.closes_at.isoformat())
-    _announce(ballot)
+    _announce(ballot, redraw=False)
     _watch_closing_time(ballot)
     db.session.commit()
     return ballot
@@ -567,7 +569,7 @@ def select_top(actor: Actor, workshop: Workshop, ballot: Ballot, data: SelectTop
                         "at": utcnow().isoformat()}
     record(actor, "ballot.select_top", workshop.id, ballot_id=ballot.id, n=data.n, by=by,
            selected=selected, tied=list(top.tied_at_cutoff), picked=picks)
-    _announce(ballot)
+    _announce(ballot, redraw=False)
     # Action plans are made from the selection in this same transaction.
     lines_carried_forward.send(ballot, actor=actor, workshop=workshop, proposal_ids=selected)
     db.session.commit()

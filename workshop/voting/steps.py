@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from workshop.agenda.pushed import digest
-from workshop.db import utcnow
+from workshop.db import epoch_ms, utcnow
 from workshop.extensions import db
 from workshop.permissions import Actor, is_delegate_of
-from workshop.steps import SharedPart, provides
+from workshop.steps import CARRIES, UNREGISTERED, SharedPart, provides, voted_mark
 from workshop.vocabulary import ORG_TYPES, REGIONS
 from workshop.voting import proxies, services
 from workshop.voting.models import Ballot, Participation
@@ -42,6 +42,12 @@ def prefill(method: str, stored: list | None) -> dict[int, Any]:
     return {option: (a, b) for option, a, b in stored}
 
 
+def _options(ids: list[int], titles: dict[int, str],
+             languages: dict[int, str]) -> list[dict[str, Any]]:
+    """A paper's options in the given order, each with its title and the title's language."""
+    return [{"id": o, "title": titles.get(o, ""), "lang": languages.get(o, "")} for o in ids]
+
+
 def paper_for(ballot: Ballot, delegate: Any, titles: dict[int, str], salt: int = 0,
               languages: dict[int, str] | None = None) -> dict[str, Any]:
     """One ballot paper for one voter: their own option order, and what they voted if named."""
@@ -49,8 +55,8 @@ def paper_for(ballot: Ballot, delegate: Any, titles: dict[int, str], salt: int =
     languages = languages or {}
     return {
         "delegate": delegate,
-        "options": [{"id": o, "title": titles.get(o, ""), "lang": languages.get(o, "")}
-                    for o in services.shuffled_options(ballot, delegate.id, salt)],
+        "options": _options(services.shuffled_options(ballot, delegate.id, salt), titles,
+                            languages),
         "voted": services.has_voted(ballot, delegate.id),
         "choices": vote.choices if vote is not None else None,
         "prefill": prefill(ballot.method, vote.choices if vote is not None else None),
@@ -100,43 +106,34 @@ def shared_voting_part(workshop: Any, step: Any) -> SharedPart | None:
     if not ballot.is_open or results_shown(ballot):
         return None
     titles, languages = services.option_texts(ballot, workshop)
-    closes_at = int(ballot.closes_at.timestamp() * 1000) if ballot.closes_at else None
+    closes_at = epoch_ms(ballot.closes_at) if ballot.closes_at else None
     paper = {"delegate": EVERYONE, "voted": False, "choices": None, "prefill": {},
-             "receipt": None, "options": [{"id": o, "title": titles.get(o, ""),
-                                           "lang": languages.get(o, "")}
-                                          for o in ballot.option_ids]}
+             "receipt": None, "options": _options(ballot.option_ids, titles, languages)}
     context = {"ballot": ballot, "criteria": criteria(ballot), "remaining_ms": None,
                "closes_at_ms": closes_at, "titles": titles, "show_results": False,
                "results": None, "papers": [paper]}
-    fetch_if = ("carries", f"voted:{ballot.id}") + (
-        ("unregistered",) if workshop.voting_register else ())
+    fetch_if = (CARRIES, voted_mark(ballot.id)) + (
+        (UNREGISTERED,) if workshop.voting_register else ())
     return SharedPart({"voting": context}, fetch_if=fetch_if, key=":".join((
         str(ballot.id), ballot.status, str(closes_at), digest(
             ballot.title, ballot.method, ballot.criterion_1 or "", ballot.criterion_2 or "",
             str(ballot.budget), str(ballot.max_per_option), str(ballot.max_approvals)))))
 
 
-def voting_marks(actor: Actor, workshop: Any) -> dict[str, Any]:
-    """What a phone's page keeps to know whether a paper drawn for everyone fits its delegate:
-    its id (the paper's order and the phone's stored drafts hang on it) and its marks, true
-    ones only: `carries` (proxies), `unregistered` (not on the voting register) and
-    `voted:<ballot>` for each open ballot it voted on. ballot.js marks a ballot voted at its
-    receipt; the server sends `marks` when proxies or the register change."""
+def voting_marks(actor: Actor, workshop: Any) -> dict[str, bool]:
+    """A delegate's marks for ballot papers drawn for everyone: whether they carry proxies,
+    whether they are off the voting register, and each open ballot they have a paper in."""
     if not is_delegate_of(actor, workshop):
         return {}
     voted = db.session.scalars(
         sa.select(Participation.ballot_id).join(Ballot, Ballot.id == Participation.ballot_id)
         .where(Participation.delegate_id == actor.id, Ballot.status == "open"))
-    marks = {f"voted:{ballot_id}": True for ballot_id in voted}
-    if proxies.carries(actor):
-        marks["carries"] = True
-    if not actor.admitted:
-        marks["unregistered"] = True
-    return {"delegate_id": actor.id, "marks": marks}
+    return {CARRIES: proxies.carries(actor), UNREGISTERED: not actor.admitted,
+            **{voted_mark(ballot_id): True for ballot_id in voted}}
 
 
 @provides("vote", "results", scripts=("js/ballot.js",), shared=shared_voting_part,
-          keeps=voting_marks)
+          marks=voting_marks)
 def voting_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
     """The ballot a vote or results step shows, as the `voting` template variable."""
     return {"voting": ballot_context(actor, workshop, services.ballot_for_step(workshop, step))}
