@@ -170,3 +170,24 @@ def test_every_method_is_put_in_the_delegates_order(room: Room, cast: Setup, met
     # The page's order function gives the server's figures (tests/voting/test_shared_paper.py).
     for args, key in ORDER_KEYS:
         assert phone.evaluate("args => Live.orderKey(...args)", list(args)) == key
+
+
+def test_a_phone_off_the_register_fetches_and_is_let_in_when_admitted(room: Room, cast: Setup):
+    workshop, vote_step, _propose = vote_room(cast, "propose")
+    workshop.voting_register = True
+    db.session.commit()
+    phone = room.joined_phone(workshop, cast.organisation, "Gaston")  # by the code: waiting
+    asked = requests_for_the_step(phone)
+    console = room.console(workshop, cast.facilitator)
+    go(console, vote_step)
+    open_ranking(room, cast, workshop)
+    # The paper drawn for everyone is not for a delegate off the register: the phone fetches.
+    expect(phone.locator(".not-registered")).to_be_visible(timeout=LIVE)
+    expect(phone.locator("form.paper")).to_have_count(0)
+    assert len(asked) == 1
+    # Checked in on the console: the phone is told and shows its paper at once.
+    console.reload()
+    console.locator("#waiting li").filter(has_text="Gaston").get_by_role(
+        "button", name="Admit").click()
+    expect(phone.locator("form.paper")).to_have_count(1, timeout=LIVE)
+    expect(phone.locator(".not-registered")).to_have_count(0)

@@ -278,3 +278,34 @@ def test_a_vote_sent_over_http_marks_the_voters_other_page(app):
                        json={"choices": [ballot.option_ids[0]]})
     assert sent.get_json()["ok"] is True
     assert events(phone, "marks") == [{f"voted:{ballot.id}": True}]
+
+
+def test_a_secret_ballots_blank_paper_holds_nothing_of_anyone(app):
+    workshop, staff, [(_client, phone)], ballot, vote_step = on_vote_step(
+        app, method="approval", secret=True)
+    cast_vote(phone_delegate(), ballot, [ballot.option_ids[0]], secret="ab" * 16)
+    db.session.commit()
+    go(staff, workshop, vote_step, phone)
+    part = states(phone)[0]["phone"]
+    html = inflate(part)
+    assert 'data-secret="true"' in html
+    assert 'data-voted="false"' in html
+    assert "replace_lost" not in html  # only on a voter's own paper, fetched
+    assert 'class="receipt-code"></b>' in html  # no receipt
+    assert f"voted:{ballot.id}" in part["fetch_if"]  # this phone's delegate fetches theirs
+
+
+def test_a_results_step_is_drawn_for_everyone_only_before_any_ballot(app):
+    workshop, staff, [(_client, phone)] = room(app)
+    create_lines(workshop, 3)
+    go_to_kind(workshop, "results")
+    results_step = workshop.current_step_id
+    go(staff, workshop, workshop.steps[1].id)
+    go(staff, workshop, results_step, phone)
+    assert "no-ballot" in inflate(states(phone)[0]["phone"])
+    ballot = open_test_ballot(workshop, "approval")
+    voting.close_ballot(organiser_of(workshop), workshop, ballot)
+    db.session.commit()
+    go(staff, workshop, workshop.steps[1].id)
+    go(staff, workshop, results_step, phone)
+    assert "phone" not in states(phone)[0]  # results and receipts: each phone's own
