@@ -94,13 +94,21 @@ def test_a_paper_drawn_for_everyone_becomes_each_phones_own(room: Room, cast: Se
     assert list(db.session.scalars(db.select(Vote.choices).where(
         Vote.ballot_id == ballot.id))) == [[second, first]]
 
-    # Back on the step later: Aline's paper is her vote (fetched), Bruno's still the blank one.
+    # Bruno starts ranking and leaves it unsent: a draft kept on his phone, under his id.
+    bruno, bruno_delegate = phones[1]
+    bruno_first = voting.shuffled_options(ballot, bruno_delegate.id)[0]
+    bruno.locator(f"form.paper .option[data-option='{bruno_first}'] .pick").tap()
+    expect(bruno.locator("form.paper .ranked .rank-item")).to_have_count(1)
+
+    # Back on the step later: Aline's paper is her vote (fetched), Bruno's the blank one made
+    # his again, with his draft.
     go(console, propose)
     go(console, vote_step)
     expect(aline.locator("form.paper .cast")).to_have_text("Change my vote", timeout=LIVE)
     expect(aline.locator("form.paper .ranked .rank-item")).to_have_count(2)
-    bruno, bruno_delegate = phones[1]
     expect(bruno.locator("form.paper .cast")).to_have_text("Send my vote", timeout=LIVE)
+    expect(bruno.locator("form.paper .ranked .rank-item")).to_have_attribute(
+        "data-option", str(bruno_first))
     assert len(asked[aline_delegate.id]) == 1
     assert asked[bruno_delegate.id] == []
 
