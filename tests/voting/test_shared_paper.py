@@ -73,6 +73,10 @@ def test_go_to_a_vote_step_sends_one_blank_paper_in_id_order(app, method):
     assert 'data-delegate-id=""' in html
     assert options_in(html) == sorted(ballot.option_ids)
     assert 'name="csrf_token" value=""' in html
+    # Drawn after the facilitator's Go, in their request: nothing of theirs either.
+    facilitator = workshop.facilitators[0]
+    assert facilitator.name not in html
+    assert facilitator.email not in html
     # The page fetched for this delegate: the same options, in their own order.
     fetched = client.get("/d/step").get_data(as_text=True)
     delegate = phone_delegate()
