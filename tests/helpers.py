@@ -211,3 +211,8 @@ def edit_plan(actor, plan, field: str, value, base_version: int | None = None,
     if edit_id:
         payload["edit_id"] = edit_id
     return plans.edit_field(actor, workshop, parse(EditIn, payload))
+
+
+def received(sock, name: str) -> list[dict]:
+    """What a test socket received of the event `name` since it was last asked (payloads)."""
+    return [m["args"][0] for m in sock.get_received() if m["name"] == name]

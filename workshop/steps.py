@@ -17,7 +17,7 @@ their own): it names the page's marks (`keeps`' "marks") that make a phone fetch
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from workshop.permissions import Actor
@@ -31,7 +31,7 @@ class SharedPart:
 
     context: dict[str, Any]
     key: str = ""
-    fetch_if: tuple[str, ...] = field(default=())
+    fetch_if: tuple[str, ...] = ()
 
 
 Provider = Callable[[Actor, Any, Any], dict[str, Any]]

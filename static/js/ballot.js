@@ -274,7 +274,7 @@
     save(form, st);
     form.dataset.voted = "true";
     // A paper drawn for every phone no longer fits this delegate for this ballot.
-    if (form.dataset.own === "true" && window.Live.mark) Live.mark("voted:" + form.dataset.ballotId);
+    if (form.dataset.own === "true" && window.Live.mark) Live.mark(votedMark(form.dataset.ballotId));
     hideReplaceLost(form); // this phone holds the paper's secret now
     form.dataset.received = String((parseInt(form.dataset.received || "0", 10)) + 1);
     var receipt = form.querySelector(".receipt");
@@ -382,6 +382,9 @@
   }
 
   // --- Setting up what the server rendered --------------------------------------------------
+
+  // The mark of a delegate who voted on this ballot (workshop/steps.py, voted_mark).
+  function votedMark(ballotId) { return "voted:" + ballotId; }
 
   /* Where an option goes on one delegate's paper: as the server orders it
    * (workshop/voting/services.py, order_key: FNV-1a, then MurmurHash3's mixer). */
@@ -582,8 +585,8 @@
     if (!shown || shown.dataset.status !== "open") return;
     var own = shown.querySelector('form.paper[data-own="true"]');
     var redraw = ev.detail.some(function (mark) {
-      if (mark.indexOf("voted:") !== 0) return true;
-      return mark === "voted:" + shown.dataset.ballotId && !!own &&
+      if (mark.indexOf(votedMark("")) !== 0) return true;
+      return mark === votedMark(shown.dataset.ballotId) && !!own &&
         own.dataset.voted !== "true" && !load(own).pending;
     });
     if (redraw) reloadStep();

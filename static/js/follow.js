@@ -6,10 +6,11 @@
   var live;
   var wanted = 0;
   var coming = null; // the step key being fetched or inflated: the same state again waits
-  /* What this page keeps of its delegate (workshop/steps.py): a part drawn for every phone
-   * that names one of its marks (`fetch_if`: proxies carried, this ballot voted) is not this
-   * delegate's, and the page fetches its own. The server sends `marks` when proxies or the
-   * voting register change; a receipt marks its ballot voted (ballot.js, Live.mark). */
+  /* What this page keeps of its delegate (workshop/steps.py, MARKS): a part drawn for every
+   * phone that names one of its marks (`fetch_if`: proxies carried, not on the register, this
+   * ballot voted) is not this delegate's, and the page fetches its own. The server sends
+   * `marks` on every connection and when one changes; a receipt marks its ballot voted
+   * (ballot.js, Live.mark). */
   var kept = JSON.parse(document.getElementById("live").dataset.keeps || "{}");
   var marks = kept.marks || {};
   function fits(part) {

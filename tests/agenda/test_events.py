@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.helpers import create_organisation, create_user, create_workshop, csrf_from, join, login
+from tests.helpers import (
+    create_organisation,
+    create_user,
+    create_workshop,
+    csrf_from,
+    join,
+    login,
+    received,
+)
 from workshop.audit.models import AuditEntry
 from workshop.extensions import db, socketio
 
@@ -17,7 +25,7 @@ def connect(app, client, workshop, page: str = "/d"):
 
 
 def states(sock) -> list[dict]:
-    return [m["args"][0] for m in sock.get_received() if m["name"] == "state"]
+    return received(sock, "state")
 
 
 def staff_and_phone(app):

@@ -50,6 +50,11 @@ def room(app, languages=("en",)):
     return workshop, staff, phones
 
 
+def phone_delegate(n: int = 0) -> Delegate:
+    """The delegate of the room's phone `n` (see `room`)."""
+    return db.session.scalars(sa.select(Delegate).where(Delegate.name == f"Phone {n}")).one()
+
+
 def inflate(part: dict) -> str:
     """The HTML of a step's part sent with the state (gzip, as base64 text)."""
     return gzip.decompress(base64.b64decode(part["gzip"])).decode()
@@ -113,7 +118,7 @@ def test_a_phone_page_keeps_what_its_delegate_supports(app):
     line = create_proposal(workshop)
     create_proposal(workshop)
     assert page_keeps(client)["supported_proposals"] == []
-    delegate = db.session.scalars(sa.select(Delegate).where(Delegate.name == "Phone 0")).one()
+    delegate = phone_delegate(0)
     proposals.set_support(delegate, workshop, line.id, True)
     db.session.commit()
     assert page_keeps(client)["supported_proposals"] == [line.id]

@@ -12,7 +12,16 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.people import LIVE, Room, Setup, assert_not_reloaded, go, mark, online
+from tests.browser.people import (
+    LIVE,
+    Room,
+    Setup,
+    assert_not_reloaded,
+    go,
+    mark,
+    online,
+    step_requests,
+)
 from tests.browser.test_proposals_browser import invitation, invited_phone, open_invitation
 from tests.helpers import create_lines, create_workshop, go_to_kind
 from tests.voting.test_shared_paper import ORDER_KEYS
@@ -31,12 +40,6 @@ def vote_room(cast: Setup, start: str = "welcome"):
     vote_step = workshop.current_step_id
     go_to_kind(workshop, start)
     return workshop, vote_step, workshop.current_step_id
-
-
-def requests_for_the_step(page: Page) -> list[str]:
-    seen: list[str] = []
-    page.on("request", lambda r: seen.append(r.url) if r.url.endswith("/d/step") else None)
-    return seen
 
 
 def open_ranking(room: Room, cast: Setup, workshop, minutes: str = "",
@@ -63,7 +66,7 @@ def shown_order(page: Page) -> list[int]:
 def test_a_paper_drawn_for_everyone_becomes_each_phones_own(room: Room, cast: Setup):
     workshop, vote_step, propose = vote_room(cast, "propose")  # drawn for everyone too
     phones = [invited_phone(room, workshop, cast.organisation, name) for name in ("Aline", "Bruno")]
-    asked = {delegate.id: requests_for_the_step(page) for page, delegate in phones}
+    asked = {delegate.id: step_requests(page) for page, delegate in phones}
     for page, _delegate in phones:
         mark(page)
     console = room.console(workshop, cast.facilitator)
@@ -117,7 +120,7 @@ def test_a_phone_given_a_proxy_shows_the_paper_it_carries(room: Room, cast: Setu
     workshop, vote_step, welcome = vote_room(cast)
     holder, holder_delegate = invited_phone(room, workshop, cast.organisation, "Chantal")
     _absent, absent_delegate = invited_phone(room, workshop, cast.organisation, "Didier")
-    asked = requests_for_the_step(holder)
+    asked = step_requests(holder)
     console = room.console(workshop, cast.facilitator)
     go(console, vote_step)
     open_ranking(room, cast, workshop)
@@ -167,7 +170,7 @@ def test_a_vote_from_another_phone_redraws_this_ones(room: Room, cast: Setup):
 def test_every_method_is_put_in_the_delegates_order(room: Room, cast: Setup, method: str):
     workshop, vote_step, _propose = vote_room(cast, "propose")
     phone, delegate = invited_phone(room, workshop, cast.organisation, "Félix")
-    asked = requests_for_the_step(phone)
+    asked = step_requests(phone)
     console = room.console(workshop, cast.facilitator)
     go(console, vote_step)
     expect(phone.locator("#step .no-ballot")).to_be_visible(timeout=LIVE)
@@ -185,7 +188,7 @@ def test_a_phone_off_the_register_fetches_and_is_let_in_when_admitted(room: Room
     workshop.voting_register = True
     db.session.commit()
     phone = room.joined_phone(workshop, cast.organisation, "Gaston")  # by the code: waiting
-    asked = requests_for_the_step(phone)
+    asked = step_requests(phone)
     console = room.console(workshop, cast.facilitator)
     go(console, vote_step)
     open_ranking(room, cast, workshop)

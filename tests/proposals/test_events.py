@@ -15,6 +15,7 @@ from tests.helpers import (
     go_to_kind,
     join,
     login,
+    received,
 )
 from workshop.agenda.models import Delegate
 from workshop.extensions import db
@@ -25,10 +26,6 @@ from workshop.proposals.schemas import MergeIn
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
-
-
-def received(sock, name: str) -> list[dict]:
-    return [m["args"][0] for m in sock.get_received() if m["name"] == name]
 
 
 @pytest.fixture

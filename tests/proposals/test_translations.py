@@ -23,6 +23,7 @@ from tests.helpers import (
     go_to_kind,
     join,
     login,
+    received,
 )
 from workshop.agenda.models import Delegate
 from workshop.api import tokens
@@ -363,10 +364,6 @@ def test_author_page_translates_directly(app, story):
 
 
 # --- Socket events ----------------------------------------------------------------------------
-
-
-def received(sock, name: str) -> list[dict]:
-    return [m["args"][0] for m in sock.get_received() if m["name"] == name]
 
 
 @pytest.fixture

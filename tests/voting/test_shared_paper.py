@@ -12,13 +12,18 @@ from collections import Counter
 from datetime import UTC
 
 import pytest
-import sqlalchemy as sa
 
 from tests.agenda.test_events import connect, states
-from tests.agenda.test_pushed import drawing, go, inflate, page_keeps, room
-from tests.helpers import cast_vote, create_lines, csrf_from, go_to_kind, open_test_ballot
+from tests.agenda.test_pushed import drawing, go, inflate, page_keeps, phone_delegate, room
+from tests.helpers import (
+    cast_vote,
+    create_lines,
+    csrf_from,
+    go_to_kind,
+    open_test_ballot,
+    received,
+)
 from workshop.agenda.delegates import admit_delegate
-from workshop.agenda.models import Delegate
 from workshop.agenda.schemas import AdmitIn
 from workshop.auth.models import User
 from workshop.extensions import db
@@ -31,10 +36,6 @@ from workshop.voting.schemas import ProxyIn
 #: order_key's figures, fixed: the phone's orderKey must give the same (checked in Node too).
 ORDER_KEYS = [((1, 2, 0, 3), 2536785937), ((123, 456, 789, 10_000), 1632943046),
               ((2**31 - 1, 2**31 - 1, 0, 2**31 - 1), 2916543406)]
-
-
-def phone_delegate(n: int = 0) -> Delegate:
-    return db.session.scalars(sa.select(Delegate).where(Delegate.name == f"Phone {n}")).one()
 
 
 def on_vote_step(app, method: str = "ranking", languages=("en",), **fields):
@@ -54,10 +55,6 @@ def organiser_of(workshop) -> User:
 
 def options_in(html: str) -> list[int]:
     return [int(o) for o in re.findall(r'class="option[^"]*" data-option="(\d+)"', html)]
-
-
-def events(sock, name: str) -> list[dict]:
-    return [m["args"][0] for m in sock.get_received() if m["name"] == name]
 
 
 @pytest.mark.parametrize("method", ["approval", "points", "ranking", "matrix"])
@@ -121,7 +118,7 @@ def test_results_that_show_or_a_closed_ballot_are_each_phones_own(app):
     voting.show_results(workshop.facilitators[0], workshop, ballot, False)
     voting.close_ballot(workshop.facilitators[0], workshop, ballot)
     db.session.commit()
-    ballot_event = events(phone, "ballot")[-1]
+    ballot_event = received(phone, "ballot")[-1]
     assert ballot_event["status"] == "closed"
     assert "phone" not in ballot_event
 
@@ -138,7 +135,7 @@ def test_a_ballot_opening_on_the_step_shown_comes_with_its_paper(app):
     before = store.made
     ballot = open_test_ballot(workshop, "approval", title="Priorités")
     db.session.commit()
-    [event] = events(phone, "ballot")
+    [event] = received(phone, "ballot")
     assert event["ballot_id"] == ballot.id
     assert event["status"] == "open"
     assert event["phone"]["key"] == state["step"]["key"]  # the same step, drawn anew
@@ -158,7 +155,7 @@ def test_a_ballot_event_on_another_kind_of_step_carries_no_part(app):
     go(staff, workshop, workshop.steps[1].id, phone)  # a propose step
     open_test_ballot(workshop, "approval")
     db.session.commit()
-    [event] = events(phone, "ballot")
+    [event] = received(phone, "ballot")
     assert "phone" not in event
 
 
@@ -171,7 +168,7 @@ def test_the_drawing_is_kept_until_the_ballot_changes(app):
     assert drawing(states(phone)[0]["phone"]) == drawing(first)
     voting.extend_ballot(workshop.facilitators[0], workshop, ballot, 5)
     db.session.commit()
-    [event] = events(phone, "ballot")
+    [event] = received(phone, "ballot")
     assert "phone" not in event  # a later closing time: the phones count again, nothing redrawn
     assert event["remaining_ms"] > 4 * 60 * 1000
     go(staff, workshop, workshop.steps[1].id)
@@ -207,16 +204,16 @@ def test_a_phone_is_told_when_its_marks_change(app):
     other.get_received()
     data = {"workshop_id": workshop.id, "holder_id": holder.id, "absent_id": absent.id}
     proxies.assign_proxy(organiser, workshop, parse(ProxyIn, data))
-    assert events(phone, "marks") == [{"carries": True}]
-    assert events(other, "marks") == []  # only the holder's phones
+    assert received(phone, "marks") == [{"carries": True}]
+    assert received(other, "marks") == []  # only the holder's phones
     proxies.assign_proxy(organiser, workshop, parse(ProxyIn, {**data, "assigned": False}))
-    assert events(phone, "marks") == [{"carries": False}]
+    assert received(phone, "marks") == [{"carries": False}]
     admit_delegate(organiser, workshop, parse(AdmitIn, {
         "workshop_id": workshop.id, "delegate_id": absent.id}))
-    assert events(other, "marks") == [{"unregistered": False}]
+    assert received(other, "marks") == [{"unregistered": False}]
     admit_delegate(organiser, workshop, parse(AdmitIn, {
         "workshop_id": workshop.id, "delegate_id": absent.id, "admitted": False}))
-    assert events(other, "marks") == [{"unregistered": True}]
+    assert received(other, "marks") == [{"unregistered": True}]
 
 
 def test_order_keys_are_fixed_and_spread():
@@ -244,13 +241,13 @@ def test_a_vote_marks_the_voters_other_pages_only(app):
                "choices": [ballot.option_ids[0]]}
     assert phone.emit("ballot.cast", choices, callback=True)["ok"]
     voted = {f"voted:{ballot.id}": True}
-    assert events(second, "marks") == [voted]
-    assert events(other, "marks") == []  # another delegate
+    assert received(second, "marks") == [voted]
+    assert received(other, "marks") == []  # another delegate
     second.disconnect()
     phone.get_received()
     # From the voter's only page: that page marks itself; nothing is sent.
     assert phone.emit("ballot.cast", choices, callback=True)["ok"]
-    assert events(phone, "marks") == []
+    assert received(phone, "marks") == []
     # A proxy's cast for a delegate whose phone is open: their phone is told.
     holder = phone_delegate(0)
     proxies.assign_proxy(organiser_of(workshop), workshop, parse(ProxyIn, {
@@ -258,7 +255,7 @@ def test_a_vote_marks_the_voters_other_pages_only(app):
     other.get_received()
     assert phone.emit("ballot.cast", {**choices, "on_behalf_of": phone_delegate(1).id},
                       callback=True)["ok"]
-    assert events(other, "marks") == [voted]
+    assert received(other, "marks") == [voted]
 
 
 def test_a_phone_connecting_is_given_its_marks_as_they_are_now(app):
@@ -281,7 +278,7 @@ def test_a_vote_sent_over_http_marks_the_voters_other_page(app):
     sent = client.post(f"/d/ballots/{ballot.id}/vote", headers=headers,
                        json={"choices": [ballot.option_ids[0]]})
     assert sent.get_json()["ok"] is True
-    assert events(phone, "marks") == [{f"voted:{ballot.id}": True}]
+    assert received(phone, "marks") == [{f"voted:{ballot.id}": True}]
 
 
 def test_a_secret_ballots_blank_paper_holds_nothing_of_anyone(app):

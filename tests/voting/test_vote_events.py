@@ -13,15 +13,12 @@ from tests.helpers import (
     create_workshop,
     join,
     login,
+    received,
 )
 from workshop.agenda.models import Delegate
 from workshop.auth.models import User
 from workshop.extensions import db
 from workshop.voting.models import Ballot, Participation, Vote
-
-
-def received(sock, name: str) -> list[dict]:
-    return [m["args"][0] for m in sock.get_received() if m["name"] == name]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ never shows a change that was rolled back), gzip-compressed (300 lines of work a
 330 KB of HTML, a few tens of KB compressed; sent as base64 text) and sent to each language's
 room with the state. Nothing personal is in it: the page fills in its own CSRF token and
 request keys and marks the lines its delegate supports from what it knows. A phone whose
-delegate the part does not fit (`fetch_if`: proxies carried, a ballot voted), a phone that
+delegate the part does not fit (`fetch_if`: see workshop/steps.py, MARKS), a phone that
 cannot inflate it, a state sent on connect or on `state.sync`, and a step of another kind are
 fetched as before (GET /d/step).
 """

@@ -108,6 +108,10 @@ def list_ballots(workshop: Workshop) -> list[Ballot]:
     return list(db.session.scalars(stmt))
 
 
+#: The kinds of step that show a ballot (and whose part the voting feature draws).
+BALLOT_STEPS = ("vote", "results")
+
+
 def ballot_for_step(workshop: Workshop, step: Step | None) -> Ballot | None:
     """The ballot a vote or results step shows.
 
@@ -115,7 +119,7 @@ def ballot_for_step(workshop: Workshop, step: Step | None) -> Ballot | None:
     newest open ballot (or, when none is open, the last one), a results step the newest closed
     one (or an open one whose results the facilitator shows).
     """
-    if step is None or step.kind not in ("vote", "results"):
+    if step is None or step.kind not in BALLOT_STEPS:
         return None
     base = sa.select(Ballot).where(Ballot.workshop_id == workshop.id)
     attached = list(db.session.scalars(base.where(Ballot.step_id == step.id)
@@ -229,7 +233,7 @@ def _announce(ballot: Ballot, redraw: bool = True) -> None:
     payload = ballot_payload(ballot)
     workshop = db.session.get(Workshop, ballot.workshop_id)
     step = workshop.current_step if workshop is not None else None
-    if redraw and step is not None and step.kind in ("vote", "results"):
+    if redraw and step is not None and step.kind in BALLOT_STEPS:
         payload = Fanout(functools.partial(with_step_part, ballot.workshop_id, payload,
                                            time.monotonic()))
     queue(db.session, "ballot", payload, workshop_room(ballot.workshop_id))

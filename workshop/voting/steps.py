@@ -132,7 +132,7 @@ def voting_marks(actor: Actor, workshop: Any) -> dict[str, bool]:
             **{voted_mark(ballot_id): True for ballot_id in voted}}
 
 
-@provides("vote", "results", scripts=("js/ballot.js",), shared=shared_voting_part,
+@provides(*services.BALLOT_STEPS, scripts=("js/ballot.js",), shared=shared_voting_part,
           marks=voting_marks)
 def voting_context(actor: Actor, workshop: Any, step: Any) -> dict[str, Any]:
     """The ballot a vote or results step shows, as the `voting` template variable."""
