@@ -48,10 +48,10 @@ def failing_cast(app, client, monkeypatch):
     join(client, workshop, create_organisation())
     sock = connect(app, client, workshop)
 
-    def broken(actor, workshop, data):
+    def broken(sender, workshop_id, data):
         raise RuntimeError(f"could not store choices={data.choices} secret={data.secret}")
 
-    monkeypatch.setattr(voting_casting, "cast_vote", broken)
+    monkeypatch.setattr(voting_casting, "cast_sent_vote", broken)
     payload = {"workshop_id": workshop.id, "ballot_id": ballot.id,
                "choices": [ids[2], ids[0]], "secret": SECRET}
     return sock, payload, ids

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.auth.models import LoginSession, User
 from workshop.extensions import db
+from workshop.group_commit import held_row, hold_rows
 from workshop.live import queue_logins_ended
 
 LOGIN_ID_PREFIX = "s:"
@@ -103,6 +105,35 @@ def load_principal(login_id: str) -> User | Delegate | None:
             set_committed_value(workshop, "current_step", step)
     principal.attach_login(login_id, row_id)
     return principal
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who sent a socket event, as its connection recorded them when it opened: for a write
+    that checks the login where it writes (`holds_login`), so the event itself reads nothing
+    (see sockets.operation's `sender`)."""
+
+    kind: str  # "user" or "delegate"
+    id: int
+    login_session_id: int
+
+
+def hold_logins(login_session_ids: set[int]) -> None:
+    """Read the login sessions of a batch of writes in one query, held for `holds_login`."""
+    hold_rows("login", login_session_ids, db.session.scalars(
+        sa.select(LoginSession).where(LoginSession.id.in_(login_session_ids))),
+        lambda row: row.id)
+
+
+def holds_login(principal: User | Delegate, login_session_id: int) -> bool:
+    """True while the login session is open and is this person's: a write that checks it in
+    its own transaction cannot be made after the login ended (logout, an organiser)."""
+    row = held_row("login", login_session_id, lambda: sa.select(LoginSession).where(
+        LoginSession.id == login_session_id))
+    if row is None:
+        return False
+    owner = row.user_id if principal.kind == "user" else row.delegate_id
+    return owner == principal.id
 
 
 def _revoke(login_session_ids: list[int]) -> None:

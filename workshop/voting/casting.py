@@ -22,9 +22,12 @@ from sqlalchemy.orm import joinedload
 
 from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
+from workshop.auth.logins import Sender, hold_logins, holds_login
+from workshop.auth.models import User
 from workshop.errors import (
     Conflict,
     NotFound,
+    NotLoggedIn,
     PermissionDenied,
     ValidationFailed,
     WorkshopError,
@@ -108,18 +111,32 @@ _FROM_SOCKET = "casting.from_socket"
 @dataclass(frozen=True)
 class _Cast:
     """One cast handed to the group commit: what it needs, by id (the batch has a session of
-    its own), and `once`, which runs it there with the actor loaded again."""
+    its own), and `once`, which runs it there with the actor and workshop loaded again.
 
-    once: Callable[[Actor, int, Any], CastResult]
+    With `login_session_id` the actor was not loaded by the caller (a socket event, see
+    sockets.operation's `sender`): the batch checks that login where it writes.
+    """
+
+    once: Callable[[Actor, Workshop, Any], CastResult]
     kind: type
     actor_id: int
     workshop_id: int
     data: Any
     from_socket: bool = False  # sent over the sender's socket: that page is connected
+    login_session_id: int | None = None
 
     def __call__(self) -> CastResult:
         db.session.info[_FROM_SOCKET] = self.from_socket  # for this write (see _tell_pages)
-        return self.once(db.session.get(self.kind, self.actor_id), self.workshop_id, self.data)
+        actor = (held("delegate").get(self.actor_id) if self.kind is Delegate else None) \
+            or db.session.get(self.kind, self.actor_id)
+        if actor is None or (self.login_session_id is not None
+                             and not holds_login(actor, self.login_session_id)):
+            raise NotLoggedIn(_l("Log in first."))
+        workshop = held_row("workshop", self.workshop_id, lambda: sa.select(Workshop).where(
+            Workshop.id == self.workshop_id))
+        if workshop is None:
+            raise NotFound(_l("This workshop does not exist."))
+        return self.once(actor, workshop, self.data)
 
     def voter_id(self) -> int | None:
         """The delegate whose paper this is (as far as can be told before any check)."""
@@ -130,16 +147,17 @@ class _Cast:
         return self.actor_id if self.kind is Delegate else None
 
 
-def _submit(once: Callable[[Actor, int, Any], CastResult], actor: Actor, workshop: Workshop,
-            data: Any) -> CastResult:
+def _submit(once: Callable[[Actor, Workshop, Any], CastResult], kind: type, actor_id: int,
+            workshop_id: int, data: Any, login_session_id: int | None = None) -> CastResult:
     """Hand a cast to the group commit, once the caller's own transaction has ended; `once`
-    runs in the batch's session with the actor loaded again there.
+    runs in the batch's session with the actor and workshop loaded again there, and checks
+    there whether the actor may cast (in the transaction that writes the paper).
 
     The caller's session commits first (it holds reads, and in tests what the test set up):
     its connection goes back to the pool while it waits, and afterwards its objects are read
     again, as after any commit.
     """
-    work = _Cast(once, type(actor), actor.id, workshop.id, data, from_socket())
+    work = _Cast(once, kind, actor_id, workshop_id, data, from_socket(), login_session_id)
     db.session.commit()
     try:
         return casts().submit(work)
@@ -153,10 +171,15 @@ def _prefetch(works: list[Callable[[], Any]]) -> None:
     and papers, the running totals. A cast that finds nothing kept reads for itself."""
     batch = [work for work in works if isinstance(work, _Cast)]
     voter_ids = {voter for work in batch if (voter := work.voter_id()) is not None}
+    actor_ids = {work.actor_id for work in batch if work.kind is Delegate}
     # Kept here too: the session's identity map holds its objects only while someone does.
     held("delegate").update((d.id, d) for d in db.session.scalars(
         sa.select(Delegate).options(joinedload(Delegate.organisation))
-        .where(Delegate.id.in_(voter_ids))))
+        .where(Delegate.id.in_(voter_ids | actor_ids))))
+    hold_logins({work.login_session_id for work in batch if work.login_session_id is not None})
+    workshop_ids = {work.workshop_id for work in batch}
+    hold_rows("workshop", workshop_ids, db.session.scalars(
+        sa.select(Workshop).where(Workshop.id.in_(workshop_ids))), lambda row: row.id)
     casts_of: dict[tuple[int, int], list[_Cast]] = {}
     for work in batch:
         casts_of.setdefault((work.workshop_id, work.data.ballot_id), []).append(work)
@@ -391,7 +414,18 @@ def _tell_pages(ballot: Ballot, voter: Delegate, cast_by: Actor) -> None:
         queue(db.session, "marks", {voted_mark(ballot.id): True}, delegate_room(voter.id))
 
 
-def _cast_once(actor: Actor, workshop_id: int, data: CastIn) -> CastResult:
+def _check_may_cast(actor: Actor, workshop: Workshop) -> None:
+    """:raise PermissionDenied: the actor may not vote in this workshop (a delegate off the
+    voting register is told why)."""
+    if is_delegate_of(actor, workshop) and not votes_in(actor, workshop):
+        raise PermissionDenied(_l("You are not on the voting register yet: ask a facilitator "
+                                  "to check you in."))
+    require("ballot.cast", actor, workshop)
+
+
+def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
+    _check_may_cast(actor, workshop)  # again, as the batch reads them (see cast_vote)
+    workshop_id = workshop.id
     ballot = _ballot_for_cast(workshop_id, data.ballot_id)
     voter, source = _voter_for(actor, workshop_id, data.on_behalf_of)
     _check_open(ballot)
@@ -436,11 +470,22 @@ def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
         tries to change a paper the delegate cast themself.
     :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
     """
-    if is_delegate_of(actor, workshop) and not votes_in(actor, workshop):
-        raise PermissionDenied(_l("You are not on the voting register yet: ask a facilitator "
-                                  "to check you in."))
-    require("ballot.cast", actor, workshop)
-    return _submit(_cast_once, actor, workshop, data)
+    _check_may_cast(actor, workshop)  # what can be refused without waiting for a batch
+    return _submit(_cast_once, type(actor), actor.id, workshop.id, data)
+
+
+def cast_sent_vote(sender: Sender | None, workshop_id: int, data: CastIn) -> CastResult:
+    """`cast_vote` for a socket event, which has read nothing: who sent it, as the socket
+    recorded them, is checked where the paper is written (their login still open, their
+    right to vote), so a vote costs the sender no query of their own.
+
+    :raise NotLoggedIn: the sender's login has ended (or they were removed).
+    :raise PermissionDenied, NotFound, Conflict, ValidationFailed: as `cast_vote`.
+    """
+    if sender is None:  # a socket opened without a login (a projector) never votes
+        raise PermissionDenied(_l("You are not allowed to do this."))
+    kind = Delegate if sender.kind == "delegate" else User
+    return _submit(_cast_once, kind, sender.id, workshop_id, data, sender.login_session_id)
 
 
 def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastResult:
@@ -455,11 +500,13 @@ def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastR
     :raise Conflict: the ballot is closed, or the delegate voted already.
     :raise ValidationFailed: the choices break the ballot's rules (field `choices`).
     """
-    require("ballot.paper", actor, workshop)
-    return _submit(_paper_once, actor, workshop, data)
+    require("ballot.paper", actor, workshop)  # what can be refused without waiting
+    return _submit(_paper_once, type(actor), actor.id, workshop.id, data)
 
 
-def _paper_once(actor: Actor, workshop_id: int, data: PaperIn) -> CastResult:
+def _paper_once(actor: Actor, workshop: Workshop, data: PaperIn) -> CastResult:
+    require("ballot.paper", actor, workshop)  # again, as the batch reads them
+    workshop_id = workshop.id
     ballot = _ballot_for_cast(workshop_id, data.ballot_id)
     delegate = db.session.get(Delegate, data.delegate_id)
     if delegate is None or delegate.workshop_id != workshop_id:

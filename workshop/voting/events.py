@@ -74,10 +74,11 @@ def proxy_assign(actor, workshop, data: ProxyIn) -> None:
     proxies.assign_proxy(actor, workshop, data)
 
 
-@operation(CastIn)
-def ballot_cast(actor, workshop, data: CastIn) -> dict:
-    """Cast (or change) a ballot paper; the answer comes after the commit, with the receipt."""
-    result = casting.cast_vote(actor, workshop, data)
+@operation(CastIn, checked_where_written=True)
+def ballot_cast(sender, workshop_id: int, data: CastIn) -> dict:
+    """Cast (or change) a ballot paper; the answer comes after the commit, with the receipt.
+    Who sends is checked in the vote's own transaction (see casting.cast_sent_vote)."""
+    result = casting.cast_sent_vote(sender, workshop_id, data)
     return {"ballot_id": result.ballot_id, "receipt": services.format_receipt(result.receipt),
             "changed": result.changed}
 
