@@ -16,6 +16,7 @@ from workshop.errors_http import unauthorized
 from workshop.extensions import babel, csrf, db, login_manager, migrate, socketio
 from workshop.limits import limiter
 from workshop.models import __all__ as _all_models  # noqa: F401  (the whole schema is known)
+from workshop.rooms import client_manager
 from workshop.validation import IdConverter, JSONProvider, SocketJSON
 from workshop.vocabulary import LANGUAGES
 
@@ -141,13 +142,16 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
         default_translation_directories=os.path.join(app.root_path, "translations"),
     )
     app.jinja_env.globals["get_locale"] = get_locale
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    manager = client_manager(queue)  # each socket's rooms indexed (see workshop/rooms.py)
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        message_queue=queue,
         json=SocketJSON,
         ping_interval=10,
         ping_timeout=20,
+        **({"client_manager": manager} if manager is not None else {}),
     )
 
     from workshop import api, assets, errors_http, headers, sockets
