@@ -52,7 +52,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_votes import SECRET_KEY, count_votes, line, prepare, quantile, stop  # noqa: E402
+from bench_votes import (  # noqa: E402
+    SECRET_KEY,
+    count_votes,
+    line,
+    prepare,
+    profiled,
+    quantile,
+    stop,
+)
 from common import bare_server, cpu_seconds, fresh_database, machine_times  # noqa: E402
 
 from tests.servers import (  # noqa: E402
@@ -463,8 +471,9 @@ class CpuMeter:
 
 
 def run(url: str, plan: dict[str, Any], groups: dict[str, list[int]],
-        client_processes: int) -> dict[str, Any]:
-    """Connect every phone through the proxy, then Go, then every phone votes at once."""
+        client_processes: int, profile: Callable[[], ExitStack] = ExitStack) -> dict[str, Any]:
+    """Connect every phone through the proxy, then Go, then every phone votes at once
+    (`profile`: what runs around the votes, e.g. py-spy on the servers)."""
     import socketio
 
     ctx = mp.get_context("fork")
@@ -499,10 +508,11 @@ def run(url: str, plan: dict[str, Any], groups: dict[str, list[int]],
         result["fetched"] = sorted(t - sent for g in go for t in g["fetched"])
         result["go_outcomes"] = sum((g["outcomes"] for g in go), Counter())
         result["with_state"] = sum(g["with_state"] for g in go)
-        meter = CpuMeter(groups)
-        pipes["vote"].set()
-        parts = [pipes["votes"].get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
-        result["vote_cpu"] = meter.spent(sum(p["cpu"] for p in parts))
+        with profile():
+            meter = CpuMeter(groups)
+            pipes["vote"].set()
+            parts = [pipes["votes"].get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
+            result["vote_cpu"] = meter.spent(sum(p["cpu"] for p in parts))
         ok = sum(p["ok"] for p in parts)
         wall = max(p["finished"] for p in parts) - min(p["started"] for p in parts)
         result["votes"] = {"ok": ok, "sent": sum(p["sent"] for p in parts), "wall": wall,
@@ -576,12 +586,26 @@ def measure_all(args: argparse.Namespace, tmp: Path) -> tuple[dict[str, dict], d
                 if postmaster:
                     groups["PostgreSQL"] = [postmaster]
                 print(f"... {name}: {count} process(es) behind {url}", flush=True)
-                results[name] = run(url, runs[name], groups, args.client_processes)
+                results[name] = run(url, runs[name], groups, args.client_processes,
+                                    _profiler(args.profile if name != "bare" else None, name,
+                                              groups["servers"]))
             results[name]["errors"] = logged_errors([tmp / f"server-{port}.log"
                                                      for port, _pid in servers])
             if name != "bare":  # counted once the servers stopped: no batch still writing
                 results[name]["stored"] = count_votes(database_url, runs[name]["ballot_id"])
     return results, {"postgres": "throw-away, fsync=off" if postmaster else "DATABASE_URL"}
+
+
+def _profiler(folder: Path | None, name: str, pids: list[int]) -> Callable[[], ExitStack]:
+    """py-spy on each of the set-up's servers during the votes (`--profile`); else nothing."""
+
+    def profile() -> ExitStack:
+        stack = ExitStack()
+        for index, pid in enumerate(pids if folder is not None else []):
+            stack.enter_context(profiled(pid, folder, f"{name}-votes-{index + 1}"))
+        return stack
+
+    return profile
 
 
 def logged_errors(logs: list[Path]) -> Counter:
@@ -692,6 +716,8 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument("--step", choices=("discuss", "vote"), default="discuss",
                         help="the kind of step Go moves to")
+    parser.add_argument("--profile", metavar="DIR", type=Path,
+                        help="run py-spy on our servers during the votes; samples in DIR")
     parser.add_argument("--print-config", action="store_true",
                         help="print the HAProxy configuration for --processes servers and stop")
     args = parser.parse_args()

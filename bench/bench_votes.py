@@ -274,16 +274,17 @@ def watch_turnout(url: str, workshop_id: int, screen: tuple[str, str], done, cou
 
 
 @contextlib.contextmanager
-def profiled(server: subprocess.Popen, folder: Path | None, name: str) -> Iterator[None]:
-    """py-spy on the server while the block runs: its samples in `folder` (`name`.txt, folded
-    stacks) and the functions that took the most time printed; without a folder, nothing."""
+def profiled(pid: int, folder: Path | None, name: str) -> Iterator[None]:
+    """py-spy on a server process while the block runs: its samples in `folder` (`name`.txt,
+    folded stacks) and the functions that took the most time printed; without a folder,
+    nothing."""
     if folder is None:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{name}.txt"
     spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
-                            str(server.pid), "--rate", "200", "--format", "raw", "--output",
+                            str(pid), "--rate", "200", "--format", "raw", "--output",
                             str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
@@ -359,7 +360,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         wid, bid = setup["workshop_id"], setup["ballot_id"]
         read = load(url, people, wid, "state.sync", [{"workshop_id": wid}] * n, args.processes,
-                    profiled(server, args.profile, "read"))
+                    profiled(server.pid, args.profile, "read"))
 
         rng = random.Random(7)
         payloads = []
@@ -374,7 +375,7 @@ def main() -> None:
         watcher.start()
         counts.get(timeout=CONNECT_TIMEOUT)
         cast = load(url, people, wid, "ballot.cast", payloads, args.processes,
-                    profiled(server, args.profile, "cast"))
+                    profiled(server.pid, args.profile, "cast"))
         stored = count_votes(database_url, bid)
         done.set()
         seen = counts.get(timeout=30)

@@ -158,7 +158,8 @@ def _submit(once: Callable[[Actor, Workshop, Any], CastResult], kind: type, acto
     again, as after any commit.
     """
     work = _Cast(once, kind, actor_id, workshop_id, data, from_socket(), login_session_id)
-    db.session.commit()
+    if db.session().in_transaction():  # a socket's vote has read nothing: nothing to end
+        db.session.commit()
     try:
         return casts().submit(work)
     except IntegrityError:
