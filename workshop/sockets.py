@@ -29,8 +29,8 @@ from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 
 from workshop import screen_locale
-from workshop.agenda.delegates import mark_connected
-from workshop.agenda.models import Delegate, Workshop
+from workshop.agenda.models import Workshop
+from workshop.agenda.presence import mark_connected, mark_disconnected
 from workshop.agenda.state import snapshot
 from workshop.auth.logins import Sender
 from workshop.errors import (
@@ -129,7 +129,7 @@ def on_connect(auth: Any = None) -> None:
         session["socket_person"] = [actor.kind, actor.id]
     if getattr(actor, "kind", None) == "delegate":
         join_room(delegate_room(actor.id))
-        mark_connected(actor, +1)
+        mark_connected(actor)
         session["socket_delegate"] = actor.id
         # Their marks as they are now: a change while this phone slept is not missed.
         emit("marks", page_marks(actor, workshop))
@@ -149,9 +149,7 @@ def on_disconnect(reason: Any = None) -> None:
     if delegate_id is None:
         return
     with current_app._get_current_object().app_context():
-        delegate = db.session.get(Delegate, delegate_id)
-        if delegate is not None:
-            mark_connected(delegate, -1)
+        mark_disconnected(delegate_id)  # with the sockets closing at the same time
 
 
 def _limit(spec: str) -> tuple[float, float]:

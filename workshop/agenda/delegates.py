@@ -7,7 +7,6 @@ import secrets
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.attributes import set_committed_value
 
 from workshop.agenda.models import Delegate, Organisation, Workshop
 from workshop.agenda.schemas import AdmitIn, InviteIn, JoinIn, OrganisationIn
@@ -250,25 +249,6 @@ def list_delegates(actor: Actor, workshop: Workshop) -> list[Delegate]:
 def set_locale(delegate: Delegate, locale: str) -> None:
     """Remember the delegate's language for every later page."""
     delegate.locale = locale
-    db.session.commit()
-
-
-def mark_connected(delegate: Delegate, delta: int) -> None:
-    """Count a delegate's open sockets, so the console can show who is online."""
-    count = Delegate.connections + delta
-    db.session.flush()
-    # Counted by the database (sockets of one delegate open and close in several processes);
-    # the new count comes back with the update, not read again.
-    connections, seen = db.session.execute(
-        sa.update(Delegate)
-        .where(Delegate.id == delegate.id)
-        .values(connections=sa.case((count < 0, 0), else_=count), last_seen_at=utcnow())
-        .returning(Delegate.connections, Delegate.last_seen_at)
-        .execution_options(synchronize_session=False)
-    ).one()
-    set_committed_value(delegate, "connections", connections)
-    set_committed_value(delegate, "last_seen_at", seen)
-    announce_delegate(db.session, delegate)
     db.session.commit()
 
 
