@@ -407,6 +407,9 @@ async def _phones(url: str, people: list, workshop_id: int | None, target: int, 
                             "sent": len(answers),
                             "started": started, "finished": finished,
                             "cpu": time.process_time() - cpu})
+        # Phones leave once every phone has its receipt, as in a room: one client process's
+        # phones closing while the others still vote would measure their leaving as well.
+        await loop.run_in_executor(None, pipes["leave"].wait, PHASE_TIMEOUT + 60)
     finally:
         await asyncio.gather(*(p.close() for p in phones), return_exceptions=True)
 
@@ -478,7 +481,7 @@ def run(url: str, plan: dict[str, Any], groups: dict[str, list[int]],
 
     ctx = mp.get_context("fork")
     pipes = {"ready": ctx.Queue(), "go": ctx.Queue(), "votes": ctx.Queue(),
-             "went": ctx.Event(), "vote": ctx.Event()}
+             "went": ctx.Event(), "vote": ctx.Event(), "leave": ctx.Event()}
     people = plan["people"]
     shares = [list(range(i, len(people), client_processes)) for i in range(client_processes)]
     procs = [ctx.Process(target=_worker, args=(
@@ -520,6 +523,7 @@ def run(url: str, plan: dict[str, Any], groups: dict[str, list[int]],
                            "rate": ok / wall if wall else 0.0,
                            "latencies": sorted(t for p in parts for t in p["latencies"])}
     finally:
+        pipes["leave"].set()
         if facilitator.connected:
             facilitator.disconnect()
         deadline = time.monotonic() + 60

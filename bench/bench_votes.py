@@ -155,7 +155,7 @@ def count_votes(database_url: str, ballot_id: int) -> int:
 
 
 async def _clients(url: str, people: list, workshop_id: int | None, event: str,
-                   payloads: list, ready, go) -> dict[str, Any]:
+                   payloads: list, ready, go, leave, results) -> None:
     import socketio
 
     clients = [socketio.AsyncClient(reconnection=False) for _ in people]
@@ -190,35 +190,41 @@ async def _clients(url: str, people: list, workshop_id: int | None, event: str,
     answers = await asyncio.gather(*(one(c, p) for c, p, ok in zip(clients, payloads, connected,
                                                                    strict=True) if ok))
     finished = time.perf_counter()
+    results.put({"latencies": [t for t, ok in answers if ok and t is not None],
+                 "ok": sum(1 for _, ok in answers if ok), "sent": len(answers),
+                 "started": started, "finished": finished})
+    # Clients leave once every client has its answer (see load): leaving while others still
+    # send would measure the leaving as well.
+    await loop.run_in_executor(None, leave.wait, PHASE_TIMEOUT + 60)
     await asyncio.gather(*(c.disconnect() for c in clients if c.connected),
                          return_exceptions=True)
-    return {"latencies": [t for t, ok in answers if ok and t is not None],
-            "ok": sum(1 for _, ok in answers if ok), "sent": len(answers),
-            "started": started, "finished": finished}
 
 
-def _worker(url, people, workshop_id, event, payloads, ready, go, results) -> None:
-    results.put(asyncio.run(_clients(url, people, workshop_id, event, payloads, ready, go)))
+def _worker(url, people, workshop_id, event, payloads, ready, go, leave, results) -> None:
+    asyncio.run(_clients(url, people, workshop_id, event, payloads, ready, go, leave, results))
 
 
 def load(url: str, people: list, workshop_id: int | None, event: str, payloads: list,
          processes: int, watch: Any = None) -> dict[str, Any]:
     """All clients connect; then all send `event` at once; latencies and throughput."""
     ctx = mp.get_context("fork")
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    ready, results, go, leave = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
     shares = [list(range(i, len(people), processes)) for i in range(processes)]
     procs = [ctx.Process(target=_worker, args=(url, [people[j] for j in share], workshop_id,
                                                event, [payloads[j] for j in share], ready, go,
-                                               results))
+                                               leave, results))
              for share in shares]
     for proc in procs:
         proc.start()
-    connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
-    with watch or contextlib.nullcontext():  # e.g. a profiler on the server, for the burst
-        go.set()
-        parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=30)
+    try:
+        connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
+        with watch or contextlib.nullcontext():  # e.g. a profiler on the server, for the burst
+            go.set()
+            parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
+    finally:
+        leave.set()  # every client has its answer (or the phase failed): all leave
+        for proc in procs:
+            proc.join(timeout=30)
     latencies = sorted(t for part in parts for t in part["latencies"])
     # Processes share one monotonic clock (perf_counter is CLOCK_MONOTONIC on Linux).
     wall = max(p["finished"] for p in parts) - min(p["started"] for p in parts)
