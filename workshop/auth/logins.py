@@ -2,8 +2,9 @@
 
 Flask-Login's id, kept in the session cookie and in the remember-me cookie, is "s:<token>" with
 a random token per login; the database keeps only the token's SHA-256. The loader looks the
-hash up on every request and every socket event, so once the row is deleted every copy of
-those cookies, in any browser and any server process, logs nobody in. Ids of the old form
+hash up on every request and every socket event (a vote's event instead has its batch check the
+login session by id where it writes the paper: `Sender`), so once the row is deleted every copy
+of those cookies, in any browser and any server process, logs nobody in. Ids of the old form
 ("u:1", "d:5") are not tokens and log nobody in either.
 """
 
