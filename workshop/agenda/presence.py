@@ -65,12 +65,16 @@ class _Closed:
 
 
 def _hold_delegates(works: list[Any]) -> None:
-    """Read a batch's delegates and their organisations (the consoles' line) in one query."""
+    """Read a batch's delegates and their organisations (the consoles' line) in one query,
+    locking their rows in id order (PostgreSQL): two processes' batches closing sockets of the
+    same delegates then take turns instead of updating them in opposite orders and
+    deadlocking. A vote's rows only share-lock a delegate's key: they do not wait."""
     ids = {work.delegate_id for work in works if isinstance(work, _Closed)}
     if ids:
         hold_rows("delegate", ids, db.session.scalars(
             sa.select(Delegate).options(joinedload(Delegate.organisation))
-            .where(Delegate.id.in_(ids))), lambda delegate: delegate.id)
+            .where(Delegate.id.in_(ids)).order_by(Delegate.id)
+            .with_for_update(of=Delegate, key_share=True)), lambda delegate: delegate.id)
 
 
 def closings() -> GroupCommit:
