@@ -84,6 +84,17 @@ def test_a_disconnect_forgets_pending_callbacks_and_connections():
     assert ours.rooms == {}
 
 
+def test_a_disconnect_forgets_a_pending_disconnect():
+    theirs, ours = managers()
+    for manager in (theirs, ours):
+        sid = manager.connect("eio1", "/")
+        manager.enter_room(sid, "/", "w1")
+        manager.pending_disconnect["/"] = [sid]
+        manager.disconnect(sid, "/")
+    assert ours.pending_disconnect == theirs.pending_disconnect == {}
+    same(theirs, ours)
+
+
 def test_each_configuration_gets_an_indexed_manager():
     assert isinstance(rooms.client_manager(None), rooms.Manager)
     on_redis = rooms.client_manager("redis://127.0.0.1:6399/0")  # connects on first use

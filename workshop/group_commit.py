@@ -83,6 +83,32 @@ def hold_rows(name: str, keys: Any, rows: Any, key_of: Callable[[Any], Any]) -> 
     kept.update((key_of(row), row) for row in rows)
 
 
+def held_by_id(name: str, model: type, row_id: int, lock: Callable[[sa.Select], sa.Select]
+               = lambda query: query) -> Any:
+    """`held_row` for a row of `model` by its id (`lock` may add a lock to the read)."""
+    return held_row(name, row_id, lambda: lock(sa.select(model).where(model.id == row_id)))
+
+
+def hold_by_ids(name: str, model: type, ids: set[int], *options: Any,
+                lock: Callable[[sa.Select], sa.Select] = lambda query: query) -> None:
+    """`hold_rows` for the rows of `model` with these ids, read in one query (with `options`,
+    and the lock `lock` adds; in id order, so that batches lock alike); nothing to read,
+    no query."""
+    if ids:
+        hold_rows(name, ids, db.session.scalars(lock(
+            sa.select(model).options(*options).where(model.id.in_(ids)).order_by(model.id))),
+            lambda row: row.id)
+
+
+def one_per_app(key: str, make: Callable[[], T]) -> T:
+    """The object this app keeps under `key` (a group commit, a throttle), made once."""
+    extensions = current_app._get_current_object().extensions
+    found = extensions.get(key)
+    if found is None:
+        found = extensions[key] = make()
+    return found
+
+
 @sa.event.listens_for(Session, "after_commit")
 def _commit_releases(session: Session) -> None:
     if session.in_nested_transaction():
@@ -160,6 +186,7 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._queue: list[_Write] = []
         self._leading = False
+        self._leader: int | None = None  # the thread (greenlet) running a batch now
         #: Sizes of the latest batches (the tests check batching; bounded, the server runs long).
         self.batches: deque[int] = deque(maxlen=1000)
 
@@ -170,6 +197,9 @@ class GroupCommit:
         """
         write: _Write[T] = _Write(work)
         with self._lock:
+            if self._leading and self._leader == threading.get_ident():
+                # Waiting here for a batch this very caller runs would wait forever.
+                raise RuntimeError("a group commit's batch submitted to itself")
             self._queue.append(write)
             if not self._leading:
                 self._leading = write.lead = True
@@ -192,6 +222,7 @@ class GroupCommit:
         time.sleep(0)
         with self._lock:
             batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            self._leader = threading.get_ident()
         try:
             self._run(batch)
         finally:
@@ -201,6 +232,7 @@ class GroupCommit:
                         write.error = ConnectionAbortedError("the batch was interrupted")
                     write.done = True
                     write.lead = False
+                self._leader = None
                 if self._queue:
                     self._queue[0].lead = True
                     self._queue[0].woken.set()

@@ -4,7 +4,9 @@ A socket is authenticated by the same login session as HTTP (the session cookie 
 handshake) plus the page's CSRF token, so a foreign page cannot open a socket in a user's name.
 Every event runs in a fresh app context (the real server pushes one per event; the tests'
 fixture empties `g`), so `current_user` is loaded again through the login-session loader: once
-the login session ends, the socket's next event is refused and the socket closed.
+the login session ends, the socket's next event is refused and the socket closed. A vote is the
+one exception: its group commit checks the login where it writes (`operation`'s
+`checked_where_written`), with the same outcome.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from workshop.errors import (
     unavailable,
 )
 from workshop.extensions import db, socketio
+from workshop.group_commit import one_per_app
 from workshop.live import (
     delegate_room,
     language_room,
@@ -159,22 +162,19 @@ def _limit(spec: str) -> tuple[float, float]:
 
 def throttle() -> Throttle:
     """The process's throttle of socket events, built from the configuration once."""
-    app = current_app._get_current_object()
-    found = app.extensions.get("workshop.throttle")
-    if found is None:
-        found = app.extensions["workshop.throttle"] = Throttle(
-            limits={"write": _limit(app.config["SOCKET_LIMIT_WRITE"]),
-                    "typing": _limit(app.config["SOCKET_LIMIT_TYPING"]),
-                    "read": _limit(app.config["SOCKET_LIMIT_READ"])},
-            strikes_to_disconnect=app.config["SOCKET_STRIKES"])
-    return found
+    config = current_app.config
+    return one_per_app("workshop.throttle", lambda: Throttle(
+        limits={"write": _limit(config["SOCKET_LIMIT_WRITE"]),
+                "typing": _limit(config["SOCKET_LIMIT_TYPING"]),
+                "read": _limit(config["SOCKET_LIMIT_READ"])},
+        strikes_to_disconnect=config["SOCKET_STRIKES"]))
 
 
 def _person() -> str | None:
     """Who sends, across their sockets (a phone and a laptop share one person's budget), as
     the socket recorded them when it opened: known without a query."""
-    person = session.get("socket_person")
-    return None if person is None else f"{person[0]}:{person[1]}"
+    who = sender()
+    return None if who is None else f"{who.kind}:{who.id}"
 
 
 def sender() -> Sender | None:
@@ -215,17 +215,31 @@ def login_ended() -> bool:
     return session.get("socket_login") is not None and not current_user.is_authenticated
 
 
-def operation(schema: type[BaseModel], *, checked_where_written: bool = False) -> Callable:
+def _read_outside_a_transaction() -> None:
+    """On PostgreSQL, run this event's statements each on its own, outside a transaction: a
+    read-only event is then one round trip per query, without a BEGIN before them and a
+    ROLLBACK after. What it reads is the same: at PostgreSQL's READ COMMITTED each statement
+    sees what was committed when it began, in a transaction or not. SQLite: nothing to save."""
+    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def operation(schema: type[BaseModel], *, checked_where_written: bool = False,
+              reads_only: bool = False) -> Callable:
     """Wrap a socket handler: validate the payload, load the actor, answer with an ack.
 
-    The handler receives (actor, workshop, data). Errors become `{"ok": false, ...}` acks that
-    name the wrong field; nothing is committed when the handler raises. A socket whose login
-    session has ended is answered `unauthorized` and disconnected.
+    The handler receives (actor, workshop, data) (but see `checked_where_written`). Errors
+    become `{"ok": false, ...}` acks that name the wrong field; nothing is committed when the
+    handler raises. A socket whose login session has ended is answered `unauthorized` and
+    disconnected.
 
     `checked_where_written`: a write that checks who sends in its own transaction (a vote in
     its group commit: the login still open, the right to act). The handler then receives
     (sender(), workshop id, data) and the event reads nothing before that transaction: a
     thousand votes make no thousand login reads.
+
+    `reads_only`: the handler writes nothing (on PostgreSQL its reads run outside a
+    transaction: `_read_outside_a_transaction`).
     """
 
     def decorator(handler: Callable[..., dict | None]) -> Callable:
@@ -238,6 +252,8 @@ def operation(schema: type[BaseModel], *, checked_where_written: bool = False) -
                     disconnect()
                 return TooFast(_("Too many actions at once: wait a moment and try again."),
                                ).to_dict()
+            if reads_only:
+                _read_outside_a_transaction()
             if not checked_where_written and login_ended():
                 disconnect()
                 return NotLoggedIn(_("Log in first.")).to_dict()

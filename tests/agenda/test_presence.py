@@ -34,8 +34,11 @@ def test_sockets_closing_together_are_counted_in_one_batch(app):
         if sql.lstrip().startswith("SELECT delegate.id"):
             delegate_reads.append(sql)
 
+    def commit(conn):
+        commits.append(True)
+
     sa.event.listen(db.engine, "before_cursor_execute", read)
-    sa.event.listen(db.engine, "commit", lambda conn: commits.append(True))
+    sa.event.listen(db.engine, "commit", commit)
     try:
         group = closings()
         callers = Callers(app, group)
@@ -45,6 +48,7 @@ def test_sockets_closing_together_are_counted_in_one_batch(app):
         outcomes = callers.finish()
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", read)
+        sa.event.remove(db.engine, "commit", commit)
     assert list(group.batches)[-2:] == [1, 5]
     assert list(group.modes)[-1] == "at once"
     assert all(outcome is None for name, outcome in outcomes.items() if name != "leader")

@@ -115,3 +115,18 @@ def test_a_login_counts_only_for_the_person_it_belongs_to(app):
     db.session.execute(sa.delete(LoginSession))
     db.session.commit()
     assert holds_login(amina, amina.login_session_id) is False
+
+
+def test_a_staff_socket_cannot_cast_and_the_batch_is_not_disturbed(app, client, phone):
+    """Only delegates vote: a facilitator's socket is refused before any batch."""
+    from tests.agenda.test_events import staff_and_phone
+    from workshop.voting.casting import casts
+
+    _sock, payload, delegate_id = phone
+    workshop, staff, _other_phone = staff_and_phone(app)
+    before = len(casts().batches)
+    ack = staff.emit("ballot.cast", {**payload, "workshop_id": workshop.id}, callback=True)
+    assert ack["ok"] is False
+    assert ack["error"] == "forbidden"
+    assert len(casts().batches) == before  # refused before the group commit
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0

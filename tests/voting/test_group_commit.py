@@ -315,3 +315,16 @@ def test_a_batch_whose_flush_fails_runs_again_one_write_at_a_time(app, room):
     assert isinstance(outcomes["second"], IntegrityError)
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 1
+
+
+def test_a_batch_that_submits_to_its_own_group_commit_is_told_not_left_waiting(app):
+    """A write (or what runs after its commit) submitting to the group commit it runs in would
+    wait for itself forever: it is refused at once."""
+    group = GroupCommit()
+
+    def nested() -> str:
+        return group.submit(lambda: "inner")
+
+    with pytest.raises(RuntimeError, match="submitted to itself"):
+        group.submit(nested)
+    assert group.submit(lambda: "after") == "after"  # the group commit still works

@@ -60,7 +60,7 @@ def message_broadcast(actor, workshop, data: MessageIn) -> None:
     services.broadcast_message(actor, workshop, data.text)
 
 
-@operation(WorkshopRef)
+@operation(WorkshopRef, reads_only=True)
 def state_sync(actor, workshop, data: WorkshopRef) -> dict:
     """Answer with the current state (a client that doubts its own, e.g. after sleep)."""
     require("workshop.watch", actor, workshop)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,7 +23,7 @@ from workshop.agenda.state import announce_delegate
 from workshop.db import utcnow
 from workshop.errors import WorkshopError
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit, held_row, hold_rows
+from workshop.group_commit import GroupCommit, held_by_id, hold_by_ids, one_per_app
 
 
 def count_connection(delegate: Delegate, delta: int) -> None:
@@ -33,13 +32,16 @@ def count_connection(delegate: Delegate, delta: int) -> None:
     count = Delegate.connections + delta
     db.session.flush()
     # The new count comes back with the update, not read again.
-    connections, seen = db.session.execute(
+    counted = db.session.execute(
         sa.update(Delegate)
         .where(Delegate.id == delegate.id)
         .values(connections=sa.case((count < 0, 0), else_=count), last_seen_at=utcnow())
         .returning(Delegate.connections, Delegate.last_seen_at)
         .execution_options(synchronize_session=False)
-    ).one()
+    ).one_or_none()
+    if counted is None:  # removed by another process meanwhile: nobody to count
+        return
+    connections, seen = counted
     set_committed_value(delegate, "connections", connections)
     set_committed_value(delegate, "last_seen_at", seen)
     announce_delegate(db.session, delegate)
@@ -58,8 +60,7 @@ class _Closed:
     delegate_id: int
 
     def __call__(self) -> None:
-        delegate = held_row("delegate", self.delegate_id, lambda: sa.select(Delegate).where(
-            Delegate.id == self.delegate_id))
+        delegate = held_by_id("delegate", Delegate, self.delegate_id)
         if delegate is not None:  # removed meanwhile: nothing to count
             count_connection(delegate, -1)
 
@@ -70,21 +71,15 @@ def _hold_delegates(works: list[Any]) -> None:
     same delegates then take turns instead of updating them in opposite orders and
     deadlocking. A vote's rows only share-lock a delegate's key: they do not wait."""
     ids = {work.delegate_id for work in works if isinstance(work, _Closed)}
-    if ids:
-        hold_rows("delegate", ids, db.session.scalars(
-            sa.select(Delegate).options(joinedload(Delegate.organisation))
-            .where(Delegate.id.in_(ids)).order_by(Delegate.id)
-            .with_for_update(of=Delegate, key_share=True)), lambda delegate: delegate.id)
+    hold_by_ids("delegate", Delegate, ids, joinedload(Delegate.organisation),
+                lock=lambda query: query.with_for_update(of=Delegate, key_share=True))
 
 
 def closings() -> GroupCommit:
-    """The process's group commit of sockets closing (one per app)."""
-    app = current_app._get_current_object()
-    found = app.extensions.get("workshop.presence")
-    if found is None:
-        found = app.extensions["workshop.presence"] = GroupCommit(
-            prepare=_hold_delegates, refusals=(WorkshopError,))
-    return found
+    """The process's group commit of sockets closing (one per app). Run all at once: a
+    closing refuses nothing (`refusals` only says so)."""
+    return one_per_app("workshop.presence", lambda: GroupCommit(
+        prepare=_hold_delegates, refusals=(WorkshopError,)))
 
 
 def mark_disconnected(delegate_id: int) -> None:

@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.auth.models import LoginSession, User
 from workshop.extensions import db
-from workshop.group_commit import held_row, hold_rows
+from workshop.group_commit import held_by_id, hold_by_ids
 from workshop.live import queue_logins_ended
 
 LOGIN_ID_PREFIX = "s:"
@@ -119,18 +119,21 @@ class Sender:
     login_session_id: int
 
 
+def _until_commit(query: sa.Select) -> sa.Select:
+    """Share-lock the login sessions read (PostgreSQL): ending one (a DELETE) waits until the
+    batch that checked it has committed, so no write is made under a login already ended."""
+    return query.with_for_update(read=True, key_share=True)
+
+
 def hold_logins(login_session_ids: set[int]) -> None:
     """Read the login sessions of a batch of writes in one query, held for `holds_login`."""
-    hold_rows("login", login_session_ids, db.session.scalars(
-        sa.select(LoginSession).where(LoginSession.id.in_(login_session_ids))),
-        lambda row: row.id)
+    hold_by_ids("login", LoginSession, login_session_ids, lock=_until_commit)
 
 
 def holds_login(principal: User | Delegate, login_session_id: int) -> bool:
     """True while the login session is open and is this person's: a write that checks it in
     its own transaction cannot be made after the login ended (logout, an organiser)."""
-    row = held_row("login", login_session_id, lambda: sa.select(LoginSession).where(
-        LoginSession.id == login_session_id))
+    row = held_by_id("login", LoginSession, login_session_id, lock=_until_commit)
     if row is None:
         return False
     owner = row.user_id if principal.kind == "user" else row.delegate_id

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -23,7 +22,6 @@ from sqlalchemy.orm import joinedload
 from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
 from workshop.auth.logins import Sender, hold_logins, holds_login
-from workshop.auth.models import User
 from workshop.errors import (
     Conflict,
     NotFound,
@@ -33,7 +31,15 @@ from workshop.errors import (
     WorkshopError,
 )
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit, held, held_row, hold_rows
+from workshop.group_commit import (
+    GroupCommit,
+    held,
+    held_by_id,
+    held_row,
+    hold_by_ids,
+    hold_rows,
+    one_per_app,
+)
 from workshop.live import delegate_room, from_socket, queue
 from workshop.permissions import Actor, is_delegate_of, require, votes_in
 from workshop.steps import voted_mark
@@ -92,16 +98,11 @@ def casts() -> GroupCommit:
 
     Casts are written all at once (each one checks everything before it writes anything, so a
     refused cast has changed nothing), after `_prefetch` has read what the batch needs.
+    Two copies of one paper racing from two processes (a retry overtaking its original): the
+    database lets one in; the other, tried again, finds it and updates it.
     """
-    app = current_app._get_current_object()
-    found = app.extensions.get("workshop.casts")
-    if found is None:
-        # Two copies of one paper racing from two processes (a retry overtaking its original):
-        # the database lets one in; the other, tried again, finds it and updates it.
-        found = app.extensions["workshop.casts"] = GroupCommit(
-            _after_batch, retry_on=(IntegrityError,), prepare=_prefetch,
-            refusals=(WorkshopError,))
-    return found
+    return one_per_app("workshop.casts", lambda: GroupCommit(
+        _after_batch, retry_on=(IntegrityError,), prepare=_prefetch, refusals=(WorkshopError,)))
 
 
 #: Where a batch's session notes whether the write it runs came over the sender's socket.
@@ -127,13 +128,12 @@ class _Cast:
 
     def __call__(self) -> CastResult:
         db.session.info[_FROM_SOCKET] = self.from_socket  # for this write (see _tell_pages)
-        actor = (held("delegate").get(self.actor_id) if self.kind is Delegate else None) \
-            or db.session.get(self.kind, self.actor_id)
+        actor = held_by_id("delegate", Delegate, self.actor_id) if self.kind is Delegate \
+            else db.session.get(self.kind, self.actor_id)
         if actor is None or (self.login_session_id is not None
                              and not holds_login(actor, self.login_session_id)):
             raise NotLoggedIn(_l("Log in first."))
-        workshop = held_row("workshop", self.workshop_id, lambda: sa.select(Workshop).where(
-            Workshop.id == self.workshop_id))
+        workshop = held_by_id("workshop", Workshop, self.workshop_id)
         if workshop is None:
             raise NotFound(_l("This workshop does not exist."))
         return self.once(actor, workshop, self.data)
@@ -174,13 +174,9 @@ def _prefetch(works: list[Callable[[], Any]]) -> None:
     voter_ids = {voter for work in batch if (voter := work.voter_id()) is not None}
     actor_ids = {work.actor_id for work in batch if work.kind is Delegate}
     # Kept here too: the session's identity map holds its objects only while someone does.
-    held("delegate").update((d.id, d) for d in db.session.scalars(
-        sa.select(Delegate).options(joinedload(Delegate.organisation))
-        .where(Delegate.id.in_(voter_ids | actor_ids))))
+    hold_by_ids("delegate", Delegate, voter_ids | actor_ids, joinedload(Delegate.organisation))
     hold_logins({work.login_session_id for work in batch if work.login_session_id is not None})
-    workshop_ids = {work.workshop_id for work in batch}
-    hold_rows("workshop", workshop_ids, db.session.scalars(
-        sa.select(Workshop).where(Workshop.id.in_(workshop_ids))), lambda row: row.id)
+    hold_by_ids("workshop", Workshop, {work.workshop_id for work in batch})
     casts_of: dict[tuple[int, int], list[_Cast]] = {}
     for work in batch:
         casts_of.setdefault((work.workshop_id, work.data.ballot_id), []).append(work)
@@ -483,10 +479,9 @@ def cast_sent_vote(sender: Sender | None, workshop_id: int, data: CastIn) -> Cas
     :raise NotLoggedIn: the sender's login has ended (or they were removed).
     :raise PermissionDenied, NotFound, Conflict, ValidationFailed: as `cast_vote`.
     """
-    if sender is None:  # a socket opened without a login (a projector) never votes
+    if sender is None or sender.kind != "delegate":  # only delegates vote (`votes_in`)
         raise PermissionDenied(_l("You are not allowed to do this."))
-    kind = Delegate if sender.kind == "delegate" else User
-    return _submit(_cast_once, kind, sender.id, workshop_id, data, sender.login_session_id)
+    return _submit(_cast_once, Delegate, sender.id, workshop_id, data, sender.login_session_id)
 
 
 def enter_paper_ballot(actor: Actor, workshop: Workshop, data: PaperIn) -> CastResult:

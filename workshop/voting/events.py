@@ -83,7 +83,7 @@ def ballot_cast(sender, workshop_id: int, data: CastIn) -> dict:
             "changed": result.changed}
 
 
-@operation(BallotRef)
+@operation(BallotRef, reads_only=True)
 def ballot_turnout(actor, workshop, data: BallotRef) -> dict:
     """Answer with a ballot's state and turnout (a screen that doubts its own)."""
     require("ballot.view", actor, workshop)
