@@ -105,3 +105,24 @@ def test_each_configuration_gets_an_indexed_manager():
 
 def test_the_app_serves_its_sockets_with_the_indexed_manager(app):
     assert isinstance(app.extensions["socketio"].server.manager, rooms.Manager)
+
+
+def test_a_socket_told_its_session_ended_is_closed_by_its_process():
+    sent: list[tuple[str, str]] = []
+    closed: list[str] = []
+    manager = rooms.Manager()
+    server = fake_server()
+    server._send_eio_packet = lambda eio_sid, pkt: sent.append((eio_sid, pkt.data))
+    server.disconnect = lambda sid, namespace, ignore_queue: (
+        closed.append(sid), sent.append(("closed", sid)))
+    manager.set_server(server)
+    manager.initialize()
+    ended, other = manager.connect("eio1", "/"), manager.connect("eio2", "/")
+    manager.enter_room(ended, "/", "s1")
+    manager.enter_room(other, "/", "s2")
+    manager.emit("state", {}, "/", to="s1")
+    assert closed == []  # any other event closes nothing
+    manager.emit("session.ended", {}, "/", to="s1")
+    assert [eio for eio, _data in sent] == ["eio1", "eio1", "closed"]
+    assert "session.ended" in sent[1][1]  # the event itself first, then the close
+    assert closed == [ended]

@@ -117,8 +117,9 @@ def queue_logins_ended(session: Session, login_session_ids: Iterable[int]) -> No
     """Once the session's transaction commits, close the sockets of these login sessions.
 
     Every socket of each login session gets `session.ended` (through the message queue, so in
-    every server process; the page then reloads), and those served by this process are
-    disconnected at once. Sockets elsewhere are refused on their next event.
+    every server process; the page then reloads) and is disconnected by the process serving
+    it (workshop/rooms.py `ClosesEnded`); this process's own at once, even with the queue
+    down. A socket the event never reaches is refused on its next event.
     """
     _pending(session, _LOGINS_ENDED).extend(login_session_ids)
 

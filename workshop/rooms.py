@@ -56,13 +56,37 @@ class IndexedRooms:
                     del pending[namespace]
 
 
-class Manager(IndexedRooms, socketio.Manager):
+#: Events after which each process closes the sockets it sent them to (see `ClosesEnded`).
+CLOSING_EVENTS = frozenset({"session.ended"})
+
+
+class ClosesEnded(socketio.Manager):
+    """Where an emit reaches this process's sockets: a socket told its session ended (logout,
+    a replaced invitation link or projector key) is then disconnected by the process that
+    serves it. With several processes the message queue brings the emit to each of them, so
+    a socket on another process than the one that ended the login is closed at once too,
+    rather than going on receiving its rooms' broadcasts until its next event is refused."""
+
+    def emit(self, event: str, data: Any, namespace: Any, room: Any = None,
+             skip_sid: Any = None, callback: Any = None, to: Any = None, **kwargs: Any) -> Any:
+        target = to or room
+        closing = [] if event not in CLOSING_EVENTS or target is None else [
+            sid for sid, _eio_sid in self.get_participants(namespace, target)]
+        sent = super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
+                            callback=callback, to=to, **kwargs)
+        for sid in closing:  # after the event itself, on the same socket: it arrives first
+            self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+        return sent
+
+
+class Manager(IndexedRooms, ClosesEnded):
     """One server process: rooms in memory."""
 
 
-class RedisManager(IndexedRooms, socketio.RedisManager):
+class RedisManager(IndexedRooms, socketio.RedisManager, ClosesEnded):
     """Several server processes sharing Redis (the message queue carries emits and room
-    changes between them; each process indexes the rooms of its own sockets)."""
+    changes between them; each process indexes the rooms of its own sockets, and closes those
+    a `session.ended` reaches: `ClosesEnded` sits below the queue, where emits arrive)."""
 
 
 def client_manager(message_queue: str | None) -> socketio.Manager | None:

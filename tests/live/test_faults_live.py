@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import queue
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from tests.live.mid_ballot import (
     retried,
     voting,
 )
-from tests.servers import PostgresCluster, RedisServer, free_port, server_env, start_server
+from tests.servers import PostgresCluster, RedisServer
 from workshop.extensions import db
 
 pytestmark = pytest.mark.live
@@ -35,37 +34,6 @@ pytestmark = pytest.mark.live
 OUTAGE = float(os.environ.get("FAULT_OUTAGE_SECONDS", "10"))
 #: Answers a phone may get while something is down: "try again" ones, each with a message.
 CLEAR = {"unavailable", "rate_limited"}
-
-
-@pytest.fixture
-def redis() -> Iterator[RedisServer]:
-    """A Redis of the test's own: the test stops and starts it."""
-    server = RedisServer.available()
-    if server is None:
-        pytest.skip("redis-server is not installed (.ci/run installs it)")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def two_processes(live: LiveServer, redis: RedisServer, tmp_path: Path) -> Iterator[
-        list[tuple[str, subprocess.Popen]]]:
-    """Two server processes on the live server's database, sharing the Redis queue."""
-    started = []
-    try:
-        for name in ("a", "b"):
-            port = free_port()
-            env = server_env(live.env["DATABASE_URL"], port,
-                             SOCKETIO_MESSAGE_QUEUE=f"{redis.url}/0")
-            started.append((f"http://127.0.0.1:{port}",
-                            start_server(env, port, tmp_path / f"{name}.log")))
-        yield started
-    finally:
-        for _url, proc in started:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=10)
 
 
 def test_one_of_two_processes_killed_mid_ballot_loses_and_doubles_no_vote(

@@ -7,7 +7,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from tests.helpers import create_organisation, create_user, create_workshop
+from tests.helpers import create_organisation, create_user, create_workshop, csrf_from
 from tests.live.clients import Person
 from workshop.agenda.models import Delegate
 from workshop.extensions import db
@@ -54,4 +54,30 @@ def test_logout_closes_the_phone_socket_and_the_cookies_stop_working(live):
         assert ack["ok"] is True
     finally:
         staff.close()
+        phone.close()
+
+
+def test_a_logout_on_one_process_closes_the_login_socket_on_the_other(live, two_processes):
+    """Two processes sharing Redis: the phone's socket is on A, the logout goes through B.
+    A closes the socket itself when `session.ended` reaches it through the queue (before, it
+    only passed the event on, and the socket went on receiving broadcasts until its next
+    event was refused)."""
+    (url_a, _proc_a), (url_b, _proc_b) = two_processes
+    workshop = create_workshop()
+    phone = Person(url_a).join(workshop.join_code, create_organisation().id, "Ama")
+    try:
+        sio = phone.connect(workshop.id)
+        sio.on("session.ended", lambda data: phone.events.put(("session.ended", data)))
+        sio.on("disconnect", lambda *args: phone.events.put(("disconnect", args)))
+        phone.next_event("state")
+
+        elsewhere = Person(url_b)
+        elsewhere.http.cookies.update(phone.http.cookies)  # the same login, through B
+        token = csrf_from(elsewhere.http.get(f"{url_b}/d").text)
+        response = elsewhere.http.post(f"{url_b}/logout", data={"csrf_token": token},
+                                       allow_redirects=False)
+        assert response.status_code == 302
+        assert phone.next_event("session.ended", timeout=10) == {}
+        phone.next_event("disconnect", timeout=10)  # closed by A: this client never leaves
+    finally:
         phone.close()
