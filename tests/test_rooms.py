@@ -126,3 +126,18 @@ def test_a_socket_told_its_session_ended_is_closed_by_its_process():
     assert [eio for eio, _data in sent] == ["eio1", "eio1", "closed"]
     assert "session.ended" in sent[1][1]  # the event itself first, then the close
     assert closed == [ended]
+
+
+def test_a_socket_skipped_by_the_event_is_not_closed():
+    closed: list[str] = []
+    manager = rooms.Manager()
+    server = fake_server()
+    server._send_eio_packet = lambda eio_sid, pkt: None
+    server.disconnect = lambda sid, namespace, ignore_queue: closed.append(sid)
+    manager.set_server(server)
+    manager.initialize()
+    kept, ended = manager.connect("eio1", "/"), manager.connect("eio2", "/")
+    for sid in (kept, ended):
+        manager.enter_room(sid, "/", "s1")
+    manager.emit("session.ended", {}, "/", to="s1", skip_sid=kept)
+    assert closed == [ended]

@@ -104,8 +104,8 @@ def one_per_app(key: str, make: Callable[[], T]) -> T:
     """The object this app keeps under `key` (a group commit, a throttle), made once."""
     extensions = current_app._get_current_object().extensions
     found = extensions.get(key)
-    if found is None:
-        found = extensions[key] = make()
+    if found is None:  # two threads may both make one: the first stored is the one kept
+        found = extensions.setdefault(key, make())
     return found
 
 

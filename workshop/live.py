@@ -118,8 +118,10 @@ def queue_logins_ended(session: Session, login_session_ids: Iterable[int]) -> No
 
     Every socket of each login session gets `session.ended` (through the message queue, so in
     every server process; the page then reloads) and is disconnected by the process serving
-    it (workshop/rooms.py `ClosesEnded`); this process's own at once, even with the queue
-    down. A socket the event never reaches is refused on its next event.
+    it (workshop/rooms.py `ClosesEnded`, with our managers: in memory or on Redis). With
+    another kind of queue (Flask-SocketIO's own manager) only this process's sockets are
+    disconnected here (`_close_rooms`); those elsewhere, or any the event never reached, are
+    refused on their next event.
     """
     _pending(session, _LOGINS_ENDED).extend(login_session_ids)
 

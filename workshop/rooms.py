@@ -70,8 +70,10 @@ class ClosesEnded(socketio.Manager):
     def emit(self, event: str, data: Any, namespace: Any, room: Any = None,
              skip_sid: Any = None, callback: Any = None, to: Any = None, **kwargs: Any) -> Any:
         target = to or room
+        skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
         closing = [] if event not in CLOSING_EVENTS or target is None else [
-            sid for sid, _eio_sid in self.get_participants(namespace, target)]
+            sid for sid, _eio_sid in self.get_participants(namespace, target)
+            if sid not in skipped]
         sent = super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
                             callback=callback, to=to, **kwargs)
         for sid in closing:  # after the event itself, on the same socket: it arrives first

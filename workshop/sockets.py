@@ -228,13 +228,16 @@ def login_ended() -> bool:
     return session.get("socket_login") is not None and not current_user.is_authenticated
 
 
-def _read_outside_a_transaction() -> None:
+def _read_outside_a_transaction() -> bool:
     """On PostgreSQL, run this event's statements each on its own, outside a transaction: a
     read-only event is then one round trip per query, without a BEGIN before them and a
     ROLLBACK after. What it reads is the same: at PostgreSQL's READ COMMITTED each statement
-    sees what was committed when it began, in a transaction or not. SQLite: nothing to save."""
+    sees what was committed when it began, in a transaction or not. SQLite: nothing to save.
+    True when the session was so bound (the caller ends it after the read)."""
     if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return True
+    return False
 
 
 def operation(schema: type[BaseModel], *, checked_where_written: bool = False,
@@ -265,8 +268,7 @@ def operation(schema: type[BaseModel], *, checked_where_written: bool = False,
                     disconnect()
                 return TooFast(_("Too many actions at once: wait a moment and try again."),
                                ).to_dict()
-            if reads_only:
-                _read_outside_a_transaction()
+            outside = reads_only and _read_outside_a_transaction()
             if not checked_where_written and login_ended():
                 disconnect()
                 return NotLoggedIn(_("Log in first.")).to_dict()
@@ -286,6 +288,8 @@ def operation(schema: type[BaseModel], *, checked_where_written: bool = False,
             except WorkshopError as exc:
                 db.session.rollback()
                 return exc.to_dict()
+            if outside:  # the connection back to the pool now, its isolation level restored
+                db.session.commit()
             return {"ok": True, **(result or {})}
 
         wrapper.schema = schema  # what the event takes (the tests walk every event's ids)
