@@ -216,3 +216,20 @@ def edit_plan(actor, plan, field: str, value, base_version: int | None = None,
 def received(sock, name: str) -> list[dict]:
     """What a test socket received of the event `name` since it was last asked (payloads)."""
     return [m["args"][0] for m in sock.get_received() if m["name"] == name]
+
+
+def refused_once_logins_ended_elsewhere(sock, event: str, payload: dict) -> None:
+    """End every login where this process cannot close the socket (as another server process
+    would, nobody telling this one), send `event`: it is refused `unauthorized` and the socket
+    closed."""
+    import sqlalchemy as sa
+
+    from workshop.auth.models import LoginSession
+
+    db.session.execute(sa.delete(LoginSession))
+    db.session.commit()
+    assert sock.is_connected()
+    ack = sock.emit(event, payload, callback=True)
+    assert ack["ok"] is False
+    assert ack["error"] == "unauthorized"
+    assert not sock.is_connected()

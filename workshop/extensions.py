@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import current_app
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -17,3 +21,15 @@ login_manager = LoginManager()
 socketio = SocketIO()
 babel = Babel()
 csrf = CSRFProtect()
+
+T = TypeVar("T")
+
+
+def one_per_app(key: str, make: Callable[[], T]) -> T:
+    """The object this app keeps under `key` in its extensions (a group commit, a throttle),
+    made on first use."""
+    extensions = current_app._get_current_object().extensions
+    found = extensions.get(key)
+    if found is None:  # two threads may both make one: the first stored is the one kept
+        found = extensions.setdefault(key, make())
+    return found

@@ -100,15 +100,6 @@ def hold_by_ids(name: str, model: type, ids: set[int], *options: Any,
             lambda row: row.id)
 
 
-def one_per_app(key: str, make: Callable[[], T]) -> T:
-    """The object this app keeps under `key` (a group commit, a throttle), made once."""
-    extensions = current_app._get_current_object().extensions
-    found = extensions.get(key)
-    if found is None:  # two threads may both make one: the first stored is the one kept
-        found = extensions.setdefault(key, make())
-    return found
-
-
 @sa.event.listens_for(Session, "after_commit")
 def _commit_releases(session: Session) -> None:
     if session.in_nested_transaction():

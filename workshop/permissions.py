@@ -62,9 +62,15 @@ def watches(actor: Actor, workshop: Workshop | None) -> bool:
     return is_delegate_of(actor, workshop) or facilitates(actor, workshop)
 
 
+def could_vote(kind: str | None) -> bool:
+    """Whether someone of this kind ("user", "delegate", "projector") may ever vote, known
+    before anything is read: only delegates do (see `votes_in`)."""
+    return kind == "delegate"
+
+
 def votes_in(actor: Actor, workshop: Workshop | None) -> bool:
     """A delegate of this workshop who may vote: on its voting register when it keeps one."""
-    if not is_delegate_of(actor, workshop):
+    if not could_vote(getattr(actor, "kind", None)) or not is_delegate_of(actor, workshop):
         return False
     return not workshop.voting_register or actor.admitted
 

@@ -43,8 +43,7 @@ from workshop.errors import (
     database_unavailable,
     unavailable,
 )
-from workshop.extensions import db, socketio
-from workshop.group_commit import one_per_app
+from workshop.extensions import db, one_per_app, socketio
 from workshop.live import (
     delegate_room,
     language_room,

@@ -16,6 +16,7 @@ from tests.helpers import (
     invite,
     join,
     login,
+    refused_once_logins_ended_elsewhere,
 )
 from workshop.agenda.delegates import renew_invitation
 from workshop.agenda.models import Delegate
@@ -233,13 +234,7 @@ def test_a_socket_whose_login_ended_elsewhere_is_refused_on_its_next_event(app, 
     login(client, facilitator)
     console = connect(app, client, workshop, f"/w/{workshop.id}/console")
     payload = {"workshop_id": workshop.id, "step_id": workshop.steps[1].id}
-    db.session.execute(sa.delete(LoginSession))  # ended, but nobody told this process
-    db.session.commit()
-    assert console.is_connected()
-    ack = console.emit("agenda.goto", payload, callback=True)
-    assert ack["ok"] is False
-    assert ack["error"] == "unauthorized"
-    assert not console.is_connected()
+    refused_once_logins_ended_elsewhere(console, "agenda.goto", payload)
     db.session.expire_all()
     assert workshop.current_step_id is None
 

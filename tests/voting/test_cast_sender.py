@@ -7,12 +7,20 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.agenda.test_events import connect
-from tests.helpers import create_lines, create_organisation, create_workshop, join, open_test_ballot
+from tests.agenda.test_events import connect, staff_and_phone
+from tests.helpers import (
+    create_lines,
+    create_organisation,
+    create_workshop,
+    join,
+    open_test_ballot,
+    refused_once_logins_ended_elsewhere,
+)
 from workshop.agenda.models import Delegate
 from workshop.auth.logins import holds_login, start_login
 from workshop.auth.models import LoginSession
 from workshop.extensions import db
+from workshop.voting.casting import casts
 from workshop.voting.models import Participation, Vote
 
 
@@ -67,13 +75,7 @@ def test_a_vote_after_the_login_ended_elsewhere_is_refused_and_stores_nothing(ph
     """Ended where this process could not close the socket (another server process): the
     batch finds no login, refuses the vote and the socket is closed."""
     sock, payload, delegate_id = phone
-    db.session.execute(sa.delete(LoginSession))
-    db.session.commit()
-    assert sock.is_connected()
-    ack = sock.emit("ballot.cast", payload, callback=True)
-    assert ack["ok"] is False
-    assert ack["error"] == "unauthorized"
-    assert not sock.is_connected()
+    refused_once_logins_ended_elsewhere(sock, "ballot.cast", payload)
     assert stored(delegate_id) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 0
 
@@ -119,9 +121,6 @@ def test_a_login_counts_only_for_the_person_it_belongs_to(app):
 
 def test_a_staff_socket_cannot_cast_and_the_batch_is_not_disturbed(app, client, phone):
     """Only delegates vote: a facilitator's socket is refused before any batch."""
-    from tests.agenda.test_events import staff_and_phone
-    from workshop.voting.casting import casts
-
     _sock, payload, delegate_id = phone
     workshop, staff, _other_phone = staff_and_phone(app)
     before = len(casts().batches)

@@ -22,8 +22,8 @@ from workshop.agenda.models import Delegate
 from workshop.agenda.state import announce_delegate
 from workshop.db import utcnow
 from workshop.errors import WorkshopError
-from workshop.extensions import db
-from workshop.group_commit import GroupCommit, held_by_id, hold_by_ids, one_per_app
+from workshop.extensions import db, one_per_app
+from workshop.group_commit import GroupCommit, held_by_id, hold_by_ids
 
 
 def count_connection(delegate: Delegate, delta: int) -> None:

@@ -30,7 +30,7 @@ from workshop.errors import (
     ValidationFailed,
     WorkshopError,
 )
-from workshop.extensions import db
+from workshop.extensions import db, one_per_app
 from workshop.group_commit import (
     GroupCommit,
     held,
@@ -38,10 +38,9 @@ from workshop.group_commit import (
     held_row,
     hold_by_ids,
     hold_rows,
-    one_per_app,
 )
 from workshop.live import delegate_room, from_socket, queue
-from workshop.permissions import Actor, is_delegate_of, require, votes_in
+from workshop.permissions import Actor, could_vote, is_delegate_of, require, votes_in
 from workshop.steps import voted_mark
 from workshop.voting import results as results_module
 from workshop.voting import secrecy
@@ -479,7 +478,7 @@ def cast_sent_vote(sender: Sender | None, workshop_id: int, data: CastIn) -> Cas
     :raise NotLoggedIn: the sender's login has ended (or they were removed).
     :raise PermissionDenied, NotFound, Conflict, ValidationFailed: as `cast_vote`.
     """
-    if sender is None or sender.kind != "delegate":  # only delegates vote (`votes_in`)
+    if sender is None or not could_vote(sender.kind):  # refused before any batch
         raise PermissionDenied(_l("You are not allowed to do this."))
     return _submit(_cast_once, Delegate, sender.id, workshop_id, data, sender.login_session_id)
 
