@@ -277,6 +277,32 @@ def test_projector_fits_and_reads_at_three_sizes_on_every_step(room: Room, cast:
     assert len(page_through(big, ".plan-card", 12)) == 12
 
 
+def test_the_join_column_fits_with_wider_letters_by_shrinking_its_qr_code(room: Room,
+                                                                          cast: Setup):
+    """Machines differ in their sans-serif font: with DejaVu Sans (wider than Noto Sans) the join
+    line wraps once more and, beside a timer, the column held more than the screen (seen on a
+    CI machine). The QR code gives way, and stays large enough to scan from the room."""
+    world = build(cast)
+    go_to_kind(world.workshop, "propose")
+    ctx = room.context({"viewport": {"width": 1280, "height": 720}})
+    page = room.page(ctx)
+    page.goto(f"/w/{world.workshop.id}/projector?key={world.workshop.projector_key}")
+    online(page)
+    settled(page, "propose")
+    expect(page.locator("#timer")).to_be_visible()
+    qr = page.locator(".qr svg")
+    full = qr.bounding_box()["height"]
+    page.evaluate("""() => {
+        document.styleSheets[0].insertRule(
+            "body.projector * { font-family: 'DejaVu Sans' !important; }");
+        document.querySelector('.join-label').textContent += ' (https://atelier.example.org/rejoindre)';
+    }""")  # through the CSSOM: the page's Content-Security-Policy refuses a <style> element
+    assert page.evaluate(CUT_OFF) == []
+    shrunk = qr.bounding_box()["height"]
+    assert shrunk < full, (shrunk, full)
+    assert shrunk >= 0.45 * full, (shrunk, full)
+
+
 def test_pages_turn_by_themselves_without_a_fade_for_reduced_motion(room: Room, cast: Setup):
     world = build(cast)
     go_to_kind(world.workshop, "propose")
