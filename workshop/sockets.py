@@ -5,8 +5,8 @@ handshake) plus the page's CSRF token, so a foreign page cannot open a socket in
 Every event runs in a fresh app context (the real server pushes one per event; the tests'
 fixture empties `g`), so `current_user` is loaded again through the login-session loader: once
 the login session ends, the socket's next event is refused and the socket closed. A vote is the
-one exception: its group commit checks the login where it writes (`operation`'s
-`checked_where_written`), with the same outcome.
+one exception, and `state.sync` another: their group commit and group read check the login
+in the batch (`operation`'s `checked_in_batch`), with the same outcome.
 """
 
 from __future__ import annotations
@@ -74,11 +74,20 @@ def remember_projector_key(workshop: Workshop) -> None:
     session[projector_session_key(workshop.id)] = projector_pass(workshop.projector_key)
 
 
+def shown_projector_key(workshop_id: int) -> str | None:
+    """What this session keeps of the projector key it was shown for the workshop, if any."""
+    held = session.get(projector_session_key(workshop_id))
+    return held if isinstance(held, str) else None
+
+
+def shows_projector_key(held: str | None, workshop: Workshop) -> bool:
+    """True when `held` (see `shown_projector_key`) is the workshop's current projector key."""
+    return held is not None and hmac.compare_digest(held, projector_pass(workshop.projector_key))
+
+
 def holds_projector_key(workshop: Workshop) -> bool:
     """True when this session was opened with the workshop's current projector key."""
-    held = session.get(projector_session_key(workshop.id))
-    return isinstance(held, str) and hmac.compare_digest(
-        held, projector_pass(workshop.projector_key))
+    return shows_projector_key(shown_projector_key(workshop.id), workshop)
 
 
 def socket_actor(workshop: Workshop | None = None) -> Actor:
@@ -239,19 +248,19 @@ def _read_outside_a_transaction() -> bool:
     return False
 
 
-def operation(schema: type[BaseModel], *, checked_where_written: bool = False,
+def operation(schema: type[BaseModel], *, checked_in_batch: bool = False,
               reads_only: bool = False) -> Callable:
     """Wrap a socket handler: validate the payload, load the actor, answer with an ack.
 
-    The handler receives (actor, workshop, data) (but see `checked_where_written`). Errors
+    The handler receives (actor, workshop, data) (but see `checked_in_batch`). Errors
     become `{"ok": false, ...}` acks that name the wrong field; nothing is committed when the
     handler raises. A socket whose login session has ended is answered `unauthorized` and
     disconnected.
 
-    `checked_where_written`: a write that checks who sends in its own transaction (a vote in
-    its group commit: the login still open, the right to act). The handler then receives
-    (sender(), workshop id, data) and the event reads nothing before that transaction: a
-    thousand votes make no thousand login reads.
+    `checked_in_batch`: an event that checks who sends in the batch that runs it (a vote in
+    its group commit, a state in its group read: the login still open, the right to act).
+    The handler then receives (sender(), workshop id, data) and the event reads nothing
+    itself: a thousand votes make no thousand login reads.
 
     `reads_only`: the handler writes nothing (on PostgreSQL its reads run outside a
     transaction: `_read_outside_a_transaction`).
@@ -268,19 +277,19 @@ def operation(schema: type[BaseModel], *, checked_where_written: bool = False,
                 return TooFast(_("Too many actions at once: wait a moment and try again."),
                                ).to_dict()
             outside = reads_only and _read_outside_a_transaction()
-            if not checked_where_written and login_ended():
+            if not checked_in_batch and login_ended():
                 disconnect()
                 return NotLoggedIn(_("Log in first.")).to_dict()
             try:
                 data = parse(schema, payload)
-                if checked_where_written:
+                if checked_in_batch:
                     _check_connected_to(data.workshop_id)
                     result = handler(sender(), data.workshop_id, data)
                 else:
                     workshop = db.session.get(Workshop, data.workshop_id)
                     _check_connected_to(workshop and workshop.id)
                     result = handler(socket_actor(workshop), workshop, data)
-            except NotLoggedIn as exc:  # the write found the login ended
+            except NotLoggedIn as exc:  # the batch found the login ended
                 db.session.rollback()
                 disconnect()
                 return exc.to_dict()

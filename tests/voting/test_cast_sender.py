@@ -1,6 +1,6 @@
 """A phone's vote is checked where it is written: the socket event reads nothing before the
 group commit, whose transaction checks the sender's login and right to vote (see
-casting.cast_sent_vote and sockets.operation's `checked_where_written`)."""
+casting.cast_sent_vote and sockets.operation's `checked_in_batch`)."""
 
 from __future__ import annotations
 

@@ -17,10 +17,10 @@ from workshop.agenda.schemas import (
     WorkshopRef,
 )
 from workshop.agenda.spotlight import spotlight_proposal
-from workshop.agenda.state import snapshot
-from workshop.extensions import db, socketio
-from workshop.permissions import require
-from workshop.sockets import operation
+from workshop.agenda.sync import sync_state
+from workshop.auth.logins import Sender
+from workshop.extensions import socketio
+from workshop.sockets import operation, shown_projector_key
 
 
 @operation(StepRef)
@@ -60,11 +60,11 @@ def message_broadcast(actor, workshop, data: MessageIn) -> None:
     services.broadcast_message(actor, workshop, data.text)
 
 
-@operation(WorkshopRef, reads_only=True)
-def state_sync(actor, workshop, data: WorkshopRef) -> dict:
-    """Answer with the current state (a client that doubts its own, e.g. after sleep)."""
-    require("workshop.watch", actor, workshop)
-    return {"state": snapshot(db.session, workshop)}
+@operation(WorkshopRef, checked_in_batch=True)
+def state_sync(sender: Sender | None, workshop_id: int, data: WorkshopRef) -> dict:
+    """Answer with the current state (a client that doubts its own, e.g. after sleep); the
+    sockets that ask at once share one read (agenda/sync.py)."""
+    return sync_state(sender, shown_projector_key(workshop_id), workshop_id)
 
 
 @operation(AdmitIn)

@@ -74,7 +74,7 @@ def proxy_assign(actor, workshop, data: ProxyIn) -> None:
     proxies.assign_proxy(actor, workshop, data)
 
 
-@operation(CastIn, checked_where_written=True)
+@operation(CastIn, checked_in_batch=True)
 def ballot_cast(sender, workshop_id: int, data: CastIn) -> dict:
     """Cast (or change) a ballot paper; the answer comes after the commit, with the receipt.
     Who sends is checked in the vote's own transaction (see casting.cast_sent_vote)."""
