@@ -62,7 +62,8 @@ def held(name: str) -> dict:
     """Rows this transaction has locked, under `name`, to use again rather than read again.
 
     Emptied when the transaction commits or rolls back, and when a savepoint rolls back (its
-    locks may go with it): a row found here is locked by this transaction, now.
+    locks may go with it): a row found here was read in this transaction, now, and is locked
+    by it if the read asked for a lock (a group commit's do; a group read's take none).
     """
     return db.session.info.setdefault(("held", name), {})
 
@@ -323,14 +324,23 @@ class GroupRead(GroupCommit):
     rollback, which takes no write lock (a SQLite batch does not begin as a writer).
     """
 
+    def __init__(self, prepare: Callable[[list[Callable[[], Any]]], None] | None = None,
+                 max_batch: int = MAX_BATCH) -> None:
+        super().__init__(prepare=prepare, max_batch=max_batch)
+
     def _write(self, batch: list[_Write]) -> Callable[[], None] | None:
         session = db.session()
         try:
             if self.prepare is not None:
                 self.prepare([write.work for write in batch])
-            for write in batch:
+            for n, write in enumerate(batch):
                 try:
                     write.result, write.error = write.work(), None
+                except sa.exc.DBAPIError as exc:  # PostgreSQL ends the transaction with it
+                    write.error = exc
+                    session.rollback()
+                    if self.prepare is not None:  # the rest read again, in a new one
+                        self.prepare([later.work for later in batch[n + 1:]])
                 except Exception as exc:  # noqa: BLE001  (handed to its own caller)
                     write.error = exc
         except Exception as exc:  # noqa: BLE001  (every caller is told)
@@ -343,4 +353,3 @@ class GroupRead(GroupCommit):
         for write in batch:
             write.committed = write.error is None
         return None
-

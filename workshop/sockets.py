@@ -200,7 +200,8 @@ def _person() -> str | None:
 
 def sender() -> Sender | None:
     """Who opened this socket under a login, as it recorded them (None: no login, as a
-    projector's); whether that login is still open is for the write to check."""
+    projector's); whether that login is still open is for the batch that runs the event to
+    check (a vote's group commit, a state's group read)."""
     person, login_session_id = session.get("socket_person"), session.get("socket_login")
     if person is None or login_session_id is None:
         return None
@@ -308,7 +309,8 @@ def operation(schema: type[BaseModel], *, checked_in_batch: bool = False,
 
 def _check_connected_to(workshop_id: int | None) -> None:
     """:raise ValidationFailed: the event names a workshop other than the socket's (one it
-    was let in to watch when it connected), or one that no longer exists."""
+    was let in to watch when it connected), or (read here) one that no longer exists; a
+    batch that runs the event finds a deleted workshop itself."""
     if workshop_id is None or session.get("socket_workshop") != workshop_id:
         raise ValidationFailed(
             _("Some fields need correcting."),

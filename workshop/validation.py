@@ -219,7 +219,7 @@ def _brackets(text: str | bytes) -> int:
     counted too): no deeper than that, so a small payload, every vote's, needs no walk."""
     if isinstance(text, str):
         return text.count("[") + text.count("{")
-    return bytes(text).count(b"[") + bytes(text).count(b"{")
+    return text.count(b"[") + text.count(b"{")
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -19,6 +19,9 @@ from workshop.agenda.models import Organisation, Workshop
 from workshop.auth.models import User
 
 LIVE = 3_000  # ms: "within a second or two" for anything pushed over the socket
+#: ms: a page whose network came back reconnects at its client's next attempt, and Socket.IO's
+#: client waits 1, 2, 4, then 5 s between attempts, each ±50 %: up to 7.5 s, then connects.
+RECONNECT = 10_000
 SHOTS = Path(os.environ.get("SHOTS_DIR", Path(tempfile.gettempdir()) / "shots"))
 
 
@@ -113,9 +116,10 @@ class Setup:
 # --- Small steps of the story -----------------------------------------------------------------
 
 
-def online(page: Page) -> None:
+def online(page: Page, timeout: int = LIVE) -> None:
     """Wait until the page's socket is connected."""
-    expect(page.locator("#connection")).to_have_attribute("data-state", "online", timeout=LIVE)
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online",
+                                                          timeout=timeout)
 
 
 def fill_join_form(page: Page, name: str, organisation: Organisation) -> None:

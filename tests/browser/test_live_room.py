@@ -16,6 +16,7 @@ from playwright.sync_api import WebSocketRoute, expect
 
 from tests.browser.people import (
     LIVE,
+    RECONNECT,
     SHOTS,
     Room,
     Setup,
@@ -265,9 +266,7 @@ def test_phone_back_online_lands_on_the_current_step(room: Room, cast: Setup):
     expect(step_title(phone)).to_have_text("Step 1")  # it cannot know yet
     ctx.set_offline(False)
 
-    # Socket.IO retries with a growing delay (1 s, 2 s, ... at most 5 s): allow one full round.
-    expect(phone.locator("#connection")).to_have_attribute("data-state", "online",
-                                                           timeout=8_000)
+    online(phone, timeout=RECONNECT)  # at Socket.IO's next attempt
     expect(step_title(phone)).to_have_text("Step 3", timeout=LIVE)
     assert_not_reloaded(phone)
 

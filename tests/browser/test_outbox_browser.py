@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
-from tests.browser.people import LIVE, Room, Setup, online, send_proposal
+from tests.browser.people import LIVE, RECONNECT, Room, Setup, online, send_proposal
 from tests.browser.test_proposals_browser import invitation, new_workshop, organisation
 from tests.conftest import PHONE
 from tests.helpers import create_proposal
@@ -164,7 +164,7 @@ def test_a_proposal_written_while_the_link_goes_is_sent_once_when_it_is_back(roo
     expect(phone.locator("#connection")).to_have_attribute("data-state", "offline",
                                                            timeout=LIVE)
     ctx.set_offline(False)
-    online(phone)
+    online(phone, timeout=RECONNECT)
     assert stored(Proposal, workshop_id=workshop.id, title=title) == 1
     assert phone.evaluate("localStorage.getItem('workshop.outbox')") == "[]"
 
@@ -196,8 +196,7 @@ def test_a_comment_written_offline_waits_on_the_phone_and_is_sent_once(room: Roo
     assert stored(Comment, proposal_id=line.id) == 0
 
     ctx.set_offline(False)
-    expect(phone.locator("#connection")).to_have_attribute("data-state", "online",
-                                                           timeout=10_000)
+    online(phone, timeout=RECONNECT)
     expect(phone.locator("#comments")).to_contain_text(text, timeout=LIVE)
     expect(phone.locator("#c-body")).to_have_value("")
     assert stored(Comment, proposal_id=line.id, body=text) == 1
@@ -206,8 +205,7 @@ def test_a_comment_written_offline_waits_on_the_phone_and_is_sent_once(room: Roo
     expect(phone.locator("#connection")).to_have_attribute("data-state", "offline",
                                                            timeout=LIVE)
     ctx.set_offline(False)
-    expect(phone.locator("#connection")).to_have_attribute("data-state", "online",
-                                                           timeout=10_000)
+    online(phone, timeout=RECONNECT)
     assert stored(Comment, proposal_id=line.id, body=text) == 1
 
 

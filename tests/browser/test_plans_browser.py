@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, WebSocketRoute, expect
 
-from tests.browser.people import Room, Setup, online
+from tests.browser.people import RECONNECT, Room, Setup, online
 from tests.helpers import (
     carry_forward,
     cast_vote,
@@ -393,7 +393,7 @@ def test_an_edit_made_offline_lands_once_when_the_phone_is_back(room: Room, plan
     expect(status(amina, "objective")).to_contain_text("Offline", timeout=LIVE)
     assert stored(plan, "objective") == (0, "")
     link.restore()
-    online(amina)
+    online(amina, timeout=RECONNECT)
     expect(status(amina, "objective")).to_have_text("Saved", timeout=SAVE)
     expect(box(bola, "objective")).to_have_value("Written on the bus, offline.", timeout=LIVE)
     assert [c.value for c in changes(plan, "objective")] == ["Written on the bus, offline."]
@@ -407,7 +407,7 @@ def test_an_edit_made_offline_lands_once_when_the_phone_is_back(room: Room, plan
                                                         timeout=SAVE)  # the server has it
     link.cut()
     link.restore()
-    online(amina)
+    online(amina, timeout=RECONNECT)
     expect(status(amina, "results_national")).to_have_text("Saved", timeout=SAVE)
     stored_changes = changes(plan, "results_national")
     assert [c.value for c in stored_changes] == ["Saved, but the phone never heard."]

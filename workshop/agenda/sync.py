@@ -3,10 +3,10 @@
 A phone asks for the state when it doubts its own (back from sleep, the Wi-Fi back): a room's
 thousand phones then ask within a second. Each used to read its login, its person and the
 workshop on its own; the group read (group_commit.GroupRead) reads the logins, delegates and
-workshops of every request queued in two queries and a cached lookup, then checks each one
-as a lone request was checked (the login still open and its owner's, the right to watch the
-workshop, a projector's key still the current one). Every answer still comes from a read
-begun after its request arrived.
+workshops of every request queued in one query each (a staff member's account by its id),
+then checks each one as a lone request was checked (the login still open and its owner's,
+the right to watch the workshop, a projector's key still the current one). Every answer
+still comes from a read begun after its request arrived.
 """
 
 from __future__ import annotations
@@ -37,25 +37,30 @@ class _Sync:
     workshop_id: int
 
     def __call__(self) -> dict[str, Any]:
+        person = self._person()  # an ended login first, as a lone event found it
         workshop = held_by_id("workshop", Workshop, self.workshop_id)
         if workshop is None:
             raise NotFound(_l("This workshop does not exist."))
-        require("workshop.watch", self._actor(workshop), workshop)
+        if person is None and shows_projector_key(self.projector_pass, workshop):
+            person = ProjectorViewer(workshop.id)
+        require("workshop.watch", person, workshop)
         states = held("state")  # one snapshot per workshop and batch
         if workshop.id not in states:
-            states[workshop.id] = {"state": snapshot(db.session, workshop)}
-        return states[workshop.id]
+            states[workshop.id] = snapshot(db.session, workshop)
+        return {"state": dict(states[workshop.id])}
 
-    def _actor(self, workshop: Workshop) -> Actor:
-        if self.sender is not None:
-            person = (held_by_id("delegate", Delegate, self.sender.id)
-                      if self.sender.kind == "delegate" else db.session.get(User, self.sender.id))
-            if person is None or not holds_login(person, self.sender.login_session_id):
-                raise NotLoggedIn(_l("Log in first."))
-            return person
-        if shows_projector_key(self.projector_pass, workshop):
-            return ProjectorViewer(workshop.id)
-        return None
+    def _person(self) -> Actor:
+        """Who sent it, if under a login: that login still open and theirs.
+
+        :raise NotLoggedIn: the login ended (or its person was removed).
+        """
+        if self.sender is None:
+            return None
+        person = (held_by_id("delegate", Delegate, self.sender.id)
+                  if self.sender.kind == "delegate" else db.session.get(User, self.sender.id))
+        if person is None or not holds_login(person, self.sender.login_session_id):
+            raise NotLoggedIn(_l("Log in first."))
+        return person
 
 
 def _prefetch(works: list[Any]) -> None:

@@ -2,8 +2,8 @@
 
 Flask-Login's id, kept in the session cookie and in the remember-me cookie, is "s:<token>" with
 a random token per login; the database keeps only the token's SHA-256. The loader looks the
-hash up on every request and every socket event (a vote's event instead has its batch check the
-login session by id where it writes the paper: `Sender`), so once the row is deleted every copy
+hash up on every request and every socket event (a vote's and a state's events instead have
+their batch check the login session by id: `Sender`), so once the row is deleted every copy
 of those cookies, in any browser and any server process, logs nobody in. Ids of the old form
 ("u:1", "d:5") are not tokens and log nobody in either.
 """
@@ -110,9 +110,9 @@ def load_principal(login_id: str) -> User | Delegate | None:
 
 @dataclass(frozen=True)
 class Sender:
-    """Who sent a socket event, as its connection recorded them when it opened: for a write
-    that checks the login where it writes (`holds_login`), so the event itself reads nothing
-    (see sockets.operation's `sender`)."""
+    """Who sent a socket event, as its connection recorded them when it opened: for a batch
+    that checks the login where it runs (`holds_login`: a vote's group commit, a state's group
+    read), so the event itself reads nothing (see sockets.operation's `sender`)."""
 
     kind: str  # "user" or "delegate"
     id: int
@@ -132,7 +132,9 @@ def hold_logins(login_session_ids: set[int]) -> None:
 
 def holds_login(principal: User | Delegate, login_session_id: int) -> bool:
     """True while the login session is open and is this person's: a write that checks it in
-    its own transaction cannot be made after the login ended (logout, an organiser)."""
+    its own transaction cannot be made after the login ended (logout, an organiser); a read
+    that checks it answers no one whose login ended before the read (its rows, read without a
+    lock by a group read, are held the same way)."""
     row = held_by_id("login", LoginSession, login_session_id, lock=_until_commit)
     if row is None:
         return False
