@@ -102,6 +102,30 @@ def hold_by_ids(name: str, model: type, ids: set[int], *options: Any,
             lambda row: row.id)
 
 
+def number_new_rows(session: Session, model: type, minimum: int = 2) -> None:
+    """On PostgreSQL, give the session's new rows of `model` their ids from the table's own
+    sequence, in one query, when there are at least `minimum` of them.
+
+    Rows whose ids the database chooses are inserted together as one multi-row INSERT …
+    RETURNING: for a batch of 200 votes' participations, 1,400 placeholders that psycopg
+    converts in Python on every batch (it caches no statement of more than 50 parameters),
+    and a new statement for PostgreSQL to parse. Numbered first, they go as one short
+    INSERT sent for each row in psycopg's pipeline, converted once and parsed once. The ids
+    are the sequence's, as the database would have given them (a rollback leaves gaps, as
+    it always did).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    rows = [row for row in session.new if type(row) is model and row.id is None]
+    if len(rows) < minimum:
+        return
+    ids = session.scalars(sa.text(
+        "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+        {"table": model.__table__.name, "n": len(rows)}).all()
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id
+
+
 @sa.event.listens_for(Session, "after_commit")
 def _commit_releases(session: Session) -> None:
     if session.in_nested_transaction():

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
@@ -38,6 +38,7 @@ from workshop.group_commit import (
     held_row,
     hold_by_ids,
     hold_rows,
+    number_new_rows,
 )
 from workshop.live import delegate_room, from_socket, queue
 from workshop.permissions import Actor, could_vote, is_delegate_of, require, votes_in
@@ -102,6 +103,12 @@ def casts() -> GroupCommit:
     """
     return one_per_app("workshop.casts", lambda: GroupCommit(
         _after_batch, retry_on=(IntegrityError,), prepare=_prefetch, refusals=(WorkshopError,)))
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _number_participations(session: Session, context: Any, instances: Any) -> None:
+    """A batch of casts flushes its participations numbered (see `number_new_rows`)."""
+    number_new_rows(session, Participation)
 
 
 #: Where a batch's session notes whether the write it runs came over the sender's socket.

@@ -1,0 +1,63 @@
+"""A batch's new participations are numbered from their sequence before the flush on
+PostgreSQL (group_commit.number_new_rows): their INSERT then needs no RETURNING, so psycopg
+sends one short statement per row in its pipeline rather than converting a multi-row one."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tests.helpers import create_delegate, create_lines, create_workshop, open_test_ballot
+from tests.voting.test_cast_sender import statements_during
+from workshop.extensions import db
+from workshop.voting.models import Participation
+
+
+def participations(count: int) -> tuple[list[Participation], list[str]]:
+    """`count` new participations flushed together, and the statements the flush sent."""
+    workshop = create_workshop()
+    create_lines(workshop, 2)
+    ballot = open_test_ballot(workshop)
+    voters = [create_delegate(workshop) for _ in range(count)]
+    db.session.commit()
+    rows = [Participation(ballot_id=ballot.id, delegate_id=voter.id) for voter in voters]
+    db.session.add_all(rows)
+    seen, _ = statements_during(db.session.flush)
+    db.session.commit()
+    return rows, seen
+
+
+def inserts(seen: list[str]) -> list[str]:
+    return [sql for sql in seen if sql.startswith("INSERT INTO ballot_participation")]
+
+
+def test_many_new_participations_are_numbered_first_on_postgresql(app):
+    rows, seen = participations(5)
+    ids = [row.id for row in rows]
+    assert len(set(ids)) == 5
+    stored = db.session.scalars(sa.select(Participation.id)).all()
+    assert sorted(stored) == sorted(ids)
+    numbered = [sql for sql in seen if "nextval" in sql]
+    if db.engine.dialect.name == "postgresql":
+        assert len(numbered) == 1  # one query for the five ids
+        assert inserts(seen)
+        assert not any("RETURNING" in sql for sql in inserts(seen))
+        assert all(sql.count("VALUES") == 1 and sql.count("%(") <= 10 for sql in inserts(seen))
+    else:
+        assert numbered == []  # SQLite's inserts are left as they were
+
+
+def test_a_single_participation_is_left_to_the_database(app):
+    rows, seen = participations(1)
+    assert [sql for sql in seen if "nextval" in sql] == []
+    assert rows[0].id is not None
+    assert len(inserts(seen)) == 1
+
+
+def test_numbered_rows_follow_the_sequence(app):
+    """Rows numbered first and rows the database numbers never share an id."""
+    first, _ = participations(3)
+    (single,), _ = participations(1)
+    later, _ = participations(3)
+    ids = [row.id for row in [*first, single, *later]]
+    assert len(set(ids)) == len(ids)
+    assert max(row.id for row in first) < single.id < min(row.id for row in later)
