@@ -37,8 +37,9 @@ def test_reads_run_outside_a_transaction_on_postgresql_only(app):
     ballot = open_test_ballot(workshop)
     outside = {"AUTOCOMMIT"} if db.engine.dialect.name == "postgresql" else {None}
     # (state.sync is answered by a group read, in a batch of its own: see test_sync.py)
-    levels, ack = isolation_of_statements(lambda: phone.emit(
-        "ballot.sync", {"workshop_id": workshop.id, "ballot_id": ballot.id}, callback=True))
+    payload = {"workshop_id": workshop.id, "ballot_id": ballot.id}  # read before, not during
+    levels, ack = isolation_of_statements(lambda: phone.emit("ballot.sync", payload,
+                                                             callback=True))
     assert ack["ok"] is True, ack
     assert levels == outside
 
