@@ -7,9 +7,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.helpers import create_delegate, create_lines, create_workshop, open_test_ballot
+from tests.voting import test_group_commit
 from tests.voting.test_cast_sender import statements_during
+from tests.voting.test_group_commit import SECRET_A, Callers, casting_as
 from workshop.extensions import db
+from workshop.voting import casting
 from workshop.voting.models import Participation
+
+#: These tests' app: on a database file that several threads share (a batch runs in its own).
+app = test_group_commit.app
+room = test_group_commit.room
 
 
 def participations(count: int) -> tuple[list[Participation], list[str]]:
@@ -61,3 +68,32 @@ def test_numbered_rows_follow_the_sequence(app):
     ids = [row.id for row in [*first, single, *later]]
     assert len(set(ids)) == len(ids)
     assert max(row.id for row in first) < single.id < min(row.id for row in later)
+
+
+def test_a_batch_of_casts_inserts_its_papers_without_returning(app, room):
+    """The papers' ids are drawn when they are made, the participations' numbered first (on
+    PostgreSQL): a batch of casts sends each table's rows as one statement executed per row."""
+    _workshop_id, ballot_id, lines, people = room
+    seen: list[tuple[bool, str]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT"):
+            seen.append((executemany, statement))
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        callers = Callers(app, casting.casts())
+        for n, person in enumerate(people):
+            callers.add(f"cast {n}", casting_as(person, ballot_id, lines[:1], SECRET_A))
+        outcomes = callers.finish()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert all(not isinstance(outcomes[f"cast {n}"], Exception) for n in range(len(people)))
+    papers = [(many, sql) for many, sql in seen if sql.startswith("INSERT INTO ballot_vote")]
+    assert len(papers) == 1
+    assert papers[0][0] is True  # one statement, executed for each paper
+    if db.engine.dialect.name == "postgresql":
+        for _many, sql in seen:  # a row each: no multi-row VALUES, nothing sent back
+            assert "RETURNING" not in sql
+            assert "), (" not in sql
+            assert "__1)s" not in sql
