@@ -11,7 +11,8 @@ acknowledgement, which comes after the commit) is recorded. It prints, in the sa
 * bare Flask-SocketIO (gevent): the same clients sending an event answered by a trivial handler;
 * ours, `state.sync`: an authenticated, validated read of the workshop state (no write);
 * ours, `ballot.cast`: votes durably stored per second, p50/p95/p99 from send to receipt, and
-  whether the number of ballot papers in the database equals the number sent.
+  whether the number of ballot papers in the database equals the number sent;
+* ours, `ballot.sync`: each phone then asks for its own paper's state (a read per delegate).
 
 A projector screen connected during the burst counts the `ballot.turnout` updates it receives
 (coalesced by the server, at most about two per second). Bounded: every phase has a timeout.
@@ -383,6 +384,8 @@ def main() -> None:
         cast = load(url, people, wid, "ballot.cast", payloads, args.processes,
                     profiled(server.pid, args.profile, "cast"))
         stored = count_votes(database_url, bid)
+        papers = load(url, people, wid, "ballot.sync",
+                      [{"workshop_id": wid, "ballot_id": bid}] * n, args.processes)
         done.set()
         seen = counts.get(timeout=30)
         watcher.join(timeout=5)
@@ -400,6 +403,7 @@ def main() -> None:
     print(line("bare Flask-SocketIO ack", bare_result))
     print(line("ours: state.sync (read)", read))
     print(line("ours: ballot.cast (stored)", cast))
+    print(line("ours: ballot.sync (read)", papers))
     lost = cast["sent"] - stored
     print(f"votes durably stored: {stored:,} in the database for {cast['sent']:,} sent "
           f"({cast['ok']:,} receipts) -> {'nothing lost' if lost == 0 else f'{lost} LOST'}; "
@@ -411,6 +415,10 @@ def main() -> None:
                                                           1e-9)
         print(f"ratio: ballot.cast runs at {cast['rate'] / bare_result['rate']:.2f}x the bare "
               f"framework's rate, with {p50_ratio:.1f}x its p50")
+        print("ratio to the bare rate: " + ", ".join(
+            f"{name} {result['rate'] / bare_result['rate']:.2f}x"
+            for name, result in (("state.sync", read), ("ballot.cast", cast),
+                                 ("ballot.sync", papers))))
     shutil.rmtree(tmp, ignore_errors=True)
     if stored != cast["ok"] or cast["ok"] != cast["sent"]:
         sys.exit(1)
