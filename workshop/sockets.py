@@ -5,8 +5,8 @@ handshake) plus the page's CSRF token, so a foreign page cannot open a socket in
 Every event runs in a fresh app context (the real server pushes one per event; the tests'
 fixture empties `g`), so `current_user` is loaded again through the login-session loader: once
 the login session ends, the socket's next event is refused and the socket closed. A vote is the
-one exception, and `state.sync` another: their group commit and group read check the login
-in the batch (`operation`'s `checked_in_batch`), with the same outcome.
+one exception, and the re-reads (`state.sync`, `ballot.sync`) others: their group commit and
+group read check the login in the batch (`operation`'s `checked_in_batch`), with the same outcome.
 """
 
 from __future__ import annotations
@@ -237,20 +237,7 @@ def login_ended() -> bool:
     return session.get("socket_login") is not None and not current_user.is_authenticated
 
 
-def _read_outside_a_transaction() -> bool:
-    """On PostgreSQL, run this event's statements each on its own, outside a transaction: a
-    read-only event is then one round trip per query, without a BEGIN before them and a
-    ROLLBACK after. What it reads is the same: at PostgreSQL's READ COMMITTED each statement
-    sees what was committed when it began, in a transaction or not. SQLite: nothing to save.
-    True when the session was so bound (the caller ends it after the read)."""
-    if db.engine.dialect.name == "postgresql" and not db.session().in_transaction():
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return True
-    return False
-
-
-def operation(schema: type[BaseModel], *, checked_in_batch: bool = False,
-              reads_only: bool = False) -> Callable:
+def operation(schema: type[BaseModel], *, checked_in_batch: bool = False) -> Callable:
     """Wrap a socket handler: validate the payload, load the actor, answer with an ack.
 
     The handler receives (actor, workshop, data) (but see `checked_in_batch`). Errors
@@ -259,12 +246,9 @@ def operation(schema: type[BaseModel], *, checked_in_batch: bool = False,
     disconnected.
 
     `checked_in_batch`: an event that checks who sends in the batch that runs it (a vote in
-    its group commit, a state in its group read: the login still open, the right to act).
+    its group commit, a re-read in its group read: the login still open, the right to act).
     The handler then receives (sender(), workshop id, data) and the event reads nothing
     itself: a thousand votes make no thousand login reads.
-
-    `reads_only`: the handler writes nothing (on PostgreSQL its reads run outside a
-    transaction: `_read_outside_a_transaction`).
     """
 
     def decorator(handler: Callable[..., dict | None]) -> Callable:
@@ -277,7 +261,6 @@ def operation(schema: type[BaseModel], *, checked_in_batch: bool = False,
                     disconnect()
                 return TooFast(_("Too many actions at once: wait a moment and try again."),
                                ).to_dict()
-            outside = reads_only and _read_outside_a_transaction()
             if not checked_in_batch and login_ended():
                 disconnect()
                 return NotLoggedIn(_("Log in first.")).to_dict()
@@ -297,8 +280,6 @@ def operation(schema: type[BaseModel], *, checked_in_batch: bool = False,
             except WorkshopError as exc:
                 db.session.rollback()
                 return exc.to_dict()
-            if outside:  # the connection back to the pool now, its isolation level restored
-                db.session.commit()
             return {"ok": True, **(result or {})}
 
         wrapper.schema = schema  # what the event takes (the tests walk every event's ids)

@@ -12,22 +12,25 @@ import sqlalchemy as sa
 from tests.agenda.test_events import staff_and_phone
 from tests.helpers import (
     create_delegate,
+    create_lines,
     create_organisation,
     create_user,
     create_workshop,
     go_to_kind,
+    open_test_ballot,
     refused_once_logins_ended_elsewhere,
 )
 from tests.voting import test_group_commit
 from tests.voting.test_cast_sender import statements_during
 from tests.voting.test_group_commit import WAIT, Callers, queued, wait_until
 from workshop.agenda.models import Workshop
-from workshop.agenda.sync import _Sync, sync_state, syncs
+from workshop.agenda.sync import Sync, sync, sync_state, syncs
 from workshop.auth.logins import Sender, start_login
 from workshop.auth.models import LoginSession, User
 from workshop.errors import NotFound, NotLoggedIn, PermissionDenied
 from workshop.extensions import db
 from workshop.sockets import projector_pass
+from workshop.voting.events import _BallotSync as BallotSync
 
 #: These tests' app: on a database file that several threads share (SQLite's locks are real).
 app = test_group_commit.app
@@ -83,7 +86,7 @@ def test_syncs_asked_together_share_one_read_and_are_each_answered(app):
 
 
 @dataclass(frozen=True)
-class _HeldSync(_Sync):
+class _HeldSync(Sync):
     """A sync that, once its batch has read and answered it, waits before the batch ends."""
 
     reading: threading.Event | None = None
@@ -236,3 +239,58 @@ def test_a_group_read_waits_for_no_writer_on_sqlite(app):
         finally:
             writer.exec_driver_sql("ROLLBACK")
     assert answer["state"]["workshop_id"] == wid
+
+
+# --- ballot.sync: a ballot's state and turnout, through the same group read ------------------
+
+
+def test_ballot_syncs_asked_together_count_the_turnout_once(app):
+    workshop = create_workshop()
+    create_lines(workshop, 2)
+    ballot = open_test_ballot(workshop)
+    elsewhere = create_workshop()
+    create_lines(elsewhere, 2)
+    other = open_test_ballot(elsewhere)
+    org = create_organisation()
+    phones = [sender_of(create_delegate(workshop, org)) for _ in range(3)]
+    wid, bid, foreign = workshop.id, ballot.id, other.id
+    db.session.commit()
+    counts: list[str] = []
+
+    def read(conn, cursor, sql, *args):
+        if sql.lstrip().startswith("SELECT") and "ballot_participation" in sql:
+            counts.append(sql)
+
+    single = BallotSync(phones[0], None, wid, bid)
+    sa.event.listen(db.engine, "before_cursor_execute", read)
+    try:
+        sync(single)
+        alone = len(counts)
+        counts.clear()
+        callers = Callers(app, syncs())
+        for n, sender in enumerate(phones):
+            callers.add(f"phone {n}", lambda s=sender: sync(BallotSync(s, None, wid, bid)))
+        callers.add("foreign", lambda: sync(BallotSync(phones[0], None, wid, foreign)))
+        outcomes = callers.finish()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", read)
+    assert alone >= 1
+    assert len(counts) == alone  # four requests, the turnout counted as for one
+    answers = [outcomes[f"phone {n}"] for n in range(3)]
+    assert all(a["ballot"]["ballot_id"] == bid for a in answers)
+    assert all(a["turnout"]["ballot_id"] == bid for a in answers)
+    assert isinstance(outcomes["foreign"], NotFound)  # a ballot of another workshop
+
+
+def test_a_socket_asks_for_a_ballot_without_a_login_read_by_token(app):
+    workshop, _staff, phone = staff_and_phone(app)
+    create_lines(workshop, 2)
+    ballot = open_test_ballot(workshop)
+    payload = {"workshop_id": workshop.id, "ballot_id": ballot.id}
+    db.session.commit()
+    seen, ack = statements_during(lambda: phone.emit("ballot.sync", payload, callback=True))
+    assert ack["ok"] is True, ack
+    assert ack["ballot"]["ballot_id"] == payload["ballot_id"]
+    assert "voted" in ack["turnout"]
+    assert not any("WHERE login_session.token_hash" in sql for sql in seen)
+    refused_once_logins_ended_elsewhere(phone, "ballot.sync", payload)

@@ -1,18 +1,19 @@
-"""`state.sync` answered in groups: the sockets that ask at once share one read.
+"""Re-reads answered in groups: the sockets that ask at once share one read.
 
-A phone asks for the state when it doubts its own (back from sleep, the Wi-Fi back): a room's
-thousand phones then ask within a second. Each used to read its login, its person and the
-workshop on its own; the group read (group_commit.GroupRead) reads the logins, delegates and
-workshops of every request queued in one query each (a staff member's account by its id),
-then checks each one as a lone request was checked (the login still open and its owner's,
-the right to watch the workshop, a projector's key still the current one). Every answer
-still comes from a read begun after its request arrived.
+A phone asks for the state (`state.sync`), and on a vote step for the ballot's
+(`ballot.sync`), when it doubts its own (back from sleep, the Wi-Fi back): a room's thousand
+phones then ask within a second. Each used to read its login, its person and the workshop,
+and count the turnout, on its own; the group read (group_commit.GroupRead) reads the logins,
+delegates and workshops of every request queued in one query each (a staff member's account
+by its id), checks each request as a lone one was checked (the login still open and its
+owner's, the right to watch, a projector's key still the current one), and draws each answer
+once per batch. Every answer still comes from a read begun after its request arrived.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
 
@@ -28,13 +29,26 @@ from workshop.sockets import shows_projector_key
 
 
 @dataclass(frozen=True)
-class _Sync:
-    """One socket's request: who opened it (its login, or the projector key it was shown,
-    as a digest), and the workshop it watches."""
+class Sync:
+    """One socket's request for the workshop's state: who opened it (its login, or the
+    projector key it was shown, as a digest), and the workshop it watches. A kind of re-read
+    says what it answers (`answer`), the same for every asker (`key`), under which operation
+    name it is allowed."""
 
     sender: Sender | None
     projector_pass: str | None
     workshop_id: int
+
+    #: The permission (permissions.py) the asker needs.
+    operation: ClassVar[str] = "workshop.watch"
+
+    def key(self) -> tuple:
+        """What the answer depends on: one answer per key and batch."""
+        return ("state", self.workshop_id)
+
+    def answer(self, workshop: Workshop) -> dict[str, Any]:
+        """The answer, drawn in the batch's session."""
+        return {"state": snapshot(db.session, workshop)}
 
     def __call__(self) -> dict[str, Any]:
         person = self._person()  # an ended login first, as a lone event found it
@@ -43,11 +57,11 @@ class _Sync:
             raise NotFound(_l("This workshop does not exist."))
         if person is None and shows_projector_key(self.projector_pass, workshop):
             person = ProjectorViewer(workshop.id)
-        require("workshop.watch", person, workshop)
-        states = held("state")  # one snapshot per workshop and batch
-        if workshop.id not in states:
-            states[workshop.id] = snapshot(db.session, workshop)
-        return {"state": dict(states[workshop.id])}
+        require(self.operation, person, workshop)
+        answers = held("answers")
+        if self.key() not in answers:
+            answers[self.key()] = self.answer(workshop)
+        return dict(answers[self.key()])  # each asker its own (the parts are not changed)
 
     def _person(self) -> Actor:
         """Who sent it, if under a login: that login still open and theirs.
@@ -65,7 +79,7 @@ class _Sync:
 
 def _prefetch(works: list[Any]) -> None:
     """The batch's logins, delegates and workshops, one query each."""
-    batch = [work for work in works if isinstance(work, _Sync)]
+    batch = [work for work in works if isinstance(work, Sync)]
     senders = [work.sender for work in batch if work.sender is not None]
     hold_by_ids("login", LoginSession, {sender.login_session_id for sender in senders})
     hold_by_ids("delegate", Delegate, {s.id for s in senders if s.kind == "delegate"})
@@ -77,13 +91,18 @@ def syncs() -> GroupRead:
     return one_per_app("workshop.syncs", lambda: GroupRead(prepare=_prefetch))
 
 
-def sync_state(sender: Sender | None, held_pass: str | None, workshop_id: int) -> dict:
-    """The workshop's state for a socket, checked as its own read would be.
+def sync(request: Sync) -> dict:
+    """The answer to a socket's re-read, checked as its own read would be.
 
     :raise NotLoggedIn: the socket's login has ended.
-    :raise PermissionDenied: no longer allowed to watch (a projector key rotated).
-    :raise NotFound: the workshop was deleted.
+    :raise PermissionDenied: no longer allowed (a projector key rotated).
+    :raise NotFound: the workshop (or what the request names in it) was deleted.
     """
     if db.session().in_transaction():  # the caller's reads end before it waits
         db.session.commit()
-    return syncs().submit(_Sync(sender, held_pass, workshop_id))
+    return syncs().submit(request)
+
+
+def sync_state(sender: Sender | None, held_pass: str | None, workshop_id: int) -> dict:
+    """The workshop's state for a socket (`sync`)."""
+    return sync(Sync(sender, held_pass, workshop_id))
