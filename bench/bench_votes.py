@@ -327,8 +327,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--profile", metavar="DIR", type=Path,
-                        help="record the server with py-spy during each burst (flame graphs "
-                             "in DIR: read.svg, cast.svg)")
+                        help="record the server with py-spy during each burst (folded stacks "
+                             "in DIR: read.txt, cast.txt, ballot-sync.txt)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-votes-"))
     database_url = os.environ.get("DATABASE_URL", "")
@@ -385,7 +385,8 @@ def main() -> None:
                     profiled(server.pid, args.profile, "cast"))
         stored = count_votes(database_url, bid)
         papers = load(url, people, wid, "ballot.sync",
-                      [{"workshop_id": wid, "ballot_id": bid}] * n, args.processes)
+                      [{"workshop_id": wid, "ballot_id": bid}] * n, args.processes,
+                      profiled(server.pid, args.profile, "ballot-sync"))
         done.set()
         seen = counts.get(timeout=30)
         watcher.join(timeout=5)
