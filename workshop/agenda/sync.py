@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 
 from workshop.agenda.models import Delegate, Workshop
 from workshop.agenda.state import snapshot
-from workshop.auth.logins import Sender, holds_login
-from workshop.auth.models import LoginSession, User
-from workshop.errors import NotFound, NotLoggedIn
+from workshop.auth.logins import Sender, person_in_batch
+from workshop.auth.models import LoginSession
+from workshop.errors import NotFound
 from workshop.extensions import db, one_per_app
 from workshop.group_commit import GroupRead, held, held_by_id, hold_by_ids
 from workshop.permissions import Actor, ProjectorViewer, require
@@ -70,11 +70,7 @@ class Sync:
         """
         if self.sender is None:
             return None
-        person = (held_by_id("delegate", Delegate, self.sender.id)
-                  if self.sender.kind == "delegate" else db.session.get(User, self.sender.id))
-        if person is None or not holds_login(person, self.sender.login_session_id):
-            raise NotLoggedIn(_l("Log in first."))
-        return person
+        return person_in_batch(self.sender.kind, self.sender.id, self.sender.login_session_id)
 
 
 def _prefetch(works: list[Any]) -> None:

@@ -16,10 +16,12 @@ import secrets
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.auth.models import LoginSession, User
+from workshop.errors import NotLoggedIn
 from workshop.extensions import db
 from workshop.group_commit import held_by_id, hold_by_ids
 from workshop.live import queue_logins_ended
@@ -140,6 +142,20 @@ def holds_login(principal: User | Delegate, login_session_id: int) -> bool:
         return False
     owner = row.user_id if principal.kind == "user" else row.delegate_id
     return owner == principal.id
+
+
+def person_in_batch(kind: str, person_id: int, login_session_id: int | None) -> User | Delegate:
+    """The person a batch acts for, read in the batch (a delegate as its prefetch held them)
+    and, for an event sent under a login, that login still open and theirs.
+
+    :raise NotLoggedIn: the person was removed, or the login ended.
+    """
+    person = (held_by_id("delegate", Delegate, person_id) if kind == "delegate"
+              else db.session.get(User, person_id))
+    if person is None or (login_session_id is not None
+                          and not holds_login(person, login_session_id)):
+        raise NotLoggedIn(_l("Log in first."))
+    return person
 
 
 def _revoke(login_session_ids: list[int]) -> None:

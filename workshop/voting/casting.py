@@ -21,11 +21,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
-from workshop.auth.logins import Sender, hold_logins, holds_login
+from workshop.auth.logins import Sender, hold_logins, person_in_batch
 from workshop.errors import (
     Conflict,
     NotFound,
-    NotLoggedIn,
     PermissionDenied,
     ValidationFailed,
     WorkshopError,
@@ -134,11 +133,8 @@ class _Cast:
 
     def __call__(self) -> CastResult:
         db.session.info[_FROM_SOCKET] = self.from_socket  # for this write (see _tell_pages)
-        actor = held_by_id("delegate", Delegate, self.actor_id) if self.kind is Delegate \
-            else db.session.get(self.kind, self.actor_id)
-        if actor is None or (self.login_session_id is not None
-                             and not holds_login(actor, self.login_session_id)):
-            raise NotLoggedIn(_l("Log in first."))
+        actor = person_in_batch("delegate" if self.kind is Delegate else "user", self.actor_id,
+                                self.login_session_id)
         workshop = held_by_id("workshop", Workshop, self.workshop_id)
         if workshop is None:
             raise NotFound(_l("This workshop does not exist."))

@@ -5,16 +5,12 @@ See docs/events.md for names, payloads, senders and broadcasts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from workshop.agenda.models import Workshop
-from workshop.agenda.sync import Sync, sync
 from workshop.auth.logins import Sender
 from workshop.extensions import socketio
 from workshop.sockets import operation, shown_projector_key
 from workshop.voting import casting, clock, proxies, services
 from workshop.voting.broadcast import publisher
+from workshop.voting.resync import sync_ballot
 from workshop.voting.schemas import (
     BallotExtend,
     BallotOpen,
@@ -88,28 +84,11 @@ def ballot_cast(sender, workshop_id: int, data: CastIn) -> dict:
             "changed": result.changed}
 
 
-@dataclass(frozen=True)
-class _BallotSync(Sync):
-    """A re-read of a ballot's state and turnout: the same for everyone who may see it, so
-    drawn once for the requests of a batch (its turnout counts every participation)."""
-
-    ballot_id: int
-    operation: ClassVar[str] = "ballot.view"
-
-    def key(self) -> tuple:
-        return ("ballot", self.workshop_id, self.ballot_id)
-
-    def answer(self, workshop: Workshop) -> dict[str, Any]:
-        ballot = services.get_ballot(workshop, self.ballot_id)
-        return {"ballot": services.ballot_payload(ballot), "turnout": services.turnout(ballot)}
-
-
 @operation(BallotRef, checked_in_batch=True)
 def ballot_turnout(sender: Sender | None, workshop_id: int, data: BallotRef) -> dict:
     """Answer with a ballot's state and turnout (a screen that doubts its own); the sockets
     that ask at once share one read (agenda/sync.py)."""
-    return sync(_BallotSync(sender, shown_projector_key(workshop_id), workshop_id,
-                            data.ballot_id))
+    return sync_ballot(sender, shown_projector_key(workshop_id), workshop_id, data.ballot_id)
 
 
 HANDLERS = {
