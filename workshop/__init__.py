@@ -182,7 +182,7 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
     headers.register(app)
     sockets.register(app)
     events.register()
-    proposal_events.register()
+    proposal_events.register(app)
     voting_events.register(app)
     plan_events.register()
 

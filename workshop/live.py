@@ -54,6 +54,12 @@ def language_room(workshop_id: int, language: str) -> str:
     return f"w{workshop_id}:{language}"
 
 
+def discussion_room(line_id: int, language: str) -> str:
+    """The screens following one line's discussion live, in one language (`discussion.open`):
+    its comments go there only, not to every phone of the workshop."""
+    return f"l{line_id}:{language}"
+
+
 def login_room(login_session_id: int) -> str:
     """The sockets opened under one login session (told and closed when it ends)."""
     return f"s{login_session_id}"

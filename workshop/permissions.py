@@ -153,6 +153,7 @@ RULES: dict[str, Rule] = {
     "proposal.create": takes_part,
     "proposal.support": takes_part,
     "proposal.comment": _participant_or_staff,
+    "discussion.open": watches,
     "proposal.translate": writes_for,
     "translation.suggest": suggests_for,
     "translation.accept": writes_for,

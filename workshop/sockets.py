@@ -36,6 +36,7 @@ from workshop.agenda.presence import mark_connected, mark_disconnected
 from workshop.agenda.state import snapshot
 from workshop.auth.logins import Sender
 from workshop.errors import (
+    NotFound,
     NotLoggedIn,
     TooFast,
     ValidationFailed,
@@ -46,6 +47,7 @@ from workshop.errors import (
 from workshop.extensions import db, one_per_app, socketio
 from workshop.live import (
     delegate_room,
+    discussion_room,
     language_room,
     login_room,
     screen_room,
@@ -53,6 +55,7 @@ from workshop.live import (
     workshop_room,
 )
 from workshop.permissions import Actor, ProjectorViewer, facilitates, watches
+from workshop.proposals.services import open_discussion
 from workshop.steps import page_marks
 from workshop.throttle import BudgetFilter, LogBudget, Throttle, where
 from workshop.validation import MAX_ID, parse, whole_number
@@ -99,15 +102,30 @@ def socket_actor(workshop: Workshop | None = None) -> Actor:
     return None
 
 
-def _workshop_from_auth(auth: Any) -> Workshop | None:
+def _id_in(auth: Any, key: str) -> int | None:
+    """The id `auth` gives under `key` (a number or its digits), or None."""
     if isinstance(auth, dict):
-        raw = auth.get("workshop")
+        raw = auth.get(key)
         if isinstance(raw, str):
             raw = whole_number(raw)
-        # Bounded like every id: a huge number names no workshop (never an overflow).
+        # Bounded like every id: a huge number names nothing (never an overflow).
         if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= MAX_ID:
-            return db.session.get(Workshop, raw)
+            return raw
     return None
+
+
+def _workshop_from_auth(auth: Any) -> Workshop | None:
+    workshop_id = _id_in(auth, "workshop")
+    return None if workshop_id is None else db.session.get(Workshop, workshop_id)
+
+
+def _follow_discussion(actor: Actor, workshop: Workshop, auth: Any, language: str) -> None:
+    """A discussion page's socket follows its line from the start (`auth["line"]`), so a
+    comment it sends as it reconnects comes back to it; a line it may not read is ignored."""
+    proposal_id = _id_in(auth, "line")
+    if proposal_id is not None:
+        with contextlib.suppress(NotFound):
+            join_room(discussion_room(open_discussion(actor, workshop, proposal_id), language))
 
 
 def on_connect(auth: Any = None) -> None:
@@ -129,6 +147,8 @@ def on_connect(auth: Any = None) -> None:
     if getattr(actor, "kind", None) == "projector":
         language = screen_locale(workshop.id) or language  # the room's, as its pages
     join_room(language_room(workshop.id, language))
+    session["socket_language"] = language  # the fragments it is sent later: discussion.open
+    _follow_discussion(actor, workshop, auth, language)
     if facilitates(actor, workshop):
         join_room(staff_room(workshop.id))
     if getattr(actor, "kind", None) == "projector":

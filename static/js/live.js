@@ -10,7 +10,14 @@
     var csrf = document.querySelector('meta[name="csrf-token"]').content;
     var version = parseInt(root.dataset.version || "0", 10);
     var status = document.getElementById("connection");
-    var socket = io({ auth: { workshop: workshopId, csrf: csrf }, transports: ["polling", "websocket"] });
+    // Asked again at every (re)connection: a discussion page's socket follows its line
+    // (#live's data-line) from the start, so what it sends as it reconnects comes back to it.
+    function auth(cb) {
+      var given = { workshop: workshopId, csrf: csrf };
+      if (root.dataset.line) given.line = parseInt(root.dataset.line, 10);
+      cb(given);
+    }
+    var socket = io({ auth: auth, transports: ["polling", "websocket"] });
 
     function setStatus(state) {
       if (!status) return;

@@ -156,6 +156,25 @@
     current.socket.on("comment.created", onComment);
     current.socket.on("translation.suggested", refreshTranslations);
     current.socket.on("translation.decided", refreshTranslations);
+    followDiscussion(current);
+  }
+
+  /* A line's comments go only to the screens following its discussion. A socket follows the
+   * line its page shows (#live's data-line) from each connection (live.js sends it); when
+   * the page shows another line (the projector's spotlight moving), it says so. */
+  function followDiscussion(current) {
+    var root = document.getElementById("live");
+    if (!root) return;
+    var followed = root.dataset.line || null;
+    current.socket.on("connect", function () { followed = root.dataset.line || null; });
+    new MutationObserver(function () {
+      var line = root.dataset.line;
+      // Unchanged, or not connected (the reconnection will send it): nothing to say.
+      if (!line || line === followed || !current.socket.connected) return;
+      followed = line;
+      current.socket.emit("discussion.open",
+        { workshop_id: current.workshopId, proposal_id: parseInt(line, 10) });
+    }).observe(root, { attributes: true, attributeFilter: ["data-line"] });
   }
 
   var OPS = ["proposal.create", "proposal.comment", "proposal.translate", "translation.suggest",

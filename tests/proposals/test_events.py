@@ -18,7 +18,7 @@ from tests.helpers import (
     received,
 )
 from workshop.agenda.models import Delegate
-from workshop.extensions import db
+from workshop.extensions import db, socketio
 from workshop.proposals import live, services
 from workshop.proposals.models import Comment, Proposal, Support
 from workshop.proposals.schemas import MergeIn
@@ -127,6 +127,9 @@ def test_the_services_broadcast_whoever_calls_them_and_only_after_the_commit(pho
 def test_comment_validation_and_reply(phones):
     workshop, _, (a, b) = phones
     proposal = create_proposal(workshop)
+    opened = a.emit("discussion.open", {"workshop_id": workshop.id, "proposal_id": proposal.id},
+                    callback=True)
+    assert opened == {"ok": True, "proposal_id": proposal.id}
     ack = a.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": proposal.id,
                                       "body": ""}, callback=True)
     assert "body" in ack["fields"]
@@ -140,10 +143,87 @@ def test_comment_validation_and_reply(phones):
     assert db.session.get(Comment, reply["comment_id"]).parent_id == ack["comment_id"]
     created = received(a, "comment.created")
     assert created[-1]["parent_id"] == ack["comment_id"]
+    assert received(b, "comment.created") == []  # b's page does not show that discussion
     bad = b.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": 9999,
                                       "body": "Lost"}, callback=True)
     assert bad["error"] == "not_found"
     assert count(Comment) == 2
+
+
+def test_comments_reach_the_screens_following_their_line_in_their_language(app, phones):
+    workshop, _, (a, b) = phones
+    first, second = create_proposal(workshop), create_proposal(workshop)
+    staff = app.test_client()
+    login(staff, create_user("organiser"))
+    screen = connect(app, staff, workshop, f"/w/{workshop.id}/console")
+    for sock, line in ((a, first), (b, first), (screen, second)):
+        ack = sock.emit("discussion.open", {"workshop_id": workshop.id, "proposal_id": line.id},
+                        callback=True)
+        assert ack == {"ok": True, "proposal_id": line.id}
+    for sock in (a, b, screen):
+        sock.get_received()
+    ack = screen.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": first.id,
+                                           "body": "Bon point"}, callback=True)
+    assert ack["ok"] is True
+    [for_a], [for_b] = received(a, "comment.created"), received(b, "comment.created")
+    assert for_a["id"] == for_b["id"] == ack["comment_id"]
+    assert "Répondre" in for_a["html"]
+    assert "Responder" in for_b["html"]
+    assert received(screen, "comment.created") == []  # it follows the other line
+    # Opening another discussion leaves the first: b now follows the second line only.
+    assert b.emit("discussion.open", {"workshop_id": workshop.id, "proposal_id": second.id},
+                  callback=True)["ok"] is True
+    b.get_received()
+    screen.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": first.id,
+                                     "body": "Encore"}, callback=True)
+    assert [c["line_id"] for c in received(a, "comment.created")] == [first.id]
+    assert received(b, "comment.created") == []
+
+
+def test_a_discussion_opens_on_its_line_and_only_in_its_workshop(app, phones):
+    workshop, _, (a, _) = phones
+    organiser = create_user("organiser")
+    merged_away, also, hidden = (create_proposal(workshop) for _ in range(3))
+    line = services.merge_proposals(organiser, workshop, MergeIn(
+        proposal_ids=[merged_away.id, also.id], title="Health cover for all"))
+    services.hide_proposal(organiser, workshop, hidden.id, True, "Off topic")
+    other = create_proposal(create_workshop())
+
+    def opened(sock, proposal_id) -> dict:
+        return sock.emit("discussion.open", {"workshop_id": workshop.id,
+                                             "proposal_id": proposal_id}, callback=True)
+
+    assert opened(a, merged_away.id) == {"ok": True, "proposal_id": line.id}  # its line
+    for proposal_id in (hidden.id, other.id, 10**6):
+        refused = opened(a, proposal_id)
+        assert refused["error"] == "not_found"
+        assert "proposal_id" in refused["fields"]
+    client = app.test_client()
+    login(client, organiser)
+    staff = connect(app, client, workshop, f"/w/{workshop.id}/console")
+    assert opened(staff, hidden.id) == {"ok": True, "proposal_id": hidden.id}  # to moderate
+
+
+def test_a_discussion_page_socket_follows_its_line_from_the_connection(app, phones):
+    workshop, (client, _), _ = phones
+    line, hidden = create_proposal(workshop), create_proposal(workshop)
+    services.hide_proposal(create_user("organiser"), workshop, hidden.id, True, "Off topic")
+    token = csrf_from(client.get(f"/w/{workshop.id}/proposals/{line.id}").get_data(as_text=True))
+
+    def socket(line_id):
+        return socketio.test_client(app, flask_test_client=client, auth={
+            "workshop": workshop.id, "csrf": token, "line": line_id})
+
+    following, not_allowed, nonsense = socket(line.id), socket(hidden.id), socket("x" * 40)
+    assert not_allowed.is_connected()  # a line it may not read is ignored, not refused
+    assert nonsense.is_connected()
+    for sock in (following, not_allowed, nonsense):
+        sock.get_received()
+    writer = connect(app, client, workshop)
+    assert writer.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": line.id,
+                                            "body": "Straight in"}, callback=True)["ok"]
+    assert [c["line_id"] for c in received(following, "comment.created")] == [line.id]
+    assert received(not_allowed, "comment.created") == received(nonsense, "comment.created") == []
 
 
 def test_proposals_outside_a_propose_step_are_refused(phones):

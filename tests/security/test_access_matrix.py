@@ -235,6 +235,8 @@ ACCESS: dict[str, Row] = {
         "workshop_id": wid, "proposal_id": w.proposal_ids[0]}),
     "proposal.comment": Row(DISCUSSANTS, payload=lambda w, wid: {
         "workshop_id": wid, "proposal_id": w.proposal_id, "body": "Agreed"}),
+    "discussion.open": Row(WATCHERS, payload=lambda w, wid: {
+        "workshop_id": wid, "proposal_id": w.proposal_id}),
     "ballot.open": Row(DRIVERS, payload=lambda w, wid: {"workshop_id": wid, "title": "Round 2",
                                                         "method": "approval"}),
     "ballot.close": Row(DRIVERS, payload=lambda w, wid: {"workshop_id": wid,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from flask import session
+from flask_babel import get_locale
+from flask_socketio import join_room, leave_room, rooms
+
 from workshop.extensions import socketio
-from workshop.proposals import services
+from workshop.live import discussion_room
+from workshop.proposals import live, services
 from workshop.proposals.schemas import (
     CommentIn,
     ProposalCreate,
+    ProposalRef,
     SuggestionRef,
     SupportIn,
     TranslationCreate,
@@ -34,6 +40,20 @@ def proposal_comment(actor, workshop, data: CommentIn) -> dict:
     comment = services.add_comment(actor, workshop, data.proposal_id, data.body, data.parent_id,
                                    data.request_id)
     return {"comment_id": comment.id, "duplicate": comment.replayed}
+
+
+@operation(ProposalRef)
+def discussion_open(actor, workshop, data: ProposalRef) -> dict:
+    """Follow one line's discussion live (leaving any other): its new comments come to this
+    socket, in its language. Sent again after every reconnect, and by the projector when the
+    line in the spotlight changes."""
+    line_id = services.open_discussion(actor, workshop, data.proposal_id)
+    room = discussion_room(line_id, session.get("socket_language") or str(get_locale()))
+    for joined in rooms():
+        if joined != room and joined.startswith("l") and joined[1:].partition(":")[0].isdigit():
+            leave_room(joined)
+    join_room(room)
+    return {"proposal_id": line_id}
 
 
 @operation(TranslationCreate)
@@ -74,6 +94,7 @@ HANDLERS = {
     "proposal.create": proposal_create,
     "proposal.support": proposal_support,
     "proposal.comment": proposal_comment,
+    "discussion.open": discussion_open,
     "proposal.translate": proposal_translate,
     "translation.suggest": translation_suggest,
     "translation.accept": translation_accept,
@@ -81,7 +102,10 @@ HANDLERS = {
 }
 
 
-def register() -> None:
-    """Install the handlers under their operation names."""
+def register(app) -> None:
+    """Install the handlers under their operation names; coalesce the counts broadcast after
+    +1s and comments (at most one per line per `PROPOSAL_COUNTS_INTERVAL`, 0.5 s)."""
+    interval = app.config.get("PROPOSAL_COUNTS_INTERVAL", 0.0 if app.testing else 0.5)
+    live.counts.configure(app, float(interval))
     for name, handler in HANDLERS.items():
         socketio.on_event(name, handler)

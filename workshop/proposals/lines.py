@@ -37,6 +37,13 @@ def lines_of(actor: Actor, workshop: Workshop, include_hidden: bool = False,
     :raise PermissionDenied: the actor may not watch this workshop.
     """
     require("workshop.watch", actor, workshop)
+    return read_lines(workshop, include_hidden, only)
+
+
+def read_lines(workshop: Workshop, include_hidden: bool = False,
+               only: int | None = None) -> list[Line]:
+    """`lines_of` without asking who reads: for what is sent to everyone watching (counts
+    coalesced after the commit, workshop/proposals/live.py)."""
     proposals = list(db.session.scalars(
         sa.select(Proposal).where(Proposal.workshop_id == workshop.id).order_by(Proposal.id)))
     children: dict[int, list[Proposal]] = {}

@@ -8,11 +8,15 @@ transaction rolls back (workshop.live).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Any
+
 from workshop.agenda.models import Workshop
+from workshop.coalesce import Coalescer
 from workshop.extensions import db
-from workshop.live import language_room, queue, render_for_room, workshop_room
+from workshop.live import discussion_room, language_room, queue, render_for_room, workshop_room
 from workshop.permissions import Actor
-from workshop.proposals.lines import Line, lines_of
+from workshop.proposals.lines import Line, lines_of, read_lines
 from workshop.proposals.models import Comment
 from workshop.vocabulary import LANGUAGES, LEVELS, REGIONS, TAGS, THEMES
 
@@ -46,11 +50,25 @@ def queue_line(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
               language_room(workshop.id, language))
 
 
-def queue_counts(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
-    """A line's supporter and comment counts, for every screen."""
-    lines = lines_of(actor, workshop, only=proposal_id)
-    if lines:
-        queue(db.session, "proposal.counts", line_payload(lines[0]), workshop_room(workshop.id))
+def _counts(key: Hashable) -> list[tuple[str, Any, str]]:
+    """A line's supporter and comment counts as committed, for every screen; none when the
+    line is gone (merged away or hidden meanwhile: its removal was sent)."""
+    workshop_id, line_id = key  # type: ignore[misc]
+    workshop = db.session.get(Workshop, workshop_id)
+    lines = read_lines(workshop, only=line_id) if workshop is not None else []
+    return [("proposal.counts", line_payload(line), workshop_room(workshop_id))
+            for line in lines]
+
+
+#: A rush of +1s and comments on one line: at most one `proposal.counts` per line per interval
+#: (workshop/coalesce.py; `PROPOSAL_COUNTS_INTERVAL`, 0.5 s).
+counts = Coalescer(_counts)
+
+
+def queue_counts(workshop: Workshop, line_id: int) -> None:
+    """A line's supporter and comment counts changed: every screen gets them (with this
+    commit, or coalesced with the others of the next half second)."""
+    counts.announce(db.session, (workshop.id, line_id))
 
 
 def queue_removed(workshop: Workshop, proposal_ids: list[int]) -> None:
@@ -59,10 +77,11 @@ def queue_removed(workshop: Workshop, proposal_ids: list[int]) -> None:
 
 
 def queue_comment(workshop: Workshop, line_id: int, comment: Comment) -> None:
-    """A new comment, for the screens showing its line's discussion, in each language."""
+    """A new comment, for the screens following its line's discussion (`discussion.open`), in
+    their language."""
     for language in LANGUAGES:
         html = render_for_room("proposals/_comment.html", language, comment=comment, replies={},
                        languages=LANGUAGES, can_reply=True, can_moderate=False)
         queue(db.session, "comment.created", {"line_id": line_id, "parent_id": comment.parent_id,
                                               "id": comment.id, "html": html},
-              language_room(workshop.id, language))
+              discussion_room(line_id, language))

@@ -22,7 +22,7 @@ from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound
 from workshop.extensions import db
 from workshop.live import delegate_room, queue, staff_room
-from workshop.permissions import Actor, can, is_delegate_of, require
+from workshop.permissions import Actor, can, facilitates, is_delegate_of, require
 from workshop.proposals import duplicates, live
 from workshop.proposals.lines import Line
 from workshop.proposals.models import (
@@ -192,7 +192,7 @@ def set_support(actor: Actor, workshop: Workshop, proposal_id: int, on: bool) ->
     elif not on:
         for support in existing:
             db.session.delete(support)
-    live.queue_counts(actor, workshop, line_id(proposal))
+    live.queue_counts(workshop, line_id(proposal))
     db.session.commit()
     return on
 
@@ -248,7 +248,7 @@ def add_comment(actor: Actor, workshop: Workshop, proposal_id: int, body: str,
     record(actor, "proposal.comment", workshop.id, proposal_id=proposal.id,
            comment_id=comment.id)
     live.queue_comment(workshop, line_id(proposal), comment)
-    live.queue_counts(actor, workshop, line_id(proposal))
+    live.queue_counts(workshop, line_id(proposal))
     db.session.commit()
     return comment
 
@@ -388,6 +388,20 @@ def line_id(proposal: Proposal) -> int:
         proposal = db.session.get(Proposal, proposal.merged_into_id)
         seen.add(proposal.id)
     return proposal.id
+
+
+def open_discussion(actor: Actor, workshop: Workshop, proposal_id: int) -> int:
+    """The line whose discussion a screen follows live (its comments are sent to the screens
+    that follow it): the line the proposal is shown in. A hidden line only for staff.
+
+    :raise PermissionDenied: the actor may not watch this workshop.
+    :raise NotFound: no such proposal in this workshop, or its line is hidden from the actor.
+    """
+    require("discussion.open", actor, workshop)
+    line = db.session.get(Proposal, line_id(get_proposal(workshop, proposal_id)))
+    if line.hidden and not facilitates(actor, workshop):
+        raise NotFound(_l("This proposal does not exist."), proposal_id=_l("Unknown proposal."))
+    return line.id
 
 
 def get_suggestion(workshop: Workshop, suggestion_id: int) -> TranslationSuggestion:

@@ -80,7 +80,7 @@ def _after_batch(results: list[CastResult]) -> Callable[[], None]:
     """Before the batch commits: queue each ballot's turnout (coalesced, sent after the
     commit). Once it committed: close the ballots a cast found past their closing time."""
     for ballot_id in dict.fromkeys(r.ballot_id for r in results):
-        publisher.announce(db.session, db.session.get(Ballot, ballot_id))
+        publisher.announce(db.session, ballot_id)
     due = db.session.info.pop("due_ballots", set())
 
     def close_due() -> None:

@@ -1,0 +1,92 @@
+"""Broadcasts coalesced per key, so a rush of changes to one thing stays cheap.
+
+A thousand phones voting, or giving a +1, within a second would each mean a message to every
+screen that shows the count: a million messages for a thousand clicks. A screen needs a
+couple of updates a second. The first change of a key after a quiet spell is announced with
+its own commit (queued on the session like every broadcast, so never if it rolls back); the
+changes committed within the next `interval` seconds are announced together once it has
+passed, by a background task that reads what is committed then (so the last update counts
+every change before it). Used for a ballot's turnout (workshop/voting/broadcast.py) and a
+line's supporter and comment counts (workshop/proposals/live.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from workshop.extensions import db, socketio
+from workshop.live import after_commit, queue
+
+#: What to send for a key, read from the database session it is given: (event, payload, room)
+#: for each message; none when the thing is gone.
+Messages = Callable[[Hashable], list[tuple[str, Any, str]]]
+
+
+class Coalescer:
+    """Sends a key's messages at most once per `interval` seconds (0: with every commit)."""
+
+    def __init__(self, messages: Messages) -> None:
+        self.messages = messages
+        self.interval = 0.0
+        self.app: Flask | None = None
+        self._last: dict[Hashable, float] = {}
+        self._pending: set[Hashable] = set()
+        self._lock = threading.Lock()
+
+    def configure(self, app: Flask, interval: float) -> None:
+        """Bind the app (for the background task's app context) and the interval."""
+        self.app = app
+        self.interval = interval
+
+    def announce(self, session: Session, key: Hashable) -> None:
+        """Send the key's messages with this transaction's commit, as the transaction sees
+        them; if some went out less than `interval` ago, once the interval has passed instead
+        (read then, so they include this commit and every one before it). Nothing is sent if
+        the transaction rolls back."""
+        if self.interval > 0:
+            now = time.monotonic()
+            with self._lock:
+                later = key in self._pending or now < self._last.get(key, 0) + self.interval
+                if not later:
+                    self._last[key] = now
+            if later:
+                after_commit(session, functools.partial(self._schedule, key))
+                return
+        for event, payload, room in self.messages(key):
+            queue(session, event, payload, room)
+
+    def _schedule(self, key: Hashable) -> None:
+        """After a commit that was not announced: one update for the key, when it is due.
+
+        The pending mark is cleared only by the task, just before it reads, so no commit is
+        left out of the last update.
+        """
+        if self.app is None:
+            return
+        with self._lock:
+            if key in self._pending:
+                return
+            self._pending.add(key)
+            delay = max(0.0, self._last.get(key, 0) + self.interval - time.monotonic())
+        socketio.start_background_task(self._later, key, delay)
+
+    def _later(self, key: Hashable, delay: float) -> None:
+        socketio.sleep(delay)
+        if self.app is None:
+            return
+        with self.app.app_context():
+            try:
+                with self._lock:
+                    self._pending.discard(key)
+                    self._last[key] = time.monotonic()
+                for event, payload, room in self.messages(key):
+                    socketio.emit(event, payload, to=room)
+            finally:
+                db.session.remove()
