@@ -14,7 +14,9 @@ thousand events mean up to a million messages: the bare server is measured twice
 each of ours is printed with its ratio to both. Phases, in this order:
 
 * `proposal.support`: each phone gives a +1 to one of the 10 lines (random);
-* `proposal.comment`: each phone comments on one of them;
+* `proposal.comment`: each phone, on the discussion page of one of them (a tenth of the
+  phones on each), comments there: the comment goes to the phones on that page (the bare
+  server broadcasts to a room of a tenth of its clients);
 * `proposal.create`: each phone puts forward a line of work of its own.
 
 Then the stored rows are counted: supports, comments and lines must equal the acknowledgements.
@@ -46,9 +48,16 @@ LINES = 10
 #: The bare server's broadcast: a message of `size` characters to every connected client, then
 #: the acknowledgement, as our handlers broadcast after their commit and then answer.
 BROADCAST = """
+from flask_socketio import join_room
+
+@sio.on("connect")
+def connect(auth=None):
+    if isinstance(auth, dict) and "line" in auth:
+        join_room(f"l{auth['line']}")
+
 @sio.on("ack_all")
 def ack_all(payload):
-    sio.emit("news", {"html": "x" * int(payload["size"])})
+    sio.emit("news", {"html": "x" * int(payload["size"])}, to=payload.get("room"))
     return {"ok": True}
 """
 
@@ -118,14 +127,19 @@ def payloads(event: str, n: int, workshop_id: int, lines: list[int]) -> list[dic
     if event == "proposal.support":
         return [{"workshop_id": workshop_id, "proposal_id": rng.choice(lines)}
                 for _ in range(n)]
-    if event == "proposal.comment":
-        return [{"workshop_id": workshop_id, "proposal_id": rng.choice(lines),
+    if event == "proposal.comment":  # on the line whose discussion the phone shows
+        return [{"workshop_id": workshop_id, "proposal_id": lines[i % len(lines)],
                  "body": f"Comment {i}: the informal economy needs this line of work.",
                  "request_id": f"comment-{i:06d}"} for i in range(n)]
     return [{"workshop_id": workshop_id, "title": f"Health cover for street vendors {i}",
              "description": "Extend mutual health insurance to street vendors, fishers and "
                             "domestic workers.", "theme": "decent_work", "level": "national",
              "request_id": f"line-{i:06d}"} for i in range(n)]
+
+
+def following(cookie: str, csrf: str, n: int) -> list[tuple]:
+    """Bare clients, the i-th of which joins room `l<i mod LINES>` as it connects."""
+    return [(cookie, csrf, {"line": i % LINES}) for i in range(n)]
 
 
 def main() -> None:
@@ -162,6 +176,12 @@ def main() -> None:
         rows.append(("bare: ack", bare_ack))
         bare_all = {}
         for event, size in SIZES.items():
+            if event == "proposal.comment":  # to the phones on the same discussion page
+                bare_all[event] = load(bare_url, following("", "", n), None, "ack_all",
+                                       [{"size": size, "room": f"l{i % LINES}"}
+                                        for i in range(n)], args.processes)
+                rows.append((f"bare: ack + {size} B to 1/{LINES}", bare_all[event]))
+                continue
             bare_all[event] = load(bare_url, [None] * n, None, "ack_all", [{"size": size}] * n,
                                    args.processes)
             rows.append((f"bare: ack + {size} B to all", bare_all[event]))
@@ -171,9 +191,13 @@ def main() -> None:
         server = start_server(env, port, tmp / "server.log")
         procs.append(server)
         url = f"http://127.0.0.1:{port}"
+        lines = setup["lines"]
         for event in SIZES:
-            ours[event] = load(url, people, wid, event,
-                               payloads(event, n, wid, setup["lines"]), args.processes,
+            # Each phone commenting shows that line's discussion: it follows it from the start.
+            phones = ([(*person, {"line": lines[i % LINES]}) for i, person in enumerate(people)]
+                      if event == "proposal.comment" else people)
+            ours[event] = load(url, phones, wid, event,
+                               payloads(event, n, wid, lines), args.processes,
                                profiled(server.pid, args.profile, event))
             rows.append((f"ours: {event}", ours[event]))
         stop(server)

@@ -165,8 +165,11 @@ async def _clients(url: str, people: list, workshop_id: int | None, event: str,
     async def connect(sio, person) -> bool:
         async with gate:
             try:
-                headers = {"Cookie": f"session={person[0]}"} if person else {}
-                auth = {"workshop": workshop_id, "csrf": person[1]} if person else None
+                headers, auth = {}, None
+                if person:  # (session cookie, CSRF token[, more of the connection's auth])
+                    headers = {"Cookie": f"session={person[0]}"}
+                    auth = {"workshop": workshop_id, "csrf": person[1],
+                            **(person[2] if len(person) > 2 else {})}
                 await sio.connect(url, headers=headers, auth=auth, transports=["websocket"],
                                   wait_timeout=30)
                 return True

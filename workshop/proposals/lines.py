@@ -44,8 +44,9 @@ def read_lines(workshop: Workshop, include_hidden: bool = False,
                only: int | None = None) -> list[Line]:
     """`lines_of` without asking who reads: for what is sent to everyone watching (counts
     coalesced after the commit, workshop/proposals/live.py)."""
-    proposals = list(db.session.scalars(
-        sa.select(Proposal).where(Proposal.workshop_id == workshop.id).order_by(Proposal.id)))
+    proposals = (_line_with_members(workshop, only) if only is not None else list(
+        db.session.scalars(sa.select(Proposal).where(Proposal.workshop_id == workshop.id)
+                           .order_by(Proposal.id))))
     children: dict[int, list[Proposal]] = {}
     for p in proposals:
         if p.merged_into_id is not None:
@@ -66,17 +67,18 @@ def read_lines(workshop: Workshop, include_hidden: bool = False,
     if not member_of:
         return lines
     supports = db.session.execute(
-        sa.select(Support.proposal_id, Support.delegate_id, Delegate.organisation_id)
+        sa.select(Support.proposal_id, Support.delegate_id, Organisation.region)
         .join(Delegate, Support.delegate_id == Delegate.id)
+        .outerjoin(Organisation, Delegate.organisation_id == Organisation.id)
         .where(Support.proposal_id.in_(member_of)))
-    org_regions = dict(db.session.execute(sa.select(Organisation.id, Organisation.region)).all())
-    org_names = dict(db.session.execute(sa.select(Organisation.id, Organisation.name)).all())
-    for proposal_id, delegate_id, org_id in supports:
+    org_ids = {p.organisation_id for line in lines for p in line.members if p.organisation_id}
+    org_names = dict(db.session.execute(sa.select(Organisation.id, Organisation.name)
+                                        .where(Organisation.id.in_(org_ids))).all())
+    for proposal_id, delegate_id, region in supports:
         line = member_of[proposal_id]
         if delegate_id not in line.supporters:
             line.supporters.add(delegate_id)
-            region = org_regions.get(org_id, "")
-            line.supporter_regions[region] = line.supporter_regions.get(region, 0) + 1
+            line.supporter_regions[region or ""] = line.supporter_regions.get(region or "", 0) + 1
     counts = db.session.execute(
         sa.select(Comment.proposal_id, sa.func.count(Comment.id))
         .where(Comment.proposal_id.in_(member_of), Comment.hidden.is_(False))
@@ -88,3 +90,16 @@ def read_lines(workshop: Workshop, include_hidden: bool = False,
         line.organisations = sorted(set(orgs))
         line.regions = sorted({m.region for m in line.members if m.region})
     return lines
+
+
+def _line_with_members(workshop: Workshop, proposal_id: int) -> list[Proposal]:
+    """The proposal and every proposal merged into it, recursively (one query per level of
+    merging): one line read without reading the workshop's every proposal."""
+    found: dict[int, Proposal] = {}
+    frontier = list(db.session.scalars(sa.select(Proposal).where(
+        Proposal.id == proposal_id, Proposal.workshop_id == workshop.id)))
+    while frontier:
+        found.update((p.id, p) for p in frontier)
+        frontier = [p for p in db.session.scalars(sa.select(Proposal).where(
+            Proposal.merged_into_id.in_([p.id for p in frontier]))) if p.id not in found]
+    return sorted(found.values(), key=lambda p: p.id)
