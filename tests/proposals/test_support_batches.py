@@ -1,47 +1,90 @@
 """+1s given together share one transaction and one commit (workshop/group_commit.py), each
-still checked on its own: a refused +1 is refused alone, a repeated one counts once."""
+still checked on its own, in the batch that writes it: a refused +1 is refused alone, a
+repeated one counts once, and a +1 sent over a socket whose login has ended stores nothing."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
+from tests.agenda.test_sync import sender_of
 from tests.helpers import create_delegate, create_organisation, create_proposal, create_workshop
-from tests.voting.test_group_commit import Callers, app  # noqa: F401  (the file-DB app)
+from tests.voting.test_group_commit import Callers
+from tests.voting.test_group_commit import app as file_app
 from workshop.agenda.models import Delegate, Workshop
-from workshop.errors import NotFound
+from workshop.auth.models import LoginSession
+from workshop.errors import NotFound, NotLoggedIn, PermissionDenied
 from workshop.extensions import db
 from workshop.proposals import services
 from workshop.proposals.models import Support
 
-
-def supporting(delegate_id: int, workshop_id: int, proposal_id: int, on: bool = True):
-    """A +1 given through the service, as a socket event or a form would."""
-    def call() -> bool:
-        return services.set_support(db.session.get(Delegate, delegate_id),
-                                    db.session.get(Workshop, workshop_id), proposal_id, on)
-    return call
+#: These tests' app: on a database file that several threads share (SQLite's locks are real).
+app = file_app
 
 
-def test_supports_queued_together_are_one_batch_each_checked_on_its_own(app):  # noqa: F811
-    workshop = create_workshop()
-    line = create_proposal(workshop)
-    org = create_organisation()
-    amina, bongani, chitra = (create_delegate(workshop, org).id for _ in range(3))
-    ids = (workshop.id, line.id)
-    db.session.commit()
-
-    group = services.supports()
-    callers = Callers(app, group)
-    callers.add("amina", supporting(amina, *ids))
-    callers.add("bongani", supporting(bongani, *ids))
-    callers.add("amina again", supporting(amina, *ids))
-    callers.add("chitra, a line that is not there", supporting(chitra, workshop.id, 10**6))
-    outcomes = callers.finish()
-
-    assert list(group.batches) == [1, 4]
-    assert outcomes["amina"] is outcomes["bongani"] is outcomes["amina again"] is True
-    assert isinstance(outcomes["chitra, a line that is not there"], NotFound)
+def supporters(proposal_id: int) -> list[int]:
     db.session.expire_all()
-    supporters = db.session.scalars(sa.select(Support.delegate_id)
-                                    .where(Support.proposal_id == line.id)).all()
-    assert sorted(supporters) == sorted([amina, bongani])  # counted once each
+    return sorted(db.session.scalars(sa.select(Support.delegate_id)
+                                     .where(Support.proposal_id == proposal_id)))
+
+
+def test_supports_sent_together_are_one_batch_each_checked_on_its_own(app):
+    workshop, other = create_workshop(), create_workshop()
+    line = create_proposal(workshop).id
+    org = create_organisation()
+    amina, bongani, chitra = (sender_of(create_delegate(workshop, org)) for _ in range(3))
+    ended, stranger = sender_of(create_delegate(workshop, org)), sender_of(
+        create_delegate(other, org))
+    wid = workshop.id
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.id == ended.login_session_id))
+    db.session.commit()
+    reads: list[str] = []
+
+    def read(conn, cursor, sql, *args):
+        if sql.lstrip().startswith("SELECT"):
+            reads.append(sql)
+
+    sa.event.listen(db.engine, "before_cursor_execute", read)
+    try:
+        group = services.supports()
+        callers = Callers(app, group)
+        callers.add("amina", lambda: services.send_support(amina, wid, line, True))
+        callers.add("bongani", lambda: services.send_support(bongani, wid, line, True))
+        callers.add("amina again", lambda: services.send_support(amina, wid, line, True))
+        callers.add("chitra, no such line", lambda: services.send_support(chitra, wid, 10**6,
+                                                                          True))
+        callers.add("ended", lambda: services.send_support(ended, wid, line, True))
+        callers.add("stranger", lambda: services.send_support(stranger, wid, line, True))
+        outcomes = callers.finish()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", read)
+
+    assert list(group.batches) == [1, 6]
+    # All at once (no savepoint each): every refusal raised before it changed anything.
+    assert list(group.modes) == ["at once", "at once"]
+    assert outcomes["amina"] is outcomes["bongani"] is outcomes["amina again"] is True
+    assert isinstance(outcomes["chitra, no such line"], NotFound)
+    assert isinstance(outcomes["ended"], NotLoggedIn)
+    assert isinstance(outcomes["stranger"], PermissionDenied)
+    assert supporters(line) == sorted([amina.id, bongani.id])  # counted once each
+    # The batch read its delegates, logins and workshops in one query each.
+    assert sum("WHERE delegate.id IN" in sql for sql in reads) == 1
+    assert sum("FROM login_session" in sql for sql in reads) == 1
+    assert sum("FROM workshop" in sql for sql in reads) == 1
+
+
+def test_a_support_given_through_a_page_and_one_from_nobody(app):
+    workshop = create_workshop()
+    line = create_proposal(workshop).id
+    delegate = create_delegate(workshop, create_organisation())
+    wid, did = workshop.id, delegate.id
+    db.session.commit()
+    assert services.set_support(db.session.get(Delegate, did), db.session.get(Workshop, wid),
+                                line, True) is True
+    assert supporters(line) == [did]
+    assert services.set_support(db.session.get(Delegate, did), db.session.get(Workshop, wid),
+                                line, False) is False
+    assert supporters(line) == []
+    with pytest.raises(PermissionDenied):
+        services.send_support(None, wid, line, True)  # a projector's socket, say
+    assert supporters(line) == []

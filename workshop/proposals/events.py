@@ -27,10 +27,11 @@ def proposal_create(actor, workshop, data: ProposalCreate) -> dict:
     return {"proposal_id": proposal.id, "duplicate": proposal.replayed}
 
 
-@operation(SupportIn)
-def proposal_support(actor, workshop, data: SupportIn) -> dict:
-    """Give or withdraw a +1."""
-    on = services.set_support(actor, workshop, data.proposal_id, data.on)
+@operation(SupportIn, checked_in_batch=True)
+def proposal_support(sender, workshop_id: int, data: SupportIn) -> dict:
+    """Give or withdraw a +1; who sends is checked in the batch that writes it (the +1s sent
+    together share one transaction: proposals.services.send_support)."""
+    on = services.send_support(sender, workshop_id, data.proposal_id, data.on)
     return {"proposal_id": data.proposal_id, "on": on}
 
 

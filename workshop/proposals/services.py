@@ -9,21 +9,22 @@ translations) and commits: the broadcasts go out after the commit, whoever calle
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from workshop.agenda.models import Delegate, Workshop
+from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.agenda.state import announce
 from workshop.audit.services import record
-from workshop.auth.logins import person_in_batch
+from workshop.auth.logins import Sender, hold_logins, person_in_batch
 from workshop.db import utcnow
-from workshop.errors import Conflict, NotFound
+from workshop.errors import Conflict, NotFound, PermissionDenied, WorkshopError
 from workshop.extensions import db, one_per_app
-from workshop.group_commit import GroupCommit
+from workshop.group_commit import GroupCommit, held, held_by_id, hold_by_ids
 from workshop.live import delegate_room, queue, staff_room
 from workshop.permissions import Actor, can, facilitates, is_delegate_of, require
 from workshop.proposals import duplicates, live
@@ -180,43 +181,84 @@ def set_support(actor: Actor, workshop: Workshop, proposal_id: int, on: bool) ->
     :raise Conflict: not a propose or discuss step.
     """
     require("proposal.support", actor, workshop)  # only delegates go on to the batch
-    write = functools.partial(_support, actor.id, workshop.id, proposal_id, on)
+    return _submit_support(_Support(actor.id, workshop.id, proposal_id, on))
+
+
+def send_support(sender: Sender | None, workshop_id: int, proposal_id: int, on: bool) -> bool:
+    """`set_support` for a socket event, which has read nothing: who sent it, as the socket
+    recorded them, is checked in the batch that writes the +1 (their login still open, their
+    right to give it), so a +1 costs the sender no query of their own.
+
+    :raise NotLoggedIn: the sender's login has ended (or they were removed).
+    :raise PermissionDenied, NotFound, Conflict: as `set_support`.
+    """
+    if sender is None or sender.kind != "delegate":  # refused before any batch
+        raise PermissionDenied(_l("You are not allowed to do this."))
+    return _submit_support(_Support(sender.id, workshop_id, proposal_id, on,
+                                    sender.login_session_id))
+
+
+def supports() -> GroupCommit:
+    """The process's group commit of +1s: a thousand phones giving one at once share a few
+    commits (an fsync each on SQLite) instead of making a thousand (workshop/group_commit.py),
+    run all at once (a refused +1 raises before it writes); a +1 that met its own copy
+    (unique key) is tried once more in the batch run one by one, and finds it."""
+    return one_per_app("workshop.supports", lambda: GroupCommit(
+        retry_on=(IntegrityError,), refusals=(WorkshopError,), prepare=_prefetch_supports))
+
+
+def _submit_support(write: _Support) -> bool:
     if db.session().in_transaction():  # the caller's reads end before it waits
         db.session.commit()
     return supports().submit(write)
 
 
-def supports() -> GroupCommit:
-    """The process's group commit of +1s: a thousand phones giving one at once share a few
-    commits (an fsync each on SQLite) instead of making a thousand (workshop/group_commit.py)."""
-    return one_per_app("workshop.supports", GroupCommit)
+@dataclass(frozen=True)
+class _Support:
+    """A +1 given or withdrawn, run in a batch of the group commit: the delegate and workshop
+    read again there (as the batch's prefetch holds them), every rule checked in the
+    transaction that writes; with `login_session_id`, that login still open and theirs."""
+
+    delegate_id: int
+    workshop_id: int
+    proposal_id: int
+    on: bool
+    login_session_id: int | None = None
+
+    def __call__(self) -> bool:
+        actor = person_in_batch("delegate", self.delegate_id, self.login_session_id)
+        workshop = held_by_id("workshop", Workshop, self.workshop_id)
+        if workshop is None:
+            raise NotFound(_l("This workshop does not exist."))
+        require("proposal.support", actor, workshop)
+        proposal = _visible_to(actor, workshop, get_proposal(workshop, self.proposal_id))
+        if _current_kind(workshop) not in DISCUSS_STEPS:
+            raise Conflict(_l("Support can be given during the propose and discuss steps."))
+        # A +1 on any proposal merged into this line already counts for the line. The
+        # batch's earlier +1s are flushed first (autoflush), so the same +1 twice in a batch
+        # is found; one raced in by another process fails the flush (`supports` tries again).
+        existing = list(db.session.scalars(sa.select(Support).where(
+            Support.proposal_id.in_(member_ids(proposal)), Support.delegate_id == actor.id)))
+        if self.on and not existing:
+            db.session.add(Support(proposal_id=proposal.id, delegate_id=actor.id))
+        elif not self.on:
+            for support in existing:
+                db.session.delete(support)
+        live.queue_counts(workshop, line_id(proposal))
+        return self.on
 
 
-def _support(delegate_id: int, workshop_id: int, proposal_id: int, on: bool) -> bool:
-    """`set_support` in a batch of the group commit: the delegate and workshop read again
-    there, every rule checked (again) in the transaction that writes."""
-    actor = person_in_batch("delegate", delegate_id, None)
-    workshop = db.session.get(Workshop, workshop_id)
-    if workshop is None:
-        raise NotFound(_l("This workshop does not exist."))
-    require("proposal.support", actor, workshop)
-    proposal = _visible_to(actor, workshop, get_proposal(workshop, proposal_id))
-    if _current_kind(workshop) not in DISCUSS_STEPS:
-        raise Conflict(_l("Support can be given during the propose and discuss steps."))
-    # A +1 on any proposal merged into this line already counts for the line.
-    existing = list(db.session.scalars(sa.select(Support).where(
-        Support.proposal_id.in_(member_ids(proposal)), Support.delegate_id == actor.id)))
-    if on and not existing:
-        try:
-            with db.session.begin_nested():
-                db.session.add(Support(proposal_id=proposal.id, delegate_id=actor.id))
-        except IntegrityError:
-            pass  # a concurrent duplicate: the unique constraint kept one
-    elif not on:
-        for support in existing:
-            db.session.delete(support)
-    live.queue_counts(workshop, line_id(proposal))
-    return on
+def _prefetch_supports(works: list[Callable[[], Any]]) -> None:
+    """Read what a batch of +1s needs in a query per table, kept for the transaction
+    (`held`): the delegates, their logins, the workshops, their current steps and the
+    proposals (the session finds the last two by id without a query while they are held)."""
+    batch = [work for work in works if isinstance(work, _Support)]
+    hold_by_ids("delegate", Delegate, {work.delegate_id for work in batch})
+    hold_logins({work.login_session_id for work in batch if work.login_session_id is not None})
+    hold_by_ids("workshop", Workshop, {work.workshop_id for work in batch})
+    step_ids = {w.current_step_id for w in held("workshop").values() if w is not None}
+    hold_by_ids("step", Step, {i for i in step_ids if i is not None})
+    hold_by_ids("proposal", Proposal, {work.proposal_id for work in batch})
 
 
 def member_ids(proposal: Proposal) -> list[int]:
