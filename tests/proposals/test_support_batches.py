@@ -8,7 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.agenda.test_sync import sender_of
-from tests.helpers import create_delegate, create_organisation, create_proposal, create_workshop
+from tests.helpers import (
+    create_delegate,
+    create_organisation,
+    create_proposal,
+    create_user,
+    create_workshop,
+)
 from tests.voting.test_group_commit import Callers
 from tests.voting.test_group_commit import app as file_app
 from workshop.agenda.models import Delegate, Workshop
@@ -17,6 +23,7 @@ from workshop.errors import NotFound, NotLoggedIn, PermissionDenied
 from workshop.extensions import db
 from workshop.proposals import services
 from workshop.proposals.models import Support
+from workshop.proposals.schemas import MergeIn
 
 #: These tests' app: on a database file that several threads share (SQLite's locks are real).
 app = file_app
@@ -67,8 +74,11 @@ def test_supports_sent_together_are_one_batch_each_checked_on_its_own(app):
     assert isinstance(outcomes["ended"], NotLoggedIn)
     assert isinstance(outcomes["stranger"], PermissionDenied)
     assert supporters(line) == sorted([amina.id, bongani.id])  # counted once each
-    # The batch read its delegates, logins and workshops in one query each.
+    # The batch read its delegates, logins, workshops and their +1s in one query each, and
+    # counted the line's supporters once for every screen (not once per +1).
     assert sum("WHERE delegate.id IN" in sql for sql in reads) == 1
+    assert sum("WHERE support.delegate_id IN" in sql for sql in reads) == 1
+    assert sum("WHERE support.proposal_id IN" in sql for sql in reads) == 1
     assert sum("FROM login_session" in sql for sql in reads) == 1
     assert sum("FROM workshop" in sql for sql in reads) == 1
 
@@ -88,3 +98,31 @@ def test_a_support_given_through_a_page_and_one_from_nobody(app):
     with pytest.raises(PermissionDenied):
         services.send_support(None, wid, line, True)  # a projector's socket, say
     assert supporters(line) == []
+
+
+def test_a_batch_sees_its_own_supports_and_the_lines_merged_proposals(app):
+    workshop = create_workshop()
+    organiser = create_user("organiser")
+    first, second = create_proposal(workshop), create_proposal(workshop)
+    org = create_organisation()
+    dina, emeka, fatou = (sender_of(create_delegate(workshop, org)) for _ in range(3))
+    services.set_support(db.session.get(Delegate, dina.id), workshop, first.id, True)
+    line = services.merge_proposals(organiser, workshop, MergeIn(
+        proposal_ids=[first.id, second.id], title="Health cover for all")).id
+    wid, first_id, second_id = workshop.id, first.id, second.id
+    db.session.commit()
+
+    callers = Callers(app, services.supports())
+    # Dina's +1 on a proposal merged into the line already counts for it: nothing new.
+    callers.add("dina", lambda: services.send_support(dina, wid, line, True))
+    callers.add("emeka", lambda: services.send_support(emeka, wid, line, True))
+    callers.add("emeka takes it back", lambda: services.send_support(emeka, wid, line, False))
+    callers.add("fatou", lambda: services.send_support(fatou, wid, second_id, True))
+    outcomes = callers.finish()
+
+    assert list(services.supports().batches)[-1] == 4
+    assert [outcomes[n] for n in ("dina", "emeka", "emeka takes it back", "fatou")] == [
+        True, True, False, True]
+    db.session.expire_all()
+    rows = sorted(db.session.execute(sa.select(Support.delegate_id, Support.proposal_id)).all())
+    assert rows == sorted([(dina.id, first_id), (fatou.id, second_id)])

@@ -181,7 +181,7 @@ def set_support(actor: Actor, workshop: Workshop, proposal_id: int, on: bool) ->
     :raise Conflict: not a propose or discuss step.
     """
     require("proposal.support", actor, workshop)  # only delegates go on to the batch
-    return _submit_support(_Support(actor.id, workshop.id, proposal_id, on))
+    return _submit_support(_Support(actor.id, workshop.id, proposal_id, on)).on
 
 
 def send_support(sender: Sender | None, workshop_id: int, proposal_id: int, on: bool) -> bool:
@@ -195,7 +195,7 @@ def send_support(sender: Sender | None, workshop_id: int, proposal_id: int, on: 
     if sender is None or sender.kind != "delegate":  # refused before any batch
         raise PermissionDenied(_l("You are not allowed to do this."))
     return _submit_support(_Support(sender.id, workshop_id, proposal_id, on,
-                                    sender.login_session_id))
+                                    sender.login_session_id)).on
 
 
 def supports() -> GroupCommit:
@@ -204,10 +204,26 @@ def supports() -> GroupCommit:
     run all at once (a refused +1 raises before it writes); a +1 that met its own copy
     (unique key) is tried once more in the batch run one by one, and finds it."""
     return one_per_app("workshop.supports", lambda: GroupCommit(
-        retry_on=(IntegrityError,), refusals=(WorkshopError,), prepare=_prefetch_supports))
+        _announce_counts, retry_on=(IntegrityError,), refusals=(WorkshopError,),
+        prepare=_prefetch_supports))
 
 
-def _submit_support(write: _Support) -> bool:
+@dataclass(frozen=True)
+class _Supported:
+    on: bool
+    workshop_id: int
+    line_id: int
+
+
+def _announce_counts(results: list[_Supported]) -> None:
+    """Before the batch commits: each line it changed announces its counts once (coalesced
+    with the next half second's, see live.queue_counts), not once per +1."""
+    for workshop_id, line in dict.fromkeys((r.workshop_id, r.line_id) for r in results
+                                           if isinstance(r, _Supported)):
+        live.counts.announce(db.session, (workshop_id, line))
+
+
+def _submit_support(write: _Support) -> _Supported:
     if db.session().in_transaction():  # the caller's reads end before it waits
         db.session.commit()
     return supports().submit(write)
@@ -225,7 +241,13 @@ class _Support:
     on: bool
     login_session_id: int | None = None
 
-    def __call__(self) -> bool:
+    def __call__(self) -> _Supported:
+        # No autoflush: what this batch wrote is held (below), and a refused +1 must flush
+        # nothing (the batch runs all at once, see `supports`).
+        with db.session.no_autoflush:
+            return self._write()
+
+    def _write(self) -> _Supported:
         actor = person_in_batch("delegate", self.delegate_id, self.login_session_id)
         workshop = held_by_id("workshop", Workshop, self.workshop_id)
         if workshop is None:
@@ -235,23 +257,71 @@ class _Support:
         if _current_kind(workshop) not in DISCUSS_STEPS:
             raise Conflict(_l("Support can be given during the propose and discuss steps."))
         # A +1 on any proposal merged into this line already counts for the line. The
-        # batch's earlier +1s are flushed first (autoflush), so the same +1 twice in a batch
-        # is found; one raced in by another process fails the flush (`supports` tries again).
-        existing = list(db.session.scalars(sa.select(Support).where(
-            Support.proposal_id.in_(member_ids(proposal)), Support.delegate_id == actor.id)))
+        # delegate's +1s are held for the batch and kept current by its writes, so the same
+        # +1 twice in a batch is found; one raced in by another process fails the flush
+        # (`supports` tries again, and the second attempt reads it).
+        given = _supports_of(actor.id)
+        existing = [given[i] for i in _members_held(workshop.id, proposal.id) if i in given]
         if self.on and not existing:
-            db.session.add(Support(proposal_id=proposal.id, delegate_id=actor.id))
+            given[proposal.id] = Support(proposal_id=proposal.id, delegate_id=actor.id)
+            db.session.add(given[proposal.id])
         elif not self.on:
             for support in existing:
+                del given[support.proposal_id]
                 db.session.delete(support)
-        live.queue_counts(workshop, line_id(proposal))
-        return self.on
+        return _Supported(self.on, workshop.id, line_id(proposal))
+
+
+def _supports_of(delegate_id: int) -> dict[int, Support]:
+    """The delegate's +1s by proposal id, held for the batch (read if the prefetch did not)."""
+    held_supports = held("supports")
+    if delegate_id not in held_supports:
+        _hold_supports({delegate_id})
+    return held_supports[delegate_id]
+
+
+def _hold_supports(delegate_ids: set[int]) -> None:
+    held_supports = held("supports")
+    for delegate_id in delegate_ids:
+        held_supports[delegate_id] = {}
+    if delegate_ids:
+        for support in db.session.scalars(sa.select(Support)
+                                          .where(Support.delegate_id.in_(delegate_ids))):
+            held_supports[support.delegate_id][support.proposal_id] = support
+
+
+def _members_held(workshop_id: int, proposal_id: int) -> list[int]:
+    """`member_ids` from the workshop's merges, held for the batch (read if not yet)."""
+    merged = held("merged")
+    if workshop_id not in merged:
+        _hold_merges({workshop_id})
+    children = merged[workshop_id]
+    found, frontier = [proposal_id], [proposal_id]
+    while frontier:
+        frontier = [child for parent in frontier for child in children.get(parent, ())
+                    if child not in found]
+        found.extend(frontier)
+    return found
+
+
+def _hold_merges(workshop_ids: set[int]) -> None:
+    """Which proposals were merged into which, in these workshops: one query."""
+    merged = held("merged")
+    for workshop_id in workshop_ids:
+        merged[workshop_id] = {}
+    if workshop_ids:
+        for workshop_id, child, parent in db.session.execute(
+                sa.select(Proposal.workshop_id, Proposal.id, Proposal.merged_into_id).where(
+                    Proposal.workshop_id.in_(workshop_ids),
+                    Proposal.merged_into_id.is_not(None))):
+            merged[workshop_id].setdefault(parent, []).append(child)
 
 
 def _prefetch_supports(works: list[Callable[[], Any]]) -> None:
     """Read what a batch of +1s needs in a query per table, kept for the transaction
-    (`held`): the delegates, their logins, the workshops, their current steps and the
-    proposals (the session finds the last two by id without a query while they are held)."""
+    (`held`): the delegates, their logins, the workshops, their current steps, the proposals
+    (the session finds those by id without a query while they are held), the delegates' +1s
+    and the workshops' merges."""
     batch = [work for work in works if isinstance(work, _Support)]
     hold_by_ids("delegate", Delegate, {work.delegate_id for work in batch})
     hold_logins({work.login_session_id for work in batch if work.login_session_id is not None})
@@ -259,6 +329,8 @@ def _prefetch_supports(works: list[Callable[[], Any]]) -> None:
     step_ids = {w.current_step_id for w in held("workshop").values() if w is not None}
     hold_by_ids("step", Step, {i for i in step_ids if i is not None})
     hold_by_ids("proposal", Proposal, {work.proposal_id for work in batch})
+    _hold_supports({work.delegate_id for work in batch})
+    _hold_merges({work.workshop_id for work in batch})
 
 
 def member_ids(proposal: Proposal) -> list[int]:
