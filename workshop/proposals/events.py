@@ -35,12 +35,12 @@ def proposal_support(sender, workshop_id: int, data: SupportIn) -> dict:
     return {"proposal_id": data.proposal_id, "on": on}
 
 
-@operation(CommentIn)
-def proposal_comment(actor, workshop, data: CommentIn) -> dict:
-    """Comment or reply; the discussion pages of every screen get it."""
-    comment = services.add_comment(actor, workshop, data.proposal_id, data.body, data.parent_id,
-                                   data.request_id)
-    return {"comment_id": comment.id, "duplicate": comment.replayed}
+@operation(CommentIn, checked_in_batch=True)
+def proposal_comment(sender, workshop_id: int, data: CommentIn) -> dict:
+    """Comment or reply; the screens following the line's discussion get it. Who sends is
+    checked in the batch that writes it (proposals.services.send_comment)."""
+    comment = services.send_comment(sender, workshop_id, data)
+    return {"comment_id": comment.comment_id, "duplicate": comment.replayed}
 
 
 @operation(ProposalRef)

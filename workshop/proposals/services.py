@@ -87,7 +87,11 @@ def _within_cap(model: Any, column: Any, actor: Actor, workshop: Workshop, cap: 
         raise Conflict(message)
 
 
-def _replayed(model: Any, request_id: str | None, actor: Actor) -> Any:
+#: `_replayed`'s default: read the row stored under the key.
+_READ = object()
+
+
+def _replayed(model: Any, request_id: str | None, actor: Actor, found: Any = _READ) -> Any:
     """What an earlier send of the same action stored, if any: a retry stores nothing more.
 
     A phone whose acknowledgement was lost sends again with the same key after reconnecting;
@@ -98,7 +102,8 @@ def _replayed(model: Any, request_id: str | None, actor: Actor) -> Any:
     """
     if request_id is None:
         return None
-    row = db.session.scalar(sa.select(model).where(model.request_id == request_id))
+    row = (db.session.scalar(sa.select(model).where(model.request_id == request_id))
+           if found is _READ else found)  # `found`: read already (None: nothing stored)
     if row is None:
         return None
     if getattr(actor, "kind", None) == "delegate":
@@ -235,11 +240,12 @@ class _Support:
     read again there (as the batch's prefetch holds them), every rule checked in the
     transaction that writes; with `login_session_id`, that login still open and theirs."""
 
-    delegate_id: int
+    person_id: int  # a delegate
     workshop_id: int
     proposal_id: int
     on: bool
     login_session_id: int | None = None
+    kind = "delegate"  # (for _hold_writers)
 
     def __call__(self) -> _Supported:
         # No autoflush: what this batch wrote is held (below), and a refused +1 must flush
@@ -248,7 +254,7 @@ class _Support:
             return self._write()
 
     def _write(self) -> _Supported:
-        actor = person_in_batch("delegate", self.delegate_id, self.login_session_id)
+        actor = person_in_batch("delegate", self.person_id, self.login_session_id)
         workshop = held_by_id("workshop", Workshop, self.workshop_id)
         if workshop is None:
             raise NotFound(_l("This workshop does not exist."))
@@ -319,17 +325,11 @@ def _hold_merges(workshop_ids: set[int]) -> None:
 
 def _prefetch_supports(works: list[Callable[[], Any]]) -> None:
     """Read what a batch of +1s needs in a query per table, kept for the transaction
-    (`held`): the delegates, their logins, the workshops, their current steps, the proposals
-    (the session finds those by id without a query while they are held), the delegates' +1s
-    and the workshops' merges."""
+    (`held`): what every writer's batch reads (`_hold_writers`), the delegates' +1s and the
+    workshops' merges."""
     batch = [work for work in works if isinstance(work, _Support)]
-    hold_by_ids("delegate", Delegate, {work.delegate_id for work in batch})
-    hold_logins({work.login_session_id for work in batch if work.login_session_id is not None})
-    hold_by_ids("workshop", Workshop, {work.workshop_id for work in batch})
-    step_ids = {w.current_step_id for w in held("workshop").values() if w is not None}
-    hold_by_ids("step", Step, {i for i in step_ids if i is not None})
-    hold_by_ids("proposal", Proposal, {work.proposal_id for work in batch})
-    _hold_supports({work.delegate_id for work in batch})
+    _hold_writers(batch)
+    _hold_supports({work.person_id for work in batch})
     _hold_merges({work.workshop_id for work in batch})
 
 
@@ -347,46 +347,207 @@ def add_comment(actor: Actor, workshop: Workshop, proposal_id: int, body: str,
                 parent_id: int | None = None, request_id: str | None = None) -> Comment:
     """Comment on a proposal, or reply to a comment of the same proposal.
 
-    The same `request_id` again returns the first comment, stored once.
+    The same `request_id` again returns the first comment, stored once (`replayed`).
 
     :raise PermissionDenied: not a delegate of this workshop (nor its staff).
     :raise NotFound: no such proposal, or the parent is not a comment of it.
     :raise Conflict: not a propose or discuss step.
     """
-    require("proposal.comment", actor, workshop)
-    again = _replayed(Comment, request_id, actor)
-    if again is not None:
-        return again
-    proposal = _visible_to(actor, workshop, get_proposal(workshop, proposal_id))
-    _while_discussing(actor, workshop,
-                      _l("Comments can be written during the propose and discuss steps."))
-    if is_delegate_of(actor, workshop):
-        _within_cap(Comment, Comment.delegate_id, actor, workshop, COMMENTS_PER_DELEGATE,
-                    _l("One delegate may write at most %(n)s comments.",
-                       n=COMMENTS_PER_DELEGATE))
-    if parent_id is not None:
-        parent = db.session.get(Comment, parent_id)
-        if parent is None or parent.proposal_id != proposal.id:
-            raise NotFound(_l("This comment does not exist."),
-                           parent_id=_l("Unknown comment."))
-    comment = Comment(
-        proposal_id=proposal.id,
-        parent_id=parent_id,
-        delegate_id=actor.id if actor.kind == "delegate" else None,
-        author_name=actor.display_name,
-        body=body,
-        language=getattr(actor, "locale", None) or workshop.default_locale,
-        request_id=request_id,
-    )
-    comment = _store_once(Comment, comment, request_id, actor)
-    if comment.replayed:
-        return comment
-    record(actor, "proposal.comment", workshop.id, proposal_id=proposal.id,
-           comment_id=comment.id)
-    live.queue_comment(workshop, line_id(proposal), comment)
-    live.queue_counts(workshop, line_id(proposal))
-    db.session.commit()
+    require("proposal.comment", actor, workshop)  # what can be refused without waiting
+    kind = "delegate" if isinstance(actor, Delegate) else "user"
+    written = _submit_comment(_Comment(kind, actor.id, workshop.id, proposal_id, body,
+                                       parent_id, request_id))
+    comment = db.session.get(Comment, written.comment_id)  # in the caller's session
+    comment.replayed = written.replayed
     return comment
+
+
+def send_comment(sender: Sender | None, workshop_id: int, data: Any) -> Commented:
+    """`add_comment` for a socket event, which has read nothing: who sent it, as the socket
+    recorded them, is checked in the batch that writes the comment (login still open, right
+    to comment), as `send_support`.
+
+    :raise NotLoggedIn: the sender's login has ended (or they were removed).
+    :raise PermissionDenied, NotFound, Conflict: as `add_comment`.
+    """
+    if sender is None:  # a projector's socket: refused before any batch
+        raise PermissionDenied(_l("You are not allowed to do this."))
+    return _submit_comment(_Comment(sender.kind, sender.id, workshop_id, data.proposal_id,
+                                    data.body, data.parent_id, data.request_id,
+                                    sender.login_session_id))
+
+
+def comments() -> GroupCommit:
+    """The process's group commit of comments (as `supports`): the comments written together
+    share one transaction; each is audited and drawn for the screens following its line just
+    before the commit, when its id is known; a line's counts are announced once a batch."""
+    return one_per_app("workshop.comments", lambda: GroupCommit(
+        _announce_comments, retry_on=(IntegrityError,), refusals=(WorkshopError,),
+        prepare=_prefetch_comments))
+
+
+@dataclass(frozen=True)
+class Commented:
+    """What a comment's writer is told once it is stored."""
+
+    comment_id: int
+    replayed: bool
+
+
+def _submit_comment(write: _Comment) -> Commented:
+    if db.session().in_transaction():  # the caller's reads end before it waits
+        db.session.commit()
+    answer = comments().submit(write).answer
+    assert answer is not None  # noqa: S101  (set by _announce_comments before every commit)
+    return answer
+
+
+@dataclass
+class _Written:
+    """A comment a batch wrote (or found written before, `replayed`), and who wrote it."""
+
+    comment: Comment
+    actor: Actor
+    workshop: Workshop
+    line_id: int
+    replayed: bool
+    answer: Commented | None = None  # once flushed (the comment's id), before the commit
+
+
+def _announce_comments(results: list[_Written]) -> None:
+    """Before the batch commits (its comments flushed, so numbered): audit each new comment
+    and queue it, drawn in each language, for the screens following its line; then each
+    line's counts once."""
+    results = [r for r in results if isinstance(r, _Written)]
+    db.session.flush()
+    for r in results:
+        r.answer = Commented(r.comment.id, r.replayed)
+    written = [r for r in results if not r.replayed]
+    for r in written:
+        record(r.actor, "proposal.comment", r.workshop.id, proposal_id=r.comment.proposal_id,
+               comment_id=r.comment.id)
+        live.queue_comment(r.workshop, r.line_id, r.comment)
+    for key in dict.fromkeys((r.workshop.id, r.line_id) for r in written):
+        live.counts.announce(db.session, key)
+
+
+@dataclass(frozen=True)
+class _Comment:
+    """A comment written in a batch of the group commit: the writer and workshop read again
+    there (as the batch's prefetch holds them), every rule checked in the transaction that
+    writes; with `login_session_id`, that login still open and theirs."""
+
+    kind: str  # "delegate" or "user"
+    person_id: int
+    workshop_id: int
+    proposal_id: int
+    body: str
+    parent_id: int | None = None
+    request_id: str | None = None
+    login_session_id: int | None = None
+
+    def __call__(self) -> _Written:
+        # No autoflush: what this batch wrote is held, and a refused comment must flush
+        # nothing (the batch runs all at once, see `comments`).
+        with db.session.no_autoflush:
+            return self._write()
+
+    def _write(self) -> _Written:
+        actor = person_in_batch(self.kind, self.person_id, self.login_session_id)
+        workshop = held_by_id("workshop", Workshop, self.workshop_id)
+        if workshop is None:
+            raise NotFound(_l("This workshop does not exist."))
+        require("proposal.comment", actor, workshop)
+        again = _replayed_in_batch(self.request_id, actor)
+        if again is not None:
+            return _Written(again, actor, workshop, again.proposal_id, True)  # not sent again
+        proposal = _visible_to(actor, workshop, get_proposal(workshop, self.proposal_id))
+        _while_discussing(actor, workshop,
+                          _l("Comments can be written during the propose and discuss steps."))
+        delegate = actor.kind == "delegate"
+        if delegate and _comments_held(workshop.id, actor.id) >= COMMENTS_PER_DELEGATE:
+            raise Conflict(_l("One delegate may write at most %(n)s comments.",
+                              n=COMMENTS_PER_DELEGATE))
+        if self.parent_id is not None:
+            parent = db.session.get(Comment, self.parent_id)
+            if parent is None or parent.proposal_id != proposal.id:
+                raise NotFound(_l("This comment does not exist."),
+                               parent_id=_l("Unknown comment."))
+        comment = Comment(
+            proposal_id=proposal.id,
+            parent_id=self.parent_id,
+            delegate_id=actor.id if delegate else None,
+            author_name=actor.display_name,
+            body=self.body,
+            language=getattr(actor, "locale", None) or workshop.default_locale,
+            request_id=self.request_id,
+        )
+        db.session.add(comment)
+        if self.request_id is not None:
+            held("comment request")[self.request_id] = comment
+        if delegate:
+            held("comment count")[(workshop.id, actor.id)] += 1
+        return _Written(comment, actor, workshop, line_id(proposal), False)
+
+
+def _replayed_in_batch(request_id: str | None, actor: Actor) -> Comment | None:
+    """`_replayed` for a comment in a batch: the keys held (the prefetch's, and the batch's
+    own comments), else read."""
+    if request_id is None:
+        return None
+    return _replayed(Comment, request_id, actor, held("comment request").get(request_id, _READ))
+
+
+def _comments_held(workshop_id: int, delegate_id: int) -> int:
+    """How many comments the delegate has written in the workshop (held for the batch)."""
+    counts = held("comment count")
+    if (workshop_id, delegate_id) not in counts:
+        _hold_comment_counts({(workshop_id, delegate_id)})
+    return counts[(workshop_id, delegate_id)]
+
+
+def _hold_comment_counts(keys: set[tuple[int, int]]) -> None:
+    counts = held("comment count")
+    for key in keys:
+        counts[key] = 0
+    if keys:
+        delegate_ids = {delegate_id for _, delegate_id in keys}
+        for workshop_id, delegate_id, n in db.session.execute(
+                sa.select(Proposal.workshop_id, Comment.delegate_id, sa.func.count())
+                .join(Proposal, Comment.proposal_id == Proposal.id)
+                .where(Comment.delegate_id.in_(delegate_ids))
+                .group_by(Proposal.workshop_id, Comment.delegate_id)):
+            if (workshop_id, delegate_id) in counts:
+                counts[(workshop_id, delegate_id)] = n
+
+
+def _prefetch_comments(works: list[Callable[[], Any]]) -> None:
+    """Read what a batch of comments needs in a query per table, kept for the transaction:
+    as `_prefetch_supports` (writers, logins, workshops, steps, proposals), the comments
+    already stored under the batch's request keys, and each delegate's number of comments."""
+    batch = [work for work in works if isinstance(work, _Comment)]
+    _hold_writers(batch)
+    keys = {work.request_id for work in batch if work.request_id is not None}
+    requests = held("comment request")
+    for key in keys:
+        requests[key] = None
+    if keys:
+        for row in db.session.scalars(sa.select(Comment).where(Comment.request_id.in_(keys))):
+            requests[row.request_id] = row
+    _hold_comment_counts({(work.workshop_id, work.person_id) for work in batch
+                          if work.kind == "delegate"})
+
+
+def _hold_writers(batch: list[Any]) -> None:
+    """What every batch of +1s or comments reads first, in one query per table: the
+    delegates (and staff) who write, their logins, the workshops, their current steps and
+    the proposals (the session finds these by id without a query while they are held)."""
+    hold_by_ids("delegate", Delegate, {w.person_id for w in batch if w.kind == "delegate"})
+    hold_logins({w.login_session_id for w in batch if w.login_session_id is not None})
+    hold_by_ids("workshop", Workshop, {w.workshop_id for w in batch})
+    step_ids = {w.current_step_id for w in held("workshop").values() if w is not None}
+    hold_by_ids("step", Step, {i for i in step_ids if i is not None})
+    hold_by_ids("proposal", Proposal, {w.proposal_id for w in batch})
 
 
 def _while_discussing(actor: Actor, workshop: Workshop, message: Any) -> None:

@@ -1,6 +1,7 @@
-"""+1s given together share one transaction and one commit (workshop/group_commit.py), each
-still checked on its own, in the batch that writes it: a refused +1 is refused alone, a
-repeated one counts once, and a +1 sent over a socket whose login has ended stores nothing."""
+"""+1s and comments sent together share one transaction and one commit
+(workshop/group_commit.py), each still checked on its own, in the batch that writes it: a
+refused one is refused alone, a repeated one counts once, and one sent over a socket whose
+login has ended stores nothing."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from tests.helpers import (
 from tests.voting.test_group_commit import Callers
 from tests.voting.test_group_commit import app as file_app
 from workshop.agenda.models import Delegate, Workshop
+from workshop.audit.models import AuditEntry
 from workshop.auth.models import LoginSession
-from workshop.errors import NotFound, NotLoggedIn, PermissionDenied
+from workshop.errors import Conflict, NotFound, NotLoggedIn, PermissionDenied
 from workshop.extensions import db
 from workshop.proposals import services
-from workshop.proposals.models import Support
-from workshop.proposals.schemas import MergeIn
+from workshop.proposals.models import Comment, Support
+from workshop.proposals.schemas import CommentIn, MergeIn
 
 #: These tests' app: on a database file that several threads share (SQLite's locks are real).
 app = file_app
@@ -126,3 +128,49 @@ def test_a_batch_sees_its_own_supports_and_the_lines_merged_proposals(app):
     db.session.expire_all()
     rows = sorted(db.session.execute(sa.select(Support.delegate_id, Support.proposal_id)).all())
     assert rows == sorted([(dina.id, first_id), (fatou.id, second_id)])
+
+
+def test_comments_sent_together_are_one_batch_each_checked_and_audited(app, monkeypatch):
+    monkeypatch.setattr(services, "COMMENTS_PER_DELEGATE", 1)
+    workshop = create_workshop()
+    line = create_proposal(workshop).id
+    org = create_organisation()
+    amina, bongani, chitra = (sender_of(create_delegate(workshop, org)) for _ in range(3))
+    ended = sender_of(create_delegate(workshop, org))
+    wid = workshop.id
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.id == ended.login_session_id))
+    db.session.commit()
+
+    def comment(body: str, request_id: str | None = None, parent_id: int | None = None):
+        return CommentIn(workshop_id=wid, proposal_id=line, body=body, request_id=request_id,
+                         parent_id=parent_id)
+
+    group = services.comments()
+    callers = Callers(app, group)
+    callers.add("amina", lambda: services.send_comment(amina, wid, comment("Yes", "key-amina-1")))
+    callers.add("amina's retry", lambda: services.send_comment(amina, wid,
+                                                               comment("Yes", "key-amina-1")))
+    callers.add("amina's second", lambda: services.send_comment(amina, wid, comment("Also")))
+    callers.add("bongani", lambda: services.send_comment(bongani, wid, comment("No")))
+    callers.add("chitra with amina's key", lambda: services.send_comment(chitra, wid,
+                                                               comment("Mine", "key-amina-1")))
+    callers.add("a lost parent", lambda: services.send_comment(chitra, wid,
+                                                               comment("Hm", parent_id=10**6)))
+    callers.add("ended", lambda: services.send_comment(ended, wid, comment("Late")))
+    outcomes = callers.finish()
+
+    assert list(group.batches) == [1, 7]
+    assert list(group.modes) == ["at once", "at once"]
+    first, retry = outcomes["amina"], outcomes["amina's retry"]
+    assert (retry.comment_id, retry.replayed, first.replayed) == (first.comment_id, True, False)
+    assert isinstance(outcomes["amina's second"], Conflict)  # one comment each here
+    assert isinstance(outcomes["chitra with amina's key"], Conflict)  # a key someone else used
+    assert isinstance(outcomes["a lost parent"], NotFound)
+    assert isinstance(outcomes["ended"], NotLoggedIn)
+    db.session.expire_all()
+    stored = db.session.scalars(sa.select(Comment).where(Comment.proposal_id == line)).all()
+    assert sorted(c.id for c in stored) == sorted([first.comment_id,
+                                                   outcomes["bongani"].comment_id])
+    audited = db.session.scalars(sa.select(AuditEntry.details).where(
+        AuditEntry.operation == "proposal.comment")).all()
+    assert sorted(d["comment_id"] for d in audited) == sorted(c.id for c in stored)
