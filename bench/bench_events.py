@@ -26,20 +26,26 @@ writes within seconds, which the limit exists to refuse. Bounded: every phase ha
 
 from __future__ import annotations
 
-import argparse
-import os
 import random
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench_votes import SECRET_KEY, line, load, profiled, stop  # noqa: E402
-from common import bare_server, fresh_database  # noqa: E402
+from bench_votes import (  # noqa: E402
+    SECRET_KEY,
+    burst_arguments,
+    burst_setup,
+    line,
+    load,
+    print_head,
+    profiled,
+    stop,
+)
+from common import bare_server, fresh_database, make_app  # noqa: E402
 
 from tests.servers import free_port, signed_session, start_process, start_server  # noqa: E402
 
@@ -68,19 +74,14 @@ SIZES = {"proposal.support": 120, "proposal.comment": 900, "proposal.create": 16
 
 def prepare(database_url: str, clients: int) -> dict[str, Any]:
     """A workshop on a propose step with its lines and `clients` delegates; their sessions."""
-    from config import TestConfig
     from tests.helpers import create_organisation, create_proposal, create_user, create_workshop
-    from workshop import create_app
     from workshop.agenda.models import Delegate
     from workshop.auth.logins import start_login
     from workshop.db import utcnow
     from workshop.extensions import db
     from workshop.vocabulary import REGIONS
 
-    class BenchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = database_url
-
-    app = create_app(BenchConfig)
+    app = make_app(database_url)
     with app.app_context():
         organiser = create_user("organiser")
         workshop = create_workshop(organiser)
@@ -144,20 +145,8 @@ def following(cookie: str, csrf: str, n: int) -> list[tuple]:
 
 def main() -> None:
     """Bare (ack, ack with broadcast) then each of our events; a table and the ratios."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=1000)
-    parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--profile", metavar="DIR", type=Path,
-                        help="record the server with py-spy during each burst (folded stacks "
-                             "in DIR, one file per event)")
-    args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-events-"))
-    database_url = os.environ.get("DATABASE_URL", "")
-    if not database_url.startswith("postgresql"):
-        database_url = f"sqlite:///{tmp / 'bench.db'}"
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
-           "WORKSHOP_CONFIG": "production", "SOCKET_LIMIT_WRITE": "100/10"}
-    env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    args = burst_arguments(__doc__, "one file per event")
+    tmp, database_url, env = burst_setup("bench-events-", SOCKET_LIMIT_WRITE="100/10")
     procs = []
     rows: list[tuple[str, dict]] = []
     ours: dict[str, dict] = {}
@@ -207,11 +196,7 @@ def main() -> None:
             if proc.poll() is None:
                 stop(proc)
 
-    kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
-    print(f"{n:,} clients in {args.processes} processes (python-socketio AsyncClient, "
-          f"websocket) against one gevent server on 127.0.0.1; database: {kind}; "
-          f"{os.cpu_count()} cores shared by server and clients.")
-    print(f"{'':<30} {'events/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   ok/sent")
+    print_head(n, args.processes, database_url)
     for name, result in rows:
         print(line(name, result))
     lost = {event: ours[event]["ok"] - counts[event] for event in SIZES}

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import fresh_database  # noqa: E402
+from common import fresh_database, make_app  # noqa: E402
 
 from tests.servers import free_port, server_env, start_server  # noqa: E402
 
@@ -57,7 +57,6 @@ document.addEventListener("DOMContentLoaded", function () {
 
 def prepare(database_url: str, lines: int) -> tuple[str, int]:
     """A workshop on a propose step with `lines` lines of work; an invitation's token."""
-    from config import TestConfig
     from tests.helpers import (
         create_organisation,
         create_proposal,
@@ -65,13 +64,9 @@ def prepare(database_url: str, lines: int) -> tuple[str, int]:
         create_workshop,
         invite,
     )
-    from workshop import create_app
     from workshop.extensions import db
 
-    class BenchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = database_url
-
-    app = create_app(BenchConfig)
+    app = make_app(database_url)
     with app.app_context():
         organiser = create_user("organiser")
         workshop = create_workshop(organiser)

@@ -51,7 +51,13 @@ sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
 from bench_votes import quantile, stop  # noqa: E402
-from common import bare_server, cpu_seconds, fresh_database, machine_times  # noqa: E402
+from common import (  # noqa: E402
+    bare_server,
+    cpu_seconds,
+    fresh_database,
+    machine_times,
+    make_app,
+)
 
 from tests.helpers import csrf_from  # noqa: E402
 from tests.servers import free_port, server_env, start_process, start_server  # noqa: E402
@@ -99,17 +105,6 @@ def plan_edit(payload):
 
 
 # --- The workshop, its plans and its phones (in-process app) ----------------------------------
-
-
-def make_app(database_url: str):
-    """The app bound to the benchmark's database (for setting up and for checking)."""
-    from config import TestConfig
-    from workshop import create_app
-
-    class BenchConfig(TestConfig):
-        SQLALCHEMY_DATABASE_URI = database_url
-
-    return create_app(BenchConfig)
 
 
 def prepare(app, phones: int, plans: int) -> dict[str, Any]:

@@ -251,6 +251,15 @@ def line(name: str, r: dict[str, Any]) -> str:
             f"{quantile(lat, .95):>8.0f} {quantile(lat, .99):>8.0f}   {r['ok']:>5}/{r['sent']}")
 
 
+def print_head(n: int, processes: int, database_url: str) -> None:
+    """What was measured, and the results table's header."""
+    kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+    print(f"{n:,} clients in {processes} processes (python-socketio AsyncClient, "
+          f"websocket) against one gevent server on 127.0.0.1; database: {kind}; "
+          f"{os.cpu_count()} cores shared by server and clients.")
+    print(f"{'':<30} {'events/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   ok/sent")
+
+
 # --- Turnout as a projector sees it -----------------------------------------------------------
 
 
@@ -324,22 +333,36 @@ def print_profile(name: str, folded: Path, top: int = 25) -> None:
         print(f"  {100 * count / max(total, 1):5.1f}%  {key}")
 
 
-def main() -> None:
-    """Run the three phases and print them side by side."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def burst_arguments(doc: str, profiles: str) -> argparse.Namespace:
+    """The options of a burst benchmark (this one, bench_events): clients, their processes,
+    and where py-spy writes the server's samples (`profiles` names its files)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--profile", metavar="DIR", type=Path,
                         help="record the server with py-spy during each burst (folded stacks "
-                             "in DIR: read.txt, cast.txt, ballot-sync.txt)")
-    args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-votes-"))
+                             f"in DIR: {profiles})")
+    return parser.parse_args()
+
+
+def burst_setup(prefix: str, **settings: str) -> tuple[Path, str, dict[str, str]]:
+    """A temporary folder, the database (DATABASE_URL if it names PostgreSQL, else a SQLite
+    file in the folder) and the server's environment (production, one process) with
+    `settings`."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith("postgresql"):
         database_url = f"sqlite:///{tmp / 'bench.db'}"
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY,
-           "WORKSHOP_CONFIG": "production"}
+           "WORKSHOP_CONFIG": "production", **settings}
     env.pop("SOCKETIO_MESSAGE_QUEUE", None)
+    return tmp, database_url, env
+
+
+def main() -> None:
+    """Run the three phases and print them side by side."""
+    args = burst_arguments(__doc__, "read.txt, cast.txt, ballot-sync.txt")
+    tmp, database_url, env = burst_setup("bench-votes-")
     procs: list[subprocess.Popen] = []
     try:
         if database_url.startswith("postgresql"):
@@ -399,11 +422,7 @@ def main() -> None:
             if proc.poll() is None:
                 stop(proc)
 
-    kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
-    print(f"{n:,} clients in {args.processes} processes (python-socketio AsyncClient, "
-          f"websocket) against one gevent server on 127.0.0.1; database: {kind}; "
-          f"{os.cpu_count()} cores shared by server and clients.")
-    print(f"{'':<30} {'events/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   ok/sent")
+    print_head(n, args.processes, database_url)
     print(line("bare Flask-SocketIO ack", bare_result))
     print(line("ours: state.sync (read)", read))
     print(line("ours: ballot.cast (stored)", cast))

@@ -19,6 +19,17 @@ from bench_votes import BARE_SERVER
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def make_app(database_url: str):
+    """The app bound to the benchmark's database (for setting up and for checking)."""
+    from config import TestConfig
+    from workshop import create_app
+
+    class BenchConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+
+    return create_app(BenchConfig)
+
+
 def fresh_database(database_url: str, env: dict[str, str]) -> None:
     """Migrate an empty database: a new SQLite file, or PostgreSQL's public schema dropped
     and made again (so never point `database_url` at a database whose data matters).

@@ -16,6 +16,7 @@ from tests.helpers import (
     create_user,
     create_workshop,
 )
+from tests.voting.test_cast_sender import statements_during
 from tests.voting.test_group_commit import Callers
 from tests.voting.test_group_commit import app as file_app
 from workshop.agenda.models import Delegate, Workshop
@@ -47,15 +48,9 @@ def test_supports_sent_together_are_one_batch_each_checked_on_its_own(app):
     wid = workshop.id
     db.session.execute(sa.delete(LoginSession).where(LoginSession.id == ended.login_session_id))
     db.session.commit()
-    reads: list[str] = []
+    group = services.supports()
 
-    def read(conn, cursor, sql, *args):
-        if sql.lstrip().startswith("SELECT"):
-            reads.append(sql)
-
-    sa.event.listen(db.engine, "before_cursor_execute", read)
-    try:
-        group = services.supports()
+    def together() -> dict:
         callers = Callers(app, group)
         callers.add("amina", lambda: services.send_support(amina, wid, line, True))
         callers.add("bongani", lambda: services.send_support(bongani, wid, line, True))
@@ -64,9 +59,10 @@ def test_supports_sent_together_are_one_batch_each_checked_on_its_own(app):
                                                                           True))
         callers.add("ended", lambda: services.send_support(ended, wid, line, True))
         callers.add("stranger", lambda: services.send_support(stranger, wid, line, True))
-        outcomes = callers.finish()
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", read)
+        return callers.finish()
+
+    statements, outcomes = statements_during(together)
+    reads = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
 
     assert list(group.batches) == [1, 6]
     # All at once (no savepoint each): every refusal raised before it changed anything.

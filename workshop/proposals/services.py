@@ -203,14 +203,20 @@ def send_support(sender: Sender | None, workshop_id: int, proposal_id: int, on: 
                                     sender.login_session_id)).on
 
 
+def _writes(name: str, before_commit: Callable[[list[Any]], Any],
+            prepare: Callable[[list[Callable[[], Any]]], None]) -> GroupCommit:
+    """The process's group commit of one kind of delegates' writes (+1s, comments): a
+    thousand phones writing at once share a few commits (an fsync each on SQLite) instead of
+    making a thousand (workshop/group_commit.py). Each batch runs all at once (a refused write
+    raises before it writes); a write that met its own copy (a unique key, raced in by
+    another process) is tried once more in the batch run one by one, and finds it."""
+    return one_per_app(name, lambda: GroupCommit(
+        before_commit, retry_on=(IntegrityError,), refusals=(WorkshopError,), prepare=prepare))
+
+
 def supports() -> GroupCommit:
-    """The process's group commit of +1s: a thousand phones giving one at once share a few
-    commits (an fsync each on SQLite) instead of making a thousand (workshop/group_commit.py),
-    run all at once (a refused +1 raises before it writes); a +1 that met its own copy
-    (unique key) is tried once more in the batch run one by one, and finds it."""
-    return one_per_app("workshop.supports", lambda: GroupCommit(
-        _announce_counts, retry_on=(IntegrityError,), refusals=(WorkshopError,),
-        prepare=_prefetch_supports))
+    """The group commit of +1s (`_writes`)."""
+    return _writes("workshop.supports", _announce_counts, _prefetch_supports)
 
 
 @dataclass(frozen=True)
@@ -378,12 +384,10 @@ def send_comment(sender: Sender | None, workshop_id: int, data: Any) -> Commente
 
 
 def comments() -> GroupCommit:
-    """The process's group commit of comments (as `supports`): the comments written together
-    share one transaction; each is audited and drawn for the screens following its line just
-    before the commit, when its id is known; a line's counts are announced once a batch."""
-    return one_per_app("workshop.comments", lambda: GroupCommit(
-        _announce_comments, retry_on=(IntegrityError,), refusals=(WorkshopError,),
-        prepare=_prefetch_comments))
+    """The group commit of comments (`_writes`): each is audited and drawn for the screens
+    following its line just before the commit, when its id is known; a line's counts are
+    announced once a batch."""
+    return _writes("workshop.comments", _announce_comments, _prefetch_comments)
 
 
 @dataclass(frozen=True)
