@@ -61,14 +61,9 @@ def _counts(key: Hashable) -> list[tuple[str, Any, str]]:
 
 
 #: A rush of +1s and comments on one line: at most one `proposal.counts` per line per interval
-#: (workshop/coalesce.py; `PROPOSAL_COUNTS_INTERVAL`, 0.5 s).
+#: (workshop/coalesce.py; `PROPOSAL_COUNTS_INTERVAL`, 0.5 s). The +1s' and comments' batches
+#: announce each line they changed: `counts.announce(session, (workshop id, line id))`.
 counts = Coalescer(_counts)
-
-
-def queue_counts(workshop: Workshop, line_id: int) -> None:
-    """A line's supporter and comment counts changed: every screen gets them (with this
-    commit, or coalesced with the others of the next half second)."""
-    counts.announce(db.session, (workshop.id, line_id))
 
 
 def queue_removed(workshop: Workshop, proposal_ids: list[int]) -> None:

@@ -228,7 +228,7 @@ class _Supported:
 
 def _announce_counts(results: list[_Supported]) -> None:
     """Before the batch commits: each line it changed announces its counts once (coalesced
-    with the next half second's, see live.queue_counts), not once per +1."""
+    with the next half second's, see live.counts), not once per +1."""
     for workshop_id, line in dict.fromkeys((r.workshop_id, r.line_id) for r in results
                                            if isinstance(r, _Supported)):
         live.counts.announce(db.session, (workshop_id, line))
