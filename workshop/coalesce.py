@@ -6,8 +6,10 @@ couple of updates a second. The first change of a key after a quiet spell is ann
 its own commit (queued on the session like every broadcast, so never if it rolls back); the
 changes committed within the next `interval` seconds are announced together once it has
 passed, by a background task that reads what is committed then (so the last update counts
-every change before it). Used for a ballot's turnout (workshop/voting/broadcast.py) and a
-line's supporter and comment counts (workshop/proposals/live.py).
+every change before it). Used for a ballot's turnout (workshop/voting/broadcast.py), a
+line's supporter and comment counts, and the cards of a workshop's new or changed lines
+(workshop/proposals/live.py), where an announcement names an item (a line) and the later
+update covers every item named meanwhile, in one message.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from sqlalchemy.orm import Session
 from workshop.extensions import db, socketio
 from workshop.live import after_commit, queue
 
-#: What to send for a key, read from the database session it is given: (event, payload, room)
-#: for each message; none when the thing is gone.
-Messages = Callable[[Hashable], list[tuple[str, Any, str]]]
+#: What to send for a key and the items announced with it (none: the key alone), read from
+#: the database session: (event, payload, room) for each message; none when all is gone.
+Messages = Callable[[Hashable, frozenset], list[tuple[str, Any, str]]]
 
 
 class Coalescer:
@@ -38,6 +40,7 @@ class Coalescer:
         self.app: Flask | None = None
         self._last: dict[Hashable, float] = {}
         self._pending: set[Hashable] = set()
+        self._items: dict[Hashable, set[Hashable]] = {}
         self._lock = threading.Lock()
 
     def configure(self, app: Flask, interval: float) -> None:
@@ -45,11 +48,12 @@ class Coalescer:
         self.app = app
         self.interval = interval
 
-    def announce(self, session: Session, key: Hashable) -> None:
-        """Send the key's messages with this transaction's commit, as the transaction sees
-        them; if some went out less than `interval` ago, once the interval has passed instead
-        (read then, so they include this commit and every one before it). Nothing is sent if
-        the transaction rolls back."""
+    def announce(self, session: Session, key: Hashable, item: Hashable | None = None) -> None:
+        """Send the key's messages (for `item`) with this transaction's commit, as the
+        transaction sees them; if some went out less than `interval` ago, once the interval
+        has passed instead (read then, so they include this commit and every one before it,
+        with every item announced meanwhile). Nothing is sent if the transaction rolls
+        back."""
         if self.interval > 0:
             now = time.monotonic()
             with self._lock:
@@ -57,20 +61,23 @@ class Coalescer:
                 if not later:
                     self._last[key] = now
             if later:
-                after_commit(session, functools.partial(self._schedule, key))
+                after_commit(session, functools.partial(self._schedule, key, item))
                 return
-        for event, payload, room in self.messages(key):
+        for event, payload, room in self.messages(key, frozenset(() if item is None
+                                                                 else (item,))):
             queue(session, event, payload, room)
 
-    def _schedule(self, key: Hashable) -> None:
+    def _schedule(self, key: Hashable, item: Hashable | None = None) -> None:
         """After a commit that was not announced: one update for the key, when it is due.
 
-        The pending mark is cleared only by the task, just before it reads, so no commit is
-        left out of the last update.
+        The pending mark (and the items) are taken only by the task, just before it reads, so
+        no commit is left out of the last update.
         """
         if self.app is None:
             return
         with self._lock:
+            if item is not None:
+                self._items.setdefault(key, set()).add(item)
             if key in self._pending:
                 return
             self._pending.add(key)
@@ -86,7 +93,8 @@ class Coalescer:
                 with self._lock:
                     self._pending.discard(key)
                     self._last[key] = time.monotonic()
-                for event, payload, room in self.messages(key):
+                    items = frozenset(self._items.pop(key, ()))
+                for event, payload, room in self.messages(key, items):
                     socketio.emit(event, payload, to=room)
             finally:
                 db.session.remove()

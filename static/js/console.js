@@ -115,6 +115,7 @@
   }
 
   live.socket.on("proposal.card", reloadSpotlight);
+  live.socket.on("proposal.cards", reloadSpotlight);
   live.socket.on("proposal.removed", reloadSpotlight);
 
   document.addEventListener("submit", function (ev) {

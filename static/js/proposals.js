@@ -151,6 +151,10 @@
     current.proposalsAttached = true;
     current.socket.on("proposal.card", onCard);
     current.socket.on("proposal.card", refreshTranslations);
+    // A rush of new lines comes as one message of their cards (each as `proposal.card`).
+    current.socket.on("proposal.cards", function (data) {
+      data.cards.forEach(function (card) { onCard(card); refreshTranslations(card); });
+    });
     current.socket.on("proposal.counts", onCounts);
     current.socket.on("proposal.removed", onRemoved);
     current.socket.on("comment.created", onComment);

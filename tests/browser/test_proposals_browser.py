@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -38,6 +39,7 @@ from tests.helpers import (
     create_workshop,
     go_to_kind,
 )
+from tests.live.clients import Person
 from workshop.agenda import delegates as delegate_services
 from workshop.agenda.models import Delegate, Organisation, Workshop
 from workshop.agenda.schemas import InviteIn
@@ -218,6 +220,38 @@ def test_proposal_from_a_phone_reaches_the_other_phone_and_the_wall(room: Room, 
     assert stored.tags == ["gender", "informal_economy"]
     assert (stored.delegate_id, stored.organisation_id) == (author.id, cast.organisation.id)
     assert (stored.country, stored.region) == ("Burundi", "central_africa")
+
+
+def test_a_rush_of_lines_from_other_phones_reaches_a_phone_and_the_wall(room: Room,
+                                                                        cast: Setup):
+    workshop = new_workshop(cast, "welcome")
+    projector = projector_moved_to(room, cast, workshop, "propose")
+    aline, _ = invited_phone(room, workshop, cast.organisation, "Aline")
+    others = [Person(room.live.url).join(workshop.join_code, cast.organisation.id, f"Delegate {n}")
+              for n in range(4)]
+    titles = [f"Maternity cover for market women {n}" for n in range(4)]
+    for screen in (aline, projector):
+        mark(screen)
+    try:
+        for person in others:
+            person.connect(workshop.id)
+        rush = [threading.Thread(target=person.call, args=("proposal.create", {
+            "workshop_id": workshop.id, "title": title, "theme": "health_protection",
+            "level": "national"})) for person, title in zip(others, titles, strict=True)]
+        for thread in rush:
+            thread.start()
+        for thread in rush:
+            thread.join(timeout=LIVE / 1000)
+    finally:
+        for person in others:
+            person.close()
+    # One card comes with its commit, the others together (`proposal.cards`): all shown.
+    for screen in (aline, projector):
+        for title in titles:
+            expect(screen.locator("#cards > .card").filter(has_text=title)).to_have_count(
+                1, timeout=LIVE)
+        expect(screen.locator(".line-count")).to_have_text("4")
+        assert_not_reloaded(screen)
 
 
 def test_empty_title_shows_the_error_and_keeps_what_was_typed(room: Room, cast: Setup):

@@ -37,20 +37,42 @@ def line_payload(line: Line) -> dict:
 
 def queue_line(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
     """A new or changed line of work, as a card in each language, for every screen (or its
-    removal, when the line is hidden now)."""
-    lines = lines_of(actor, workshop, only=proposal_id)
-    if not lines:
+    removal, when the line is hidden now). Coalesced per workshop (`cards`): a rush of new
+    lines reaches a phone as one message each half second, not one message per line."""
+    if not lines_of(actor, workshop, only=proposal_id):
         queue_removed(workshop, [proposal_id])
         return
-    line = lines[0]
+    cards.announce(db.session, workshop.id, proposal_id)
+
+
+def _cards(workshop_id: Hashable, line_ids: frozenset) -> list[tuple[str, Any, str]]:
+    """The cards of these lines as they stand, drawn in each language for its room: one line
+    as `proposal.card`, several as one `proposal.cards`; a line gone meanwhile (hidden or
+    merged away: its removal was sent) is left out."""
+    workshop = db.session.get(Workshop, workshop_id)
+    if workshop is None or not line_ids:
+        return []
+    only = next(iter(line_ids)) if len(line_ids) == 1 else None
+    lines = [line for line in read_lines(workshop, only=only) if line.proposal.id in line_ids]
+    if not lines:
+        return []
+    messages = []
     for language in LANGUAGES:
-        html = render_for_room("proposals/_card.html", language, line=line, lang=language,
-                       **card_context())
-        queue(db.session, "proposal.card", {**line_payload(line), "html": html},
-              language_room(workshop.id, language))
+        drawn = [{**line_payload(line), "html": render_for_room(
+            "proposals/_card.html", language, line=line, lang=language, **card_context())}
+            for line in lines]
+        room = language_room(workshop.id, language)
+        messages.append(("proposal.card", drawn[0], room) if len(drawn) == 1
+                        else ("proposal.cards", {"cards": drawn}, room))
+    return messages
 
 
-def _counts(key: Hashable) -> list[tuple[str, Any, str]]:
+#: New and changed lines: the first after a quiet spell at once, the next half second's
+#: together (`PROPOSAL_COUNTS_INTERVAL`, as the counts).
+cards = Coalescer(_cards)
+
+
+def _counts(key: Hashable, _items: frozenset) -> list[tuple[str, Any, str]]:
     """A line's supporter and comment counts as committed, for every screen; none when the
     line is gone (merged away or hidden meanwhile: its removal was sent)."""
     workshop_id, line_id = key  # type: ignore[misc]

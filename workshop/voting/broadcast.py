@@ -25,7 +25,7 @@ from workshop.voting.turnout import turnout
 EVENT = "ballot.turnout"
 
 
-def _messages(ballot_id: Hashable) -> list[tuple[str, Any, str]]:
+def _messages(ballot_id: Hashable, _items: frozenset) -> list[tuple[str, Any, str]]:
     """The ballot's turnout for the staff room and the projector screens."""
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None:

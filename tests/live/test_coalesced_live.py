@@ -1,0 +1,104 @@
+"""Rushes on the real gevent server: +1s on one line reach every screen as the line's counts
+coalesced (the first at once, the rest together half a second later), ending on the count the
+database holds; new lines as one card, then one message of the others' cards."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from tests.helpers import create_organisation, create_proposal, create_user, create_workshop
+from tests.live.clients import Person
+from workshop.extensions import db
+from workshop.proposals.models import Proposal, Support
+
+pytestmark = pytest.mark.live
+
+PHONES = 6
+
+
+def test_a_rush_of_supports_reaches_every_screen_coalesced_ending_on_the_stored_count(live):
+    facilitator = create_user("facilitator")
+    workshop = create_workshop(steps=3, facilitator=facilitator)
+    line_id = create_proposal(workshop, title="Health cover for street vendors").id
+    org = create_organisation(region="west_africa")
+    phones = [Person(live.url).join(workshop.join_code, org.id, f"Phone {i}")
+              for i in range(PHONES)]
+    staff = Person(live.url).login(facilitator.email, workshop.id)
+    try:
+        for person in (*phones, staff):
+            person.connect(workshop.id)
+        staff.sio.on("proposal.counts", lambda data: staff.events.put(("counts", data)))
+        payload = {"workshop_id": workshop.id, "proposal_id": line_id}
+        acks: list[dict] = []
+        rush = [threading.Thread(target=lambda p=p: acks.append(p.call("proposal.support",
+                                                                       payload)))
+                for p in phones]
+        for thread in rush:
+            thread.start()
+        for thread in rush:
+            thread.join(timeout=15)
+        assert [a["ok"] for a in acks] == [True] * PHONES
+
+        seen = [staff.next_event("counts")]
+        while seen[-1]["supporters"] < PHONES:
+            seen.append(staff.next_event("counts", timeout=3))  # the coalesced one: ≤ 0.5 s
+        assert all(c["id"] == line_id for c in seen)
+        assert [c["supporters"] for c in seen] == sorted(c["supporters"] for c in seen)
+        # Six commits, fewer broadcasts: the first went with its commit, the rest together.
+        assert len(seen) < PHONES
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Support)
+                                 .where(Support.proposal_id == line_id)) == PHONES
+    finally:
+        for person in (*phones, staff):
+            person.close()
+
+
+def test_a_rush_of_new_lines_reaches_every_screen_in_few_messages_each_line_once(live):
+    workshop = create_workshop(steps=3)
+    create_proposal(workshop)  # on a propose step
+    org = create_organisation(region="west_africa")
+    phones = [Person(live.url).join(workshop.join_code, org.id, f"Phone {i}")
+              for i in range(PHONES)]
+    watcher = Person(live.url).join(workshop.join_code, org.id, "Watcher")
+    try:
+        for person in (*phones, watcher):
+            person.connect(workshop.id)
+        for name in ("proposal.card", "proposal.cards"):
+            watcher.sio.on(name, lambda data, name=name: watcher.events.put(("cards", (name,
+                                                                                     data))))
+        acks: list[dict] = []
+
+        def submit(person: Person, n: int) -> None:
+            acks.append(person.call("proposal.create", {
+                "workshop_id": workshop.id, "title": f"Health cover for fishers {n}",
+                "theme": "decent_work", "level": "national"}))
+
+        rush = [threading.Thread(target=submit, args=(p, n)) for n, p in enumerate(phones)]
+        for thread in rush:
+            thread.start()
+        for thread in rush:
+            thread.join(timeout=15)
+        assert [a["ok"] for a in acks] == [True] * PHONES
+        wanted = {a["proposal_id"] for a in acks}
+
+        seen: list[int] = []
+        messages: list[str] = []
+        while set(seen) != wanted:
+            name, data = watcher.next_event("cards", timeout=3)  # the batch: within 0.5 s
+            messages.append(name)
+            seen.extend([data["id"]] if name == "proposal.card" else
+                        [card["id"] for card in data["cards"]])
+        assert sorted(seen) == sorted(wanted)  # each line once
+        assert messages[0] == "proposal.card"  # the first at once, with its commit
+        assert "proposal.cards" in messages
+        assert len(messages) < PHONES
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(
+            Proposal.workshop_id == workshop.id)) == PHONES + 1
+    finally:
+        for person in (*phones, watcher):
+            person.close()
