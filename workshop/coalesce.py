@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from workshop.extensions import db, socketio
@@ -82,13 +82,19 @@ class Coalescer:
                 return
             self._pending.add(key)
             delay = max(0.0, self._last.get(key, 0) + self.interval - time.monotonic())
-        socketio.start_background_task(self._later, key, delay)
+        try:
+            socketio.start_background_task(self._later, key, delay)
+        except Exception:
+            with self._lock:  # never left pending with no task to send it
+                self._pending.discard(key)
+            raise
 
     def _later(self, key: Hashable, delay: float) -> None:
         socketio.sleep(delay)
         if self.app is None:
             return
         with self.app.app_context():
+            items: frozenset = frozenset()
             try:
                 with self._lock:
                     self._pending.discard(key)
@@ -96,5 +102,9 @@ class Coalescer:
                     items = frozenset(self._items.pop(key, ()))
                 for event, payload, room in self.messages(key, items):
                     socketio.emit(event, payload, to=room)
+            except Exception:  # noqa: BLE001  (the database down, say: logged, not lost)
+                current_app.logger.exception("a coalesced broadcast failed")
+                with self._lock:  # its items go with the key's next announcement
+                    self._items.setdefault(key, set()).update(items)
             finally:
                 db.session.remove()

@@ -15,6 +15,7 @@
     function auth(cb) {
       var given = { workshop: workshopId, csrf: csrf };
       if (root.dataset.line) given.line = parseInt(root.dataset.line, 10);
+      root.dataset.authLine = root.dataset.line || ""; // what this connection follows
       cb(given);
     }
     var socket = io({ auth: auth, transports: ["polling", "websocket"] });

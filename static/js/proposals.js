@@ -169,16 +169,18 @@
   function followDiscussion(current) {
     var root = document.getElementById("live");
     if (!root) return;
-    var followed = root.dataset.line || null;
-    current.socket.on("connect", function () { followed = root.dataset.line || null; });
-    new MutationObserver(function () {
+    var followed = root.dataset.authLine || null;
+    function follow() {
       var line = root.dataset.line;
       // Unchanged, or not connected (the reconnection will send it): nothing to say.
       if (!line || line === followed || !current.socket.connected) return;
       followed = line;
       current.socket.emit("discussion.open",
         { workshop_id: current.workshopId, proposal_id: parseInt(line, 10) });
-    }).observe(root, { attributes: true, attributeFilter: ["data-line"] });
+    }
+    // The line may have changed between the handshake and its answer: say so then.
+    current.socket.on("connect", function () { followed = root.dataset.authLine || null; follow(); });
+    new MutationObserver(follow).observe(root, { attributes: true, attributeFilter: ["data-line"] });
   }
 
   var OPS = ["proposal.create", "proposal.comment", "proposal.translate", "translation.suggest",

@@ -110,17 +110,23 @@ def test_a_batch_sees_its_own_supports_and_the_lines_merged_proposals(app):
     wid, first_id, second_id = workshop.id, first.id, second.id
     db.session.commit()
 
-    callers = Callers(app, services.supports())
+    group = services.supports()
+    callers = Callers(app, group)
     # Dina's +1 on a proposal merged into the line already counts for it: nothing new.
     callers.add("dina", lambda: services.send_support(dina, wid, line, True))
     callers.add("emeka", lambda: services.send_support(emeka, wid, line, True))
     callers.add("emeka takes it back", lambda: services.send_support(emeka, wid, line, False))
     callers.add("fatou", lambda: services.send_support(fatou, wid, second_id, True))
+    # Dina takes back hers and gives it again in the same batch (a double tap).
+    callers.add("dina takes it back", lambda: services.send_support(dina, wid, first_id, False))
+    callers.add("dina again", lambda: services.send_support(dina, wid, first_id, True))
     outcomes = callers.finish()
 
-    assert list(services.supports().batches)[-1] == 4
-    assert [outcomes[n] for n in ("dina", "emeka", "emeka takes it back", "fatou")] == [
-        True, True, False, True]
+    assert list(group.batches)[-1] == 6
+    assert list(group.modes)[-1] == "at once"  # no flush failed: the batch ran once
+    assert [outcomes[n] for n in ("dina", "emeka", "emeka takes it back", "fatou",
+                                  "dina takes it back", "dina again")] == [
+        True, True, False, True, False, True]
     db.session.expire_all()
     rows = sorted(db.session.execute(sa.select(Support.delegate_id, Support.proposal_id)).all())
     assert rows == sorted([(dina.id, first_id), (fatou.id, second_id)])

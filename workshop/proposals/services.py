@@ -274,13 +274,22 @@ class _Support:
         # (`supports` tries again, and the second attempt reads it).
         given = _supports_of(actor.id)
         existing = [given[i] for i in _members_held(workshop.id, proposal.id) if i in given]
+        # Given and taken back in one batch (a double tap): the row not yet written is
+        # dropped, the row taken back is kept, so the batch's one flush stays valid.
+        taken_back = held("supports taken back")
         if self.on and not existing:
-            given[proposal.id] = Support(proposal_id=proposal.id, delegate_id=actor.id)
-            db.session.add(given[proposal.id])
+            row = taken_back.pop((actor.id, proposal.id), None) or Support(
+                proposal_id=proposal.id, delegate_id=actor.id)
+            given[proposal.id] = row
+            db.session.add(row)  # a row taken back in this batch: kept after all
         elif not self.on:
             for support in existing:
                 del given[support.proposal_id]
-                db.session.delete(support)
+                if sa.inspect(support).pending:
+                    db.session.expunge(support)
+                else:
+                    taken_back[(actor.id, support.proposal_id)] = support
+                    db.session.delete(support)
         return _Supported(self.on, workshop.id, line_id(proposal))
 
 
