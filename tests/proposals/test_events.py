@@ -180,6 +180,23 @@ def test_comments_reach_the_screens_following_their_line_in_their_language(app, 
     assert received(b, "comment.created") == []
 
 
+def test_a_line_hidden_while_screens_follow_it_sends_them_no_more_comments(app, phones):
+    workshop, _, (a, _) = phones
+    line = create_proposal(workshop)
+    organiser = create_user("organiser")
+    assert a.emit("discussion.open", {"workshop_id": workshop.id, "proposal_id": line.id},
+                  callback=True)["ok"] is True
+    services.hide_proposal(organiser, workshop, line.id, True, "Off topic")
+    staff = app.test_client()
+    login(staff, organiser)
+    sock = connect(app, staff, workshop, f"/w/{workshop.id}/console")
+    a.get_received()
+    ack = sock.emit("proposal.comment", {"workshop_id": workshop.id, "proposal_id": line.id,
+                                         "body": "Hidden: see the guidelines"}, callback=True)
+    assert ack["ok"] is True  # staff may still write there
+    assert received(a, "comment.created") == []
+
+
 def test_a_discussion_opens_on_its_line_and_only_in_its_workshop(app, phones):
     workshop, _, (a, _) = phones
     organiser = create_user("organiser")

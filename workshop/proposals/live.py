@@ -17,7 +17,7 @@ from workshop.extensions import db
 from workshop.live import discussion_room, language_room, queue, render_for_room, workshop_room
 from workshop.permissions import Actor
 from workshop.proposals.lines import Line, lines_of, read_lines
-from workshop.proposals.models import Comment
+from workshop.proposals.models import Comment, Proposal
 from workshop.vocabulary import LANGUAGES, LEVELS, REGIONS, TAGS, THEMES
 
 
@@ -95,7 +95,11 @@ def queue_removed(workshop: Workshop, proposal_ids: list[int]) -> None:
 
 def queue_comment(workshop: Workshop, line_id: int, comment: Comment) -> None:
     """A new comment, for the screens following its line's discussion (`discussion.open`), in
-    their language."""
+    their language. None for a hidden line: screens that followed it before it was hidden may
+    be delegates' (staff read its discussion on its page)."""
+    line = db.session.get(Proposal, line_id)
+    if line is None or line.hidden:
+        return
     for language in LANGUAGES:
         html = render_for_room("proposals/_comment.html", language, comment=comment, replies={},
                        languages=LANGUAGES, can_reply=True, can_moderate=False)
