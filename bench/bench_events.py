@@ -138,11 +138,6 @@ def payloads(event: str, n: int, workshop_id: int, lines: list[int]) -> list[dic
              "request_id": f"line-{i:06d}"} for i in range(n)]
 
 
-def following(cookie: str, csrf: str, n: int) -> list[tuple]:
-    """Bare clients, the i-th of which joins room `l<i mod LINES>` as it connects."""
-    return [(cookie, csrf, {"line": i % LINES}) for i in range(n)]
-
-
 def main() -> None:
     """Bare (ack, ack with broadcast) then each of our events; a table and the ratios."""
     args = burst_arguments(__doc__, "one file per event")
@@ -166,7 +161,9 @@ def main() -> None:
         bare_all = {}
         for event, size in SIZES.items():
             if event == "proposal.comment":  # to the phones on the same discussion page
-                bare_all[event] = load(bare_url, following("", "", n), None, "ack_all",
+                # The i-th client joins room `l<i mod LINES>` as it connects.
+                clients = [("", "", {"line": i % LINES}) for i in range(n)]
+                bare_all[event] = load(bare_url, clients, None, "ack_all",
                                        [{"size": size, "room": f"l{i % LINES}"}
                                         for i in range(n)], args.processes)
                 rows.append((f"bare: ack + {size} B to 1/{LINES}", bare_all[event]))

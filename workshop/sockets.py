@@ -24,7 +24,7 @@ from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
+from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room, leave_room
 from flask_wtf.csrf import ValidationError as CSRFValidationError
 from flask_wtf.csrf import validate_csrf
 from pydantic import BaseModel
@@ -119,13 +119,24 @@ def _workshop_from_auth(auth: Any) -> Workshop | None:
     return None if workshop_id is None else db.session.get(Workshop, workshop_id)
 
 
-def _follow_discussion(actor: Actor, workshop: Workshop, auth: Any, language: str) -> None:
+def follow_discussion(line_id: int) -> None:
+    """This socket follows one line's discussion (leaving the one it followed): the room of
+    that line in the socket's language, where its comments are sent."""
+    room = discussion_room(line_id, session["socket_language"])
+    followed = session.get("socket_discussion")
+    if followed is not None and followed != room:
+        leave_room(followed)
+    join_room(room)
+    session["socket_discussion"] = room
+
+
+def _follow_discussion_at_connect(actor: Actor, workshop: Workshop, auth: Any) -> None:
     """A discussion page's socket follows its line from the start (`auth["line"]`), so a
     comment it sends as it reconnects comes back to it; a line it may not read is ignored."""
     proposal_id = _id_in(auth, "line")
     if proposal_id is not None:
         with contextlib.suppress(NotFound):
-            join_room(discussion_room(open_discussion(actor, workshop, proposal_id), language))
+            follow_discussion(open_discussion(actor, workshop, proposal_id))
 
 
 def on_connect(auth: Any = None) -> None:
@@ -148,7 +159,7 @@ def on_connect(auth: Any = None) -> None:
         language = screen_locale(workshop.id) or language  # the room's, as its pages
     join_room(language_room(workshop.id, language))
     session["socket_language"] = language  # the fragments it is sent later: discussion.open
-    _follow_discussion(actor, workshop, auth, language)
+    _follow_discussion_at_connect(actor, workshop, auth)
     if facilitates(actor, workshop):
         join_room(staff_room(workshop.id))
     if getattr(actor, "kind", None) == "projector":

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from flask import session
-from flask_babel import get_locale
-from flask_socketio import join_room, leave_room, rooms
-
 from workshop.extensions import socketio
-from workshop.live import discussion_room
 from workshop.proposals import live, services
 from workshop.proposals.schemas import (
     CommentIn,
@@ -17,7 +12,7 @@ from workshop.proposals.schemas import (
     SupportIn,
     TranslationCreate,
 )
-from workshop.sockets import operation
+from workshop.sockets import follow_discussion, operation
 
 
 @operation(ProposalCreate)
@@ -49,11 +44,7 @@ def discussion_open(actor, workshop, data: ProposalRef) -> dict:
     socket, in its language. Sent again after every reconnect, and by the projector when the
     line in the spotlight changes."""
     line_id = services.open_discussion(actor, workshop, data.proposal_id)
-    room = discussion_room(line_id, session.get("socket_language") or str(get_locale()))
-    for joined in rooms():
-        if joined != room and joined.startswith("l") and joined[1:].partition(":")[0].isdigit():
-            leave_room(joined)
-    join_room(room)
+    follow_discussion(line_id)
     return {"proposal_id": line_id}
 
 

@@ -26,7 +26,7 @@ from workshop.errors import Conflict, NotFound, PermissionDenied, WorkshopError
 from workshop.extensions import db, one_per_app
 from workshop.group_commit import GroupCommit, held, held_by_id, hold_by_ids
 from workshop.live import delegate_room, queue, staff_room
-from workshop.permissions import Actor, can, facilitates, is_delegate_of, require
+from workshop.permissions import Actor, can, is_delegate_of, require
 from workshop.proposals import duplicates, live
 from workshop.proposals.lines import Line
 from workshop.proposals.models import (
@@ -251,7 +251,6 @@ class _Support:
     proposal_id: int
     on: bool
     login_session_id: int | None = None
-    kind = "delegate"  # (for _hold_writers)
 
     def __call__(self) -> _Supported:
         # No autoflush: what this batch wrote is held (below), and a refused +1 must flush
@@ -343,7 +342,7 @@ def _prefetch_supports(works: list[Callable[[], Any]]) -> None:
     (`held`): what every writer's batch reads (`_hold_writers`), the delegates' +1s and the
     workshops' merges."""
     batch = [work for work in works if isinstance(work, _Support)]
-    _hold_writers(batch)
+    _hold_writers(batch, {work.person_id for work in batch})
     _hold_supports({work.person_id for work in batch})
     _hold_merges({work.workshop_id for work in batch})
 
@@ -369,8 +368,7 @@ def add_comment(actor: Actor, workshop: Workshop, proposal_id: int, body: str,
     :raise Conflict: not a propose or discuss step.
     """
     require("proposal.comment", actor, workshop)  # what can be refused without waiting
-    kind = "delegate" if isinstance(actor, Delegate) else "user"
-    written = _submit_comment(_Comment(kind, actor.id, workshop.id, proposal_id, body,
+    written = _submit_comment(_Comment(actor.kind, actor.id, workshop.id, proposal_id, body,
                                        parent_id, request_id))
     comment = db.session.get(Comment, written.comment_id)  # in the caller's session
     comment.replayed = written.replayed
@@ -539,7 +537,7 @@ def _prefetch_comments(works: list[Callable[[], Any]]) -> None:
     as `_prefetch_supports` (writers, logins, workshops, steps, proposals), the comments
     already stored under the batch's request keys, and each delegate's number of comments."""
     batch = [work for work in works if isinstance(work, _Comment)]
-    _hold_writers(batch)
+    _hold_writers(batch, {work.person_id for work in batch if work.kind == "delegate"})
     keys = {work.request_id for work in batch if work.request_id is not None}
     requests = held("comment request")
     for key in keys:
@@ -551,11 +549,11 @@ def _prefetch_comments(works: list[Callable[[], Any]]) -> None:
                           if work.kind == "delegate"})
 
 
-def _hold_writers(batch: list[Any]) -> None:
+def _hold_writers(batch: list[_Support] | list[_Comment], delegate_ids: set[int]) -> None:
     """What every batch of +1s or comments reads first, in one query per table: the
-    delegates (and staff) who write, their logins, the workshops, their current steps and
-    the proposals (the session finds these by id without a query while they are held)."""
-    hold_by_ids("delegate", Delegate, {w.person_id for w in batch if w.kind == "delegate"})
+    delegates who write, the logins, the workshops, their current steps and the proposals
+    (the session finds these by id without a query while they are held)."""
+    hold_by_ids("delegate", Delegate, delegate_ids)
     hold_logins({w.login_session_id for w in batch if w.login_session_id is not None})
     hold_by_ids("workshop", Workshop, {w.workshop_id for w in batch})
     step_ids = {w.current_step_id for w in held("workshop").values() if w is not None}
@@ -702,16 +700,14 @@ def line_id(proposal: Proposal) -> int:
 
 def open_discussion(actor: Actor, workshop: Workshop, proposal_id: int) -> int:
     """The line whose discussion a screen follows live (its comments are sent to the screens
-    that follow it): the line the proposal is shown in. A hidden line only for staff.
+    that follow it): the line the proposal is shown in; a hidden line not for delegates.
 
     :raise PermissionDenied: the actor may not watch this workshop.
     :raise NotFound: no such proposal in this workshop, or its line is hidden from the actor.
     """
     require("discussion.open", actor, workshop)
     line = db.session.get(Proposal, line_id(get_proposal(workshop, proposal_id)))
-    if line.hidden and not facilitates(actor, workshop):
-        raise NotFound(_l("This proposal does not exist."), proposal_id=_l("Unknown proposal."))
-    return line.id
+    return _visible_to(actor, workshop, line).id
 
 
 def get_suggestion(workshop: Workshop, suggestion_id: int) -> TranslationSuggestion:
