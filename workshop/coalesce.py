@@ -48,8 +48,8 @@ class Coalescer:
         self.app = app
         self.interval = interval
 
-    def announce(self, session: Session, key: Hashable, item: Hashable | None = None) -> None:
-        """Send the key's messages (for `item`) with this transaction's commit, as the
+    def announce(self, session: Session, key: Hashable, *items: Hashable) -> None:
+        """Send the key's messages (for `items`) with this transaction's commit, as the
         transaction sees them; if some went out less than `interval` ago, once the interval
         has passed instead (read then, so they include this commit and every one before it,
         with every item announced meanwhile). Nothing is sent if the transaction rolls
@@ -61,13 +61,12 @@ class Coalescer:
                 if not later:
                     self._last[key] = now
             if later:
-                after_commit(session, functools.partial(self._schedule, key, item))
+                after_commit(session, functools.partial(self._schedule, key, items))
                 return
-        for event, payload, room in self.messages(key, frozenset(() if item is None
-                                                                 else (item,))):
+        for event, payload, room in self.messages(key, frozenset(items)):
             queue(session, event, payload, room)
 
-    def _schedule(self, key: Hashable, item: Hashable | None = None) -> None:
+    def _schedule(self, key: Hashable, items: tuple[Hashable, ...] = ()) -> None:
         """After a commit that was not announced: one update for the key, when it is due.
 
         The pending mark (and the items) are taken only by the task, just before it reads, so
@@ -76,8 +75,8 @@ class Coalescer:
         if self.app is None:
             return
         with self._lock:
-            if item is not None:
-                self._items.setdefault(key, set()).add(item)
+            if items:
+                self._items.setdefault(key, set()).update(items)
             if key in self._pending:
                 return
             self._pending.add(key)

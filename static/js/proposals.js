@@ -100,14 +100,24 @@
     arrange();
   }
 
-  function onCounts(data) {
+  function showCounts(data) {
     var card = document.getElementById("proposal-" + data.id);
-    if (!card) return;
+    if (!card) return false;
     card.dataset.supporters = data.supporters;
     card.dataset.comments = data.comments;
     card.querySelector(".supporters").textContent = data.supporters;
     card.querySelector(".comments").textContent = data.comments;
-    arrange();
+    return true;
+  }
+
+  function onCounts(data) {
+    if (showCounts(data)) arrange();
+  }
+
+  // A rush of +1s and comments comes as one message of several lines' counts: one arrange.
+  function onManyCounts(data) {
+    var shown = data.lines.map(showCounts);
+    if (shown.indexOf(true) !== -1) arrange();
   }
 
   function onRemoved(data) {
@@ -156,6 +166,7 @@
       data.cards.forEach(function (card) { onCard(card); refreshTranslations(card); });
     });
     current.socket.on("proposal.counts", onCounts);
+    current.socket.on("proposal.counts.many", onManyCounts);
     current.socket.on("proposal.removed", onRemoved);
     current.socket.on("comment.created", onComment);
     current.socket.on("translation.suggested", refreshTranslations);

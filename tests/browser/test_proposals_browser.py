@@ -254,6 +254,36 @@ def test_a_rush_of_lines_from_other_phones_reaches_a_phone_and_the_wall(room: Ro
         assert_not_reloaded(screen)
 
 
+def test_a_rush_of_supports_on_several_lines_shows_every_count_on_a_phone(room: Room,
+                                                                         cast: Setup):
+    workshop = new_workshop(cast, "propose")
+    lines = [create_proposal(workshop, title=f"Sick pay for domestic workers {n}").id
+             for n in range(3)]
+    aline, _ = invited_phone(room, workshop, cast.organisation, "Aline")
+    mark(aline)
+    plan = [lines[0]] * 3 + [lines[1]] * 2 + [lines[2]]  # the line each other phone supports
+    others = [Person(room.live.url).join(workshop.join_code, cast.organisation.id, f"Delegate {n}")
+              for n in range(len(plan))]
+    try:
+        for person in others:
+            person.connect(workshop.id)
+        rush = [threading.Thread(target=person.call, args=("proposal.support", {
+            "workshop_id": workshop.id, "proposal_id": line_id}))
+            for person, line_id in zip(others, plan, strict=True)]
+        for thread in rush:
+            thread.start()
+        for thread in rush:
+            thread.join(timeout=LIVE / 1000)
+    finally:
+        for person in others:
+            person.close()
+    # Counts of several lines come as one message (`proposal.counts.many`): each shown.
+    for line_id, supporters in zip(lines, ("3", "2", "1"), strict=True):
+        expect(card(aline, line_id).locator(".supporters")).to_have_text(supporters,
+                                                                         timeout=LIVE)
+    assert_not_reloaded(aline)
+
+
 def test_empty_title_shows_the_error_and_keeps_what_was_typed(room: Room, cast: Setup):
     workshop = new_workshop(cast, "propose")
     phone, _ = invited_phone(room, workshop, cast.organisation, "Chantal")

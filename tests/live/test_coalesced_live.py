@@ -57,6 +57,47 @@ def test_a_rush_of_supports_reaches_every_screen_coalesced_ending_on_the_stored_
             person.close()
 
 
+def test_a_rush_of_supports_on_several_lines_reaches_a_screen_as_few_messages_of_counts(live):
+    workshop = create_workshop(steps=3)
+    line_ids = [create_proposal(workshop, title=f"Line {n}").id for n in range(3)]
+    org = create_organisation(region="west_africa")
+    phones = [Person(live.url).join(workshop.join_code, org.id, f"Phone {i}")
+              for i in range(PHONES)]
+    watcher = Person(live.url).join(workshop.join_code, org.id, "Watcher")
+    try:
+        for person in (*phones, watcher):
+            person.connect(workshop.id)
+        for name in ("proposal.counts", "proposal.counts.many"):
+            watcher.sio.on(name, lambda data, name=name: watcher.events.put(("counts", (name,
+                                                                                      data))))
+        acks: list[dict] = []
+        rush = [threading.Thread(target=lambda p=p, n=n: acks.append(p.call(
+            "proposal.support", {"workshop_id": workshop.id,
+                                 "proposal_id": line_ids[n % len(line_ids)]})))
+            for n, p in enumerate(phones)]
+        for thread in rush:
+            thread.start()
+        for thread in rush:
+            thread.join(timeout=15)
+        assert [a["ok"] for a in acks] == [True] * PHONES
+
+        wanted = {line_id: PHONES // len(line_ids) for line_id in line_ids}
+        shown: dict[int, int] = {}
+        messages: list[str] = []
+        while shown != wanted:
+            name, data = watcher.next_event("counts", timeout=3)  # the batch: within 0.5 s
+            messages.append(name)
+            for line in [data] if name == "proposal.counts" else data["lines"]:
+                assert line["supporters"] >= shown.get(line["id"], 0)  # never backwards
+                shown[line["id"]] = line["supporters"]
+        # Six +1s on three lines: fewer messages, and some name several lines at once.
+        assert len(messages) < PHONES
+        assert "proposal.counts.many" in messages
+    finally:
+        for person in (*phones, watcher):
+            person.close()
+
+
 def test_a_rush_of_new_lines_reaches_every_screen_in_few_messages_each_line_once(live):
     workshop = create_workshop(steps=3)
     create_proposal(workshop)  # on a propose step

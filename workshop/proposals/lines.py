@@ -7,6 +7,7 @@ screen, workshop.proposals.live) and the pages read it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ class Line:
 
 
 def lines_of(actor: Actor, workshop: Workshop, include_hidden: bool = False,
-             only: int | None = None) -> list[Line]:
+             only: int | Collection[int] | None = None) -> list[Line]:
     """The workshop's lines of work (proposals not merged into another), with their counts.
 
     :raise PermissionDenied: the actor may not watch this workshop.
@@ -41,10 +42,13 @@ def lines_of(actor: Actor, workshop: Workshop, include_hidden: bool = False,
 
 
 def read_lines(workshop: Workshop, include_hidden: bool = False,
-               only: int | None = None) -> list[Line]:
+               only: int | Collection[int] | None = None) -> list[Line]:
     """`lines_of` without asking who reads: for what is sent to everyone watching (counts
-    coalesced after the commit, workshop/proposals/live.py)."""
-    proposals = (_line_with_members(workshop, only) if only is not None else list(
+    coalesced after the commit, workshop/proposals/live.py). With `only`, just that line or
+    those lines, read without reading the rest of the workshop."""
+    if isinstance(only, int):
+        only = (only,)
+    proposals = (_lines_with_members(workshop, only) if only is not None else list(
         db.session.scalars(sa.select(Proposal).where(Proposal.workshop_id == workshop.id)
                            .order_by(Proposal.id))))
     children: dict[int, list[Proposal]] = {}
@@ -61,7 +65,7 @@ def read_lines(workshop: Workshop, include_hidden: bool = False,
         return out
 
     tops = [p for p in proposals if p.merged_into_id is None
-            and (include_hidden or not p.hidden) and (only is None or p.id == only)]
+            and (include_hidden or not p.hidden) and (only is None or p.id in only)]
     lines = [Line(p, members(p)) for p in tops]
     member_of = {m.id: line for line in lines for m in line.members}
     if not member_of:
@@ -92,12 +96,12 @@ def read_lines(workshop: Workshop, include_hidden: bool = False,
     return lines
 
 
-def _line_with_members(workshop: Workshop, proposal_id: int) -> list[Proposal]:
-    """The proposal and every proposal merged into it, recursively (one query per level of
-    merging): one line read without reading the workshop's every proposal."""
+def _lines_with_members(workshop: Workshop, proposal_ids: Collection[int]) -> list[Proposal]:
+    """These proposals and every proposal merged into them, recursively (one query per level
+    of merging): some lines read without reading the workshop's every proposal."""
     found: dict[int, Proposal] = {}
     frontier = list(db.session.scalars(sa.select(Proposal).where(
-        Proposal.id == proposal_id, Proposal.workshop_id == workshop.id)))
+        Proposal.id.in_(list(proposal_ids)), Proposal.workshop_id == workshop.id)))
     while frontier:
         found.update((p.id, p) for p in frontier)
         frontier = [p for p in db.session.scalars(sa.select(Proposal).where(

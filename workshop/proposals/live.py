@@ -52,8 +52,7 @@ def _cards(workshop_id: Hashable, line_ids: frozenset) -> list[tuple[str, Any, s
     workshop = db.session.get(Workshop, workshop_id)
     if workshop is None or not line_ids:
         return []
-    only = next(iter(line_ids)) if len(line_ids) == 1 else None
-    lines = [line for line in read_lines(workshop, only=only) if line.proposal.id in line_ids]
+    lines = read_lines(workshop, only=line_ids)
     if not lines:
         return []
     messages = []
@@ -72,19 +71,25 @@ def _cards(workshop_id: Hashable, line_ids: frozenset) -> list[tuple[str, Any, s
 cards = Coalescer(_cards)
 
 
-def _counts(key: Hashable, _items: frozenset) -> list[tuple[str, Any, str]]:
-    """A line's supporter and comment counts as committed, for every screen; none when the
-    line is gone (merged away or hidden meanwhile: its removal was sent)."""
-    workshop_id, line_id = key  # type: ignore[misc]
+def _counts(workshop_id: Hashable, line_ids: frozenset) -> list[tuple[str, Any, str]]:
+    """These lines' supporter and comment counts as committed, for every screen: one line as
+    `proposal.counts`, several as one `proposal.counts.many`; a line gone meanwhile (merged
+    away or hidden: its removal was sent) is left out."""
     workshop = db.session.get(Workshop, workshop_id)
-    lines = read_lines(workshop, only=line_id) if workshop is not None else []
-    return [("proposal.counts", line_payload(line), workshop_room(workshop_id))
-            for line in lines]
+    if workshop is None or not line_ids:
+        return []
+    lines = [line_payload(line) for line in read_lines(workshop, only=line_ids)]
+    if not lines:
+        return []
+    room = workshop_room(workshop.id)
+    return [("proposal.counts", lines[0], room) if len(lines) == 1
+            else ("proposal.counts.many", {"lines": lines}, room)]
 
 
-#: A rush of +1s and comments on one line: at most one `proposal.counts` per line per interval
-#: (workshop/coalesce.py; `PROPOSAL_COUNTS_INTERVAL`, 0.5 s). The +1s' and comments' batches
-#: announce each line they changed: `counts.announce(session, (workshop id, line id))`.
+#: A rush of +1s and comments: at most one message of counts per workshop per interval
+#: (workshop/coalesce.py; `PROPOSAL_COUNTS_INTERVAL`, 0.5 s), naming every line changed
+#: meanwhile. The +1s' and comments' batches announce the lines they changed:
+#: `counts.announce(session, workshop id, line id, ...)`.
 counts = Coalescer(_counts)
 
 

@@ -9,7 +9,7 @@ translations) and commits: the broadcasts go out after the commit, whoever calle
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,11 +227,18 @@ class _Supported:
 
 
 def _announce_counts(results: list[_Supported]) -> None:
-    """Before the batch commits: each line it changed announces its counts once (coalesced
-    with the next half second's, see live.counts), not once per +1."""
-    for workshop_id, line in dict.fromkeys((r.workshop_id, r.line_id) for r in results
-                                           if isinstance(r, _Supported)):
-        live.counts.announce(db.session, (workshop_id, line))
+    """Before the batch commits: each workshop announces the counts of the lines it changed
+    once (coalesced with the next half second's, see live.counts), not once per +1."""
+    _announce_lines((r.workshop_id, r.line_id) for r in results if isinstance(r, _Supported))
+
+
+def _announce_lines(changed: Iterable[tuple[int, int]]) -> None:
+    """The counts of these (workshop, line) pairs, one announcement per workshop."""
+    lines: dict[int, dict[int, None]] = {}
+    for workshop_id, line_id in changed:
+        lines.setdefault(workshop_id, {})[line_id] = None
+    for workshop_id, line_ids in lines.items():
+        live.counts.announce(db.session, workshop_id, *line_ids)
 
 
 def _submit_support(write: _Support) -> _Supported:
@@ -438,8 +445,7 @@ def _announce_comments(results: list[_Written]) -> None:
         record(r.actor, "proposal.comment", r.workshop.id, proposal_id=r.comment.proposal_id,
                comment_id=r.comment.id)
         live.queue_comment(r.workshop, r.line_id, r.comment)
-    for key in dict.fromkeys((r.workshop.id, r.line_id) for r in written):
-        live.counts.announce(db.session, key)
+    _announce_lines((r.workshop.id, r.line_id) for r in written)
 
 
 @dataclass(frozen=True)
