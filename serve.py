@@ -19,8 +19,8 @@ import sys  # noqa: E402
 from config import ConfigError  # noqa: E402
 from workshop import create_app  # noqa: E402
 from workshop.collector import tune_garbage_collector  # noqa: E402
-from workshop.extensions import socketio  # noqa: E402
 from workshop.network import choose, interfaces  # noqa: E402
+from workshop.serving import make_server  # noqa: E402
 from workshop.voting import clock  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def main() -> None:
         if public_url:
             app.config["PUBLIC_URL"] = public_url
     clock.resume(app)  # ballots that close while the server was down close now
-    socketio.run(app, host=host, port=args.port, log_output=False)
+    make_server(app, host, args.port).serve_forever()
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +155,18 @@ def count_votes(database_url: str, ballot_id: int) -> int:
 # --- Load clients -----------------------------------------------------------------------------
 
 
-async def _clients(url: str, people: list, workshop_id: int | None, event: str,
-                   payloads: list, ready, go, leave, results) -> None:
+async def connect_clients(url: str, people: list, workshop_id: int | None,
+                          listen: Callable[[int, Any], None] | None = None
+                          ) -> tuple[list, list[bool]]:
+    """One python-socketio AsyncClient per person (None: no login), connected over websocket
+    50 at a time (`listen(i, client)` first, to hear what comes with the connection); the
+    clients and whether each connected."""
     import socketio
 
     clients = [socketio.AsyncClient(reconnection=False) for _ in people]
+    for i, client in enumerate(clients):
+        if listen is not None:
+            listen(i, client)
     gate = asyncio.Semaphore(50)
 
     async def connect(sio, person) -> bool:
@@ -178,6 +185,12 @@ async def _clients(url: str, people: list, workshop_id: int | None, event: str,
 
     connected = await asyncio.gather(*(connect(c, p) for c, p in zip(clients, people,
                                                                      strict=True)))
+    return clients, list(connected)
+
+
+async def _clients(url: str, people: list, workshop_id: int | None, event: str,
+                   payloads: list, ready, go, leave, results) -> None:
+    clients, connected = await connect_clients(url, people, workshop_id)
     ready.put(sum(connected))
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, go.wait, CONNECT_TIMEOUT + PHASE_TIMEOUT)
@@ -294,17 +307,18 @@ def watch_turnout(url: str, workshop_id: int, screen: tuple[str, str], done, cou
 
 @contextlib.contextmanager
 def profiled(pid: int, folder: Path | None, name: str) -> Iterator[None]:
-    """py-spy on a server process while the block runs: its samples in `folder` (`name`.txt,
-    folded stacks) and the functions that took the most time printed; without a folder,
-    nothing."""
+    """py-spy on a server process while the block runs (PROFILE_RATE samples a second, 200
+    unless set): its samples in `folder` (`name`.txt, folded stacks) and the functions that
+    took the most time printed; without a folder, nothing."""
     if folder is None:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{name}.txt"
     spy = subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
-                            str(pid), "--rate", "200", "--format", "raw", "--output",
-                            str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            str(pid), "--rate", os.environ.get("PROFILE_RATE", "200"),
+                            "--format", "raw", "--output", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield
     finally:

@@ -1,8 +1,11 @@
-"""The server's garbage collector settings (workshop/collector.py, applied by serve.py)."""
+"""What serve.py sets up: the garbage collector's settings (workshop/collector.py) and the
+server's sockets (workshop/serving.py)."""
 
 from __future__ import annotations
 
 import gc
+import os
+import socket
 import subprocess
 import sys
 
@@ -10,6 +13,7 @@ import pytest
 
 from tests.servers import ROOT, free_port, server_env
 from workshop.collector import THRESHOLDS, tune_garbage_collector
+from workshop.serving import make_server
 
 
 @pytest.fixture
@@ -45,3 +49,20 @@ def test_bad_thresholds_stop_the_server_with_a_clear_error(tmp_path):
     assert done.returncode == 1
     assert "GC_THRESHOLDS must be one to three whole numbers, the first above 0, not 'many'" in (
         done.stderr)
+
+
+def test_every_connection_the_server_accepts_sends_small_writes_at_once(app):
+    """An acknowledgement right after a broadcast to the same socket must not wait for the
+    client's delayed ACK (Nagle's algorithm off: TCP_NODELAY on each accepted socket)."""
+    server = make_server(app, "127.0.0.1", 0)
+    server.init_socket()
+    listening = socket.socket(fileno=os.dup(server.socket.fileno()))  # gevent's is raw
+    client = socket.create_connection(listening.getsockname()[:2], timeout=5)
+    accepted, _ = listening.accept()
+    try:
+        assert listening.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        for sock in (accepted, client, listening):
+            sock.close()
+        server.close()
