@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -39,7 +38,7 @@ from tests.helpers import (
     create_workshop,
     go_to_kind,
 )
-from tests.live.clients import Person
+from tests.live.clients import Person, at_once
 from workshop.agenda import delegates as delegate_services
 from workshop.agenda.models import Delegate, Organisation, Workshop
 from workshop.agenda.schemas import InviteIn
@@ -235,13 +234,9 @@ def test_a_rush_of_lines_from_other_phones_reaches_a_phone_and_the_wall(room: Ro
     try:
         for person in others:
             person.connect(workshop.id)
-        rush = [threading.Thread(target=person.call, args=("proposal.create", {
-            "workshop_id": workshop.id, "title": title, "theme": "health_protection",
-            "level": "national"})) for person, title in zip(others, titles, strict=True)]
-        for thread in rush:
-            thread.start()
-        for thread in rush:
-            thread.join(timeout=LIVE / 1000)
+        at_once(others, "proposal.create", [
+            {"workshop_id": workshop.id, "title": title, "theme": "health_protection",
+             "level": "national"} for title in titles], timeout=LIVE / 1000)
     finally:
         for person in others:
             person.close()
@@ -267,13 +262,9 @@ def test_a_rush_of_supports_on_several_lines_shows_every_count_on_a_phone(room: 
     try:
         for person in others:
             person.connect(workshop.id)
-        rush = [threading.Thread(target=person.call, args=("proposal.support", {
-            "workshop_id": workshop.id, "proposal_id": line_id}))
-            for person, line_id in zip(others, plan, strict=True)]
-        for thread in rush:
-            thread.start()
-        for thread in rush:
-            thread.join(timeout=LIVE / 1000)
+        at_once(others, "proposal.support", [
+            {"workshop_id": workshop.id, "proposal_id": line_id} for line_id in plan],
+            timeout=LIVE / 1000)
     finally:
         for person in others:
             person.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import re
+import threading
 from typing import Any
 
 import requests
@@ -87,3 +88,20 @@ class Person:
         """Disconnect the socket, if any."""
         if self.sio is not None and self.sio.connected:
             self.sio.disconnect()
+
+
+def at_once(people: list[Person], event: str, payloads: list[dict],
+            timeout: float = 15) -> list[dict]:
+    """Each person sends its payload at the same moment (a thread each, as phones in a room
+    would); their acknowledgements, in the people's order."""
+    answers: list[dict] = [{} for _ in people]
+
+    def send(i: int) -> None:
+        answers[i] = people[i].call(event, payloads[i])
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(people))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return answers

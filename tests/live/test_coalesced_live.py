@@ -1,22 +1,45 @@
 """Rushes on the real gevent server: +1s on one line reach every screen as the line's counts
 coalesced (the first at once, the rest together half a second later), ending on the count the
-database holds; new lines as one card, then one message of the others' cards."""
+database holds; +1s on several lines as messages naming several lines; new lines as one card,
+then one message of the others' cards."""
 
 from __future__ import annotations
 
-import threading
+import contextlib
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from tests.helpers import create_organisation, create_proposal, create_user, create_workshop
-from tests.live.clients import Person
+from tests.live.clients import Person, at_once
+from workshop.agenda.models import Workshop
 from workshop.extensions import db
 from workshop.proposals.models import Proposal, Support
 
 pytestmark = pytest.mark.live
 
 PHONES = 6
+
+
+@contextlib.contextmanager
+def phones_and_watcher(url: str, workshop: Workshop, *names: str
+                       ) -> Iterator[tuple[list[Person], Person]]:
+    """PHONES joined phones and one more watching, all connected; the watcher's queue gets
+    ("heard", (name, data)) for each event of `names`. Every socket closed at the end."""
+    org = create_organisation(region="west_africa")
+    phones = [Person(url).join(workshop.join_code, org.id, f"Phone {i}") for i in range(PHONES)]
+    watcher = Person(url).join(workshop.join_code, org.id, "Watcher")
+    try:
+        for person in (*phones, watcher):
+            person.connect(workshop.id)
+        for name in names:
+            watcher.sio.on(name, lambda data, name=name: watcher.events.put(("heard",
+                                                                             (name, data))))
+        yield phones, watcher
+    finally:
+        for person in (*phones, watcher):
+            person.close()
 
 
 def test_a_rush_of_supports_reaches_every_screen_coalesced_ending_on_the_stored_count(live):
@@ -31,16 +54,9 @@ def test_a_rush_of_supports_reaches_every_screen_coalesced_ending_on_the_stored_
         for person in (*phones, staff):
             person.connect(workshop.id)
         staff.sio.on("proposal.counts", lambda data: staff.events.put(("counts", data)))
-        payload = {"workshop_id": workshop.id, "proposal_id": line_id}
-        acks: list[dict] = []
-        rush = [threading.Thread(target=lambda p=p: acks.append(p.call("proposal.support",
-                                                                       payload)))
-                for p in phones]
-        for thread in rush:
-            thread.start()
-        for thread in rush:
-            thread.join(timeout=15)
-        assert [a["ok"] for a in acks] == [True] * PHONES
+        acks = at_once(phones, "proposal.support",
+                       [{"workshop_id": workshop.id, "proposal_id": line_id}] * PHONES)
+        assert [a.get("ok") for a in acks] == [True] * PHONES
 
         seen = [staff.next_event("counts")]
         while seen[-1]["supporters"] < PHONES:
@@ -60,32 +76,18 @@ def test_a_rush_of_supports_reaches_every_screen_coalesced_ending_on_the_stored_
 def test_a_rush_of_supports_on_several_lines_reaches_a_screen_as_few_messages_of_counts(live):
     workshop = create_workshop(steps=3)
     line_ids = [create_proposal(workshop, title=f"Line {n}").id for n in range(3)]
-    org = create_organisation(region="west_africa")
-    phones = [Person(live.url).join(workshop.join_code, org.id, f"Phone {i}")
-              for i in range(PHONES)]
-    watcher = Person(live.url).join(workshop.join_code, org.id, "Watcher")
-    try:
-        for person in (*phones, watcher):
-            person.connect(workshop.id)
-        for name in ("proposal.counts", "proposal.counts.many"):
-            watcher.sio.on(name, lambda data, name=name: watcher.events.put(("counts", (name,
-                                                                                      data))))
-        acks: list[dict] = []
-        rush = [threading.Thread(target=lambda p=p, n=n: acks.append(p.call(
-            "proposal.support", {"workshop_id": workshop.id,
-                                 "proposal_id": line_ids[n % len(line_ids)]})))
-            for n, p in enumerate(phones)]
-        for thread in rush:
-            thread.start()
-        for thread in rush:
-            thread.join(timeout=15)
-        assert [a["ok"] for a in acks] == [True] * PHONES
+    with phones_and_watcher(live.url, workshop, "proposal.counts",
+                            "proposal.counts.many") as (phones, watcher):
+        acks = at_once(phones, "proposal.support",
+                       [{"workshop_id": workshop.id, "proposal_id": line_ids[n % len(line_ids)]}
+                        for n in range(PHONES)])
+        assert [a.get("ok") for a in acks] == [True] * PHONES
 
         wanted = {line_id: PHONES // len(line_ids) for line_id in line_ids}
         shown: dict[int, int] = {}
         messages: list[str] = []
         while shown != wanted:
-            name, data = watcher.next_event("counts", timeout=3)  # the batch: within 0.5 s
+            name, data = watcher.next_event("heard", timeout=3)  # the batch: within 0.5 s
             messages.append(name)
             for line in [data] if name == "proposal.counts" else data["lines"]:
                 assert line["supporters"] >= shown.get(line["id"], 0)  # never backwards
@@ -93,43 +95,23 @@ def test_a_rush_of_supports_on_several_lines_reaches_a_screen_as_few_messages_of
         # Six +1s on three lines: fewer messages, and some name several lines at once.
         assert len(messages) < PHONES
         assert "proposal.counts.many" in messages
-    finally:
-        for person in (*phones, watcher):
-            person.close()
 
 
 def test_a_rush_of_new_lines_reaches_every_screen_in_few_messages_each_line_once(live):
     workshop = create_workshop(steps=3)
     create_proposal(workshop)  # on a propose step
-    org = create_organisation(region="west_africa")
-    phones = [Person(live.url).join(workshop.join_code, org.id, f"Phone {i}")
-              for i in range(PHONES)]
-    watcher = Person(live.url).join(workshop.join_code, org.id, "Watcher")
-    try:
-        for person in (*phones, watcher):
-            person.connect(workshop.id)
-        for name in ("proposal.card", "proposal.cards"):
-            watcher.sio.on(name, lambda data, name=name: watcher.events.put(("cards", (name,
-                                                                                     data))))
-        acks: list[dict] = []
-
-        def submit(person: Person, n: int) -> None:
-            acks.append(person.call("proposal.create", {
-                "workshop_id": workshop.id, "title": f"Health cover for fishers {n}",
-                "theme": "decent_work", "level": "national"}))
-
-        rush = [threading.Thread(target=submit, args=(p, n)) for n, p in enumerate(phones)]
-        for thread in rush:
-            thread.start()
-        for thread in rush:
-            thread.join(timeout=15)
-        assert [a["ok"] for a in acks] == [True] * PHONES
+    with phones_and_watcher(live.url, workshop, "proposal.card",
+                            "proposal.cards") as (phones, watcher):
+        acks = at_once(phones, "proposal.create", [
+            {"workshop_id": workshop.id, "title": f"Health cover for fishers {n}",
+             "theme": "decent_work", "level": "national"} for n in range(PHONES)])
+        assert [a.get("ok") for a in acks] == [True] * PHONES
         wanted = {a["proposal_id"] for a in acks}
 
         seen: list[int] = []
         messages: list[str] = []
         while set(seen) != wanted:
-            name, data = watcher.next_event("cards", timeout=3)  # the batch: within 0.5 s
+            name, data = watcher.next_event("heard", timeout=3)  # the batch: within 0.5 s
             messages.append(name)
             seen.extend([data["id"]] if name == "proposal.card" else
                         [card["id"] for card in data["cards"]])
@@ -140,6 +122,3 @@ def test_a_rush_of_new_lines_reaches_every_screen_in_few_messages_each_line_once
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal).where(
             Proposal.workshop_id == workshop.id)) == PHONES + 1
-    finally:
-        for person in (*phones, watcher):
-            person.close()
