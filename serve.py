@@ -66,8 +66,12 @@ def main() -> None:
         public_url = room_address(args.port, args.address)
         if public_url:
             app.config["PUBLIC_URL"] = public_url
+    try:
+        server = make_server(app, host, args.port)
+    except ConfigError as exc:
+        sys.exit(f"serve.py: not starting: {exc}")
     clock.resume(app)  # ballots that close while the server was down close now
-    make_server(app, host, args.port).serve_forever()
+    server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -228,7 +228,7 @@ def run(url: str, people: list, staff: tuple | None, workshop_id: int | None,
     """Phones in their processes, the console here; every phone's counts at the end."""
     ctx = mp.get_context("fork")
     ready, progress, leave = ctx.Queue(), ctx.Queue(), ctx.Event()
-    shares = [people[i::processes] for i in range(processes)]
+    shares = [people[i::processes] for i in range(min(processes, len(people)))]
     procs = [ctx.Process(target=_phone_worker,
                          args=(url, share, workshop_id, ready, progress, leave))
              for share in shares]

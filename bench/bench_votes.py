@@ -53,9 +53,12 @@ PHASE_TIMEOUT = 120
 
 BARE_SERVER = """
 from gevent import monkey; monkey.patch_all()
+import socket
 import sys
 from flask import Flask
 from flask_socketio import SocketIO
+from gevent import pywsgi
+from geventwebsocket.handler import WebSocketHandler
 app = Flask("bare")
 sio = SocketIO(app, async_mode="gevent")
 @app.route("/")
@@ -64,7 +67,10 @@ def index():
 @sio.on("ack")
 def ack(payload=None):
     return {"ok": True}
-sio.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_output=False)
+# Served as Flask-SocketIO's gevent deployment, Nagle's algorithm off as ours (serving.py).
+listener = pywsgi.WSGIServer.get_listener(("127.0.0.1", int(sys.argv[1])))
+listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()
 """
 
 

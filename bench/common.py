@@ -72,7 +72,7 @@ def bare_server(handlers: str) -> str:
 
     Run it as `python -c SOURCE PORT`, like bench_votes does.
     """
-    head, run, tail = BARE_SERVER.rpartition("sio.run(")
+    head, run, tail = BARE_SERVER.rpartition("# Served as")
     if not run:
-        raise RuntimeError("bench_votes.BARE_SERVER no longer ends with sio.run(...)")
+        raise RuntimeError("bench_votes.BARE_SERVER no longer ends with its serving part")
     return f"{head}{textwrap.dedent(handlers)}\n{run}{tail}"

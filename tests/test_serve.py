@@ -13,7 +13,7 @@ import pytest
 
 from tests.servers import ROOT, free_port, server_env
 from workshop.collector import THRESHOLDS, tune_garbage_collector
-from workshop.serving import make_server
+from workshop.serving import Server
 
 
 @pytest.fixture
@@ -51,10 +51,20 @@ def test_bad_thresholds_stop_the_server_with_a_clear_error(tmp_path):
         done.stderr)
 
 
+def test_a_server_not_in_gevent_mode_is_refused_with_a_clear_error(tmp_path):
+    port = free_port()
+    env = {**server_env(f"sqlite:///{tmp_path / 'mode.db'}", port),
+           "SOCKETIO_ASYNC_MODE": "threading"}
+    done = subprocess.run([sys.executable, str(ROOT / "serve.py"), "--port", str(port)],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "serve.py serves Socket.IO in gevent mode only" in done.stderr
+
+
 def test_every_connection_the_server_accepts_sends_small_writes_at_once(app):
     """An acknowledgement right after a broadcast to the same socket must not wait for the
     client's delayed ACK (Nagle's algorithm off: TCP_NODELAY on each accepted socket)."""
-    server = make_server(app, "127.0.0.1", 0)
+    server = Server(("127.0.0.1", 0), app)  # make_server's class (the tests' app is threaded)
     server.init_socket()
     listening = socket.socket(fileno=os.dup(server.socket.fileno()))  # gevent's is raw
     client = socket.create_connection(listening.getsockname()[:2], timeout=5)

@@ -54,16 +54,20 @@ class Coalescer:
         has passed instead (read then, so they include this commit and every one before it,
         with every item announced meanwhile). Nothing is sent if the transaction rolls
         back."""
+        wanted = frozenset(items)
         if self.interval > 0:
             now = time.monotonic()
             with self._lock:
                 later = key in self._pending or now < self._last.get(key, 0) + self.interval
                 if not later:
                     self._last[key] = now
+                    # Items of a later update that failed go with this one too (they stay
+                    # noted, in case this transaction rolls back).
+                    wanted |= self._items.get(key, set())
             if later:
                 after_commit(session, functools.partial(self._schedule, key, items))
                 return
-        for event, payload, room in self.messages(key, frozenset(items)):
+        for event, payload, room in self.messages(key, wanted):
             queue(session, event, payload, room)
 
     def _schedule(self, key: Hashable, items: tuple[Hashable, ...] = ()) -> None:
@@ -102,8 +106,8 @@ class Coalescer:
                 for event, payload, room in self.messages(key, items):
                     socketio.emit(event, payload, to=room)
             except Exception:  # noqa: BLE001  (the database down, say: logged, not lost)
-                current_app.logger.exception("a coalesced broadcast failed")
                 with self._lock:  # its items go with the key's next announcement
                     self._items.setdefault(key, set()).update(items)
+                current_app.logger.exception("a coalesced broadcast failed")
             finally:
                 db.session.remove()

@@ -16,6 +16,9 @@ from flask import Flask
 from gevent import pywsgi
 from geventwebsocket.handler import WebSocketHandler
 
+from config import ConfigError
+from workshop.extensions import socketio
+
 
 class Server(pywsgi.WSGIServer):
     """gevent's WSGI server whose connections send small writes at once (TCP_NODELAY)."""
@@ -29,5 +32,12 @@ class Server(pywsgi.WSGIServer):
 
 def make_server(app: Flask, host: str, port: int) -> Server:
     """The server for `app` on host:port (Socket.IO over WebSocket and long-polling), as
-    Flask-SocketIO's documentation deploys it with gevent, logging nothing per request."""
+    Flask-SocketIO's documentation deploys it with gevent, logging nothing per request (no
+    reloader, no debugger: this is the production server).
+
+    :raise ConfigError: Socket.IO is not in gevent mode (SOCKETIO_ASYNC_MODE).
+    """
+    if socketio.async_mode != "gevent":
+        raise ConfigError(f"SOCKETIO_ASYNC_MODE is {socketio.async_mode!r}; serve.py serves "
+                          "Socket.IO in gevent mode only (unset it, or set it to gevent).")
     return Server((host, port), app, handler_class=WebSocketHandler, log=None)

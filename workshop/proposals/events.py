@@ -96,8 +96,9 @@ HANDLERS = {
 
 def register(app) -> None:
     """Install the handlers under their operation names; coalesce the counts broadcast after
-    +1s and comments (at most one per line per `PROPOSAL_COUNTS_INTERVAL`, 0.5 s) and the
-    cards of new and changed lines (at most one message per workshop and interval)."""
+    +1s and comments (at most one message per workshop per `PROPOSAL_COUNTS_INTERVAL`, 0.5 s,
+    naming the lines changed) and the cards of new and changed lines (at most one message per
+    workshop and interval)."""
     interval = app.config.get("PROPOSAL_COUNTS_INTERVAL", 0.0 if app.testing else 0.5)
     live.counts.configure(app, float(interval))
     live.cards.configure(app, float(interval))

@@ -1,0 +1,83 @@
+"""The coalescer (workshop/coalesce.py) and what the counts of lines send through it
+(workshop/proposals/live.py): several lines in one message, lines gone left out, and the items
+of an update that failed sent with the next one."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Hashable
+
+from tests.helpers import create_proposal, create_workshop
+from workshop.coalesce import Coalescer
+from workshop.extensions import db
+from workshop.live import workshop_room
+from workshop.proposals import live
+
+
+def test_one_line_is_sent_as_its_counts_and_several_as_one_message_without_lines_gone(app):
+    workshop = create_workshop(steps=3)
+    kept, other, hidden, merged = (create_proposal(workshop, title=f"Line {n}")
+                                   for n in range(4))
+    hidden.hidden = True
+    merged.merged_into_id = kept.id
+    db.session.commit()
+
+    [(event, payload, room)] = live._counts(workshop.id, frozenset({kept.id}))
+    assert (event, payload["id"], room) == ("proposal.counts", kept.id,
+                                             workshop_room(workshop.id))
+    assert payload["members"] == [kept.id, merged.id]
+
+    [(event, payload, room)] = live._counts(
+        workshop.id, frozenset({kept.id, other.id, hidden.id, merged.id}))
+    assert event == "proposal.counts.many"
+    assert room == workshop_room(workshop.id)
+    assert sorted(line["id"] for line in payload["lines"]) == [kept.id, other.id]
+
+    assert live._counts(workshop.id, frozenset({hidden.id, merged.id})) == []
+    assert live._counts(workshop.id, frozenset()) == []
+
+
+class _Logged(logging.Handler):
+    """Says when a record is logged."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.set()
+
+
+def test_the_items_of_an_update_that_failed_go_with_the_next_announcement(app):
+    logged = _Logged()
+    app.logger.addHandler(logged)
+    asked: queue.Queue[frozenset] = queue.Queue()
+    failing = {"now": False}
+
+    def messages(_key: Hashable, items: frozenset) -> list:
+        asked.put(items)
+        if failing["now"]:
+            raise RuntimeError("the database is down")
+        return []
+
+    coalescer = Coalescer(messages)
+    coalescer.configure(app, 60.0)
+    coalescer.announce(db.session, "w1", "a")  # the first after a quiet spell: at once
+    db.session.commit()
+    assert asked.get_nowait() == {"a"}
+
+    failing["now"] = True
+    coalescer.announce(db.session, "w1", "b")  # within the interval: later, by a task
+    coalescer._last["w1"] = 0.0  # the interval has passed: the task runs at once
+    db.session.commit()
+    assert asked.get(timeout=10) == {"b"}  # and fails
+    assert logged.seen.wait(timeout=10)  # logged once its items are kept
+
+    failing["now"] = False
+    coalescer._last["w1"] = 0.0  # a quiet spell again
+    coalescer.announce(db.session, "w1", "c")
+    db.session.commit()
+    assert asked.get_nowait() == {"b", "c"}  # b's counts were never sent: with c's now
+    app.logger.removeHandler(logged)
