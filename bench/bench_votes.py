@@ -68,7 +68,7 @@ def index():
 def ack(payload=None):
     return {"ok": True}
 # Served as Flask-SocketIO's gevent deployment, Nagle's algorithm off as ours (serving.py).
-listener = pywsgi.WSGIServer.get_listener(("127.0.0.1", int(sys.argv[1])))
+listener = pywsgi.WSGIServer.get_listener(("127.0.0.1", int(sys.argv[1])), family=socket.AF_INET)
 listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()
 """
