@@ -16,6 +16,7 @@ from tests.helpers import (
     join,
     login,
     received,
+    refused_once_logins_ended_elsewhere,
 )
 from workshop.agenda.models import Delegate
 from workshop.extensions import db, socketio
@@ -41,6 +42,16 @@ def phones(app):
         clients.append(client)
         socks.append(connect(app, client, workshop))
     return workshop, clients, socks
+
+
+def test_a_line_sent_after_the_login_ended_elsewhere_is_refused_and_stores_nothing(phones):
+    """Ended where this process could not close the socket (another server process): the
+    batch that would write the line finds no login, refuses it and the socket is closed."""
+    workshop, _, (a, _b) = phones
+    refused_once_logins_ended_elsewhere(a, "proposal.create", {
+        "workshop_id": workshop.id, "title": "Salud para todos", "theme": "health_protection",
+        "level": "national"})
+    assert count(Proposal) == 0
 
 
 def test_submitted_proposal_reaches_every_phone_in_its_language(phones):

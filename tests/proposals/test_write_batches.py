@@ -1,4 +1,4 @@
-"""+1s and comments sent together share one transaction and one commit
+"""+1s, comments and new lines sent together share one transaction and one commit
 (workshop/group_commit.py), each still checked on its own, in the batch that writes it: a
 refused one is refused alone, a repeated one counts once, and one sent over a socket whose
 login has ended stores nothing."""
@@ -15,6 +15,7 @@ from tests.helpers import (
     create_proposal,
     create_user,
     create_workshop,
+    go_to_kind,
 )
 from tests.voting.test_cast_sender import statements_during
 from tests.voting.test_group_commit import Callers
@@ -25,8 +26,8 @@ from workshop.auth.models import LoginSession
 from workshop.errors import Conflict, NotFound, NotLoggedIn, PermissionDenied
 from workshop.extensions import db
 from workshop.proposals import services
-from workshop.proposals.models import Comment, Support
-from workshop.proposals.schemas import CommentIn, MergeIn
+from workshop.proposals.models import Comment, Proposal, Support
+from workshop.proposals.schemas import CommentIn, MergeIn, ProposalCreate
 
 #: These tests' app: on a database file that several threads share (SQLite's locks are real).
 app = file_app
@@ -176,3 +177,82 @@ def test_comments_sent_together_are_one_batch_each_checked_and_audited(app, monk
     audited = db.session.scalars(sa.select(AuditEntry.details).where(
         AuditEntry.operation == "proposal.comment")).all()
     assert sorted(d["comment_id"] for d in audited) == sorted(c.id for c in stored)
+
+
+def test_lines_sent_together_are_one_batch_each_checked_and_audited(app, monkeypatch):
+    monkeypatch.setattr(services, "PROPOSALS_PER_DELEGATE", 1)
+    workshop, locked = create_workshop(), create_workshop()
+    for w in (workshop, locked):
+        go_to_kind(w, "propose")
+    locked.proposals_locked = True
+    org = create_organisation(region="east_africa")
+    amina, bongani, chitra = (sender_of(create_delegate(workshop, org)) for _ in range(3))
+    ended = sender_of(create_delegate(workshop, org))
+    shut_out = sender_of(create_delegate(locked, org))
+    wid, lid = workshop.id, locked.id
+    db.session.execute(sa.delete(LoginSession).where(LoginSession.id == ended.login_session_id))
+    db.session.commit()
+
+    def line(title: str, request_id: str | None = None, workshop_id: int = wid):
+        return ProposalCreate(workshop_id=workshop_id, title=title, theme="decent_work",
+                              level="national", request_id=request_id)
+
+    group = services.lines()
+
+    def together() -> dict:
+        callers = Callers(app, group)
+        callers.add("amina", lambda: services.send_proposal(amina, wid,
+                                                            line("Sick pay", "key-amina-1")))
+        callers.add("amina's retry", lambda: services.send_proposal(
+            amina, wid, line("Sick pay", "key-amina-1")))
+        callers.add("amina's second", lambda: services.send_proposal(amina, wid, line("More")))
+        callers.add("bongani", lambda: services.send_proposal(bongani, wid, line("Day care")))
+        callers.add("chitra with amina's key", lambda: services.send_proposal(
+            chitra, wid, line("Mine", "key-amina-1")))
+        callers.add("not chitra's workshop", lambda: services.send_proposal(
+            chitra, lid, line("Elsewhere", workshop_id=lid)))
+        callers.add("locked", lambda: services.send_proposal(shut_out, lid,
+                                                             line("Late", workshop_id=lid)))
+        callers.add("ended", lambda: services.send_proposal(ended, wid, line("Gone")))
+        return callers.finish()
+
+    statements, outcomes = statements_during(together)
+    reads = [sql for sql in statements if sql.lstrip().startswith("SELECT")]
+
+    assert list(group.batches) == [1, 8]
+    assert list(group.modes) == ["at once", "at once"]
+    first, retry = outcomes["amina"], outcomes["amina's retry"]
+    assert (retry.proposal_id, retry.replayed, first.replayed) == (first.proposal_id, True,
+                                                                   False)
+    assert isinstance(outcomes["amina's second"], Conflict)  # one line each here
+    assert isinstance(outcomes["chitra with amina's key"], Conflict)  # someone else's key
+    assert isinstance(outcomes["not chitra's workshop"], PermissionDenied)
+    assert isinstance(outcomes["locked"], Conflict)
+    assert isinstance(outcomes["ended"], NotLoggedIn)
+    db.session.expire_all()
+    stored = db.session.scalars(sa.select(Proposal).where(Proposal.workshop_id.in_([wid, lid]))
+                                ).all()
+    assert sorted(p.id for p in stored) == sorted([first.proposal_id,
+                                                   outcomes["bongani"].proposal_id])
+    assert {(p.organisation_id, p.region) for p in stored} == {(org.id, "east_africa")}
+    audited = db.session.scalars(sa.select(AuditEntry.details).where(
+        AuditEntry.operation == "proposal.create")).all()
+    assert sorted(d["proposal_id"] for d in audited) == sorted(p.id for p in stored)
+    # The second batch read its writers' organisations and request keys in one query each.
+    assert sum("WHERE organisation.id IN" in sql for sql in reads) <= 2
+    assert sum("WHERE proposal.request_id IN" in sql for sql in reads) <= 2
+
+
+def test_a_line_put_forward_through_a_form_is_the_callers_to_read(app):
+    workshop = create_workshop()
+    go_to_kind(workshop, "propose")
+    amina = create_delegate(workshop, create_organisation())
+    data = ProposalCreate(workshop_id=workshop.id, title="Sick pay", theme="decent_work",
+                          level="national", request_id="key-form-1")
+    proposal = services.submit_proposal(amina, workshop, data)
+    assert not proposal.replayed
+    again = services.submit_proposal(amina, workshop, data)
+    assert (again.id, again.replayed) == (proposal.id, True)
+    assert (proposal.title, proposal.delegate_id) == ("Sick pay", amina.id)
+    with pytest.raises(PermissionDenied):
+        services.send_proposal(None, workshop.id, data)  # a projector's socket

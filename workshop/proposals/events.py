@@ -15,11 +15,13 @@ from workshop.proposals.schemas import (
 from workshop.sockets import follow_discussion, operation
 
 
-@operation(ProposalCreate)
-def proposal_create(actor, workshop, data: ProposalCreate) -> dict:
-    """A delegate submits a line of work; every screen gets its card."""
-    proposal = services.submit_proposal(actor, workshop, data)
-    return {"proposal_id": proposal.id, "duplicate": proposal.replayed}
+@operation(ProposalCreate, checked_in_batch=True)
+def proposal_create(sender, workshop_id: int, data: ProposalCreate) -> dict:
+    """A delegate submits a line of work; every screen gets its card. Who sends is checked in
+    the batch that writes it (the lines sent together share one transaction:
+    proposals.services.send_proposal)."""
+    made = services.send_proposal(sender, workshop_id, data)
+    return {"proposal_id": made.proposal_id, "duplicate": made.replayed}
 
 
 @operation(SupportIn, checked_in_batch=True)

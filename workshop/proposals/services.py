@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from workshop.agenda.models import Delegate, Step, Workshop
+from workshop.agenda.models import Delegate, Organisation, Step, Workshop
 from workshop.agenda.state import announce
 from workshop.audit.services import record
 from workshop.auth.logins import Sender, hold_logins, person_in_batch
@@ -79,10 +79,9 @@ def _within_cap(model: Any, column: Any, actor: Actor, workshop: Workshop, cap: 
 
     :raise Conflict: the delegate reached the cap.
     """
-    stmt = sa.select(sa.func.count()).select_from(model).where(column == actor.id)
-    if model is not Proposal:
-        stmt = stmt.join(Proposal, model.proposal_id == Proposal.id)
-    stmt = stmt.where(Proposal.workshop_id == workshop.id)
+    stmt = (sa.select(sa.func.count()).select_from(model).where(column == actor.id)
+            .join(Proposal, model.proposal_id == Proposal.id)
+            .where(Proposal.workshop_id == workshop.id))
     if db.session.scalar(stmt) >= cap:
         raise Conflict(message)
 
@@ -118,62 +117,193 @@ def _replayed(model: Any, request_id: str | None, actor: Actor, found: Any = _RE
     return row
 
 
-def _store_once(model: Any, row: Any, request_id: str | None, actor: Actor) -> Any:
-    """Add `row`; when the same request raced in at the same moment, return that one instead."""
-    db.session.add(row)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        first = _replayed(model, request_id, actor)
-        if first is None:
-            raise
-        return first
-    return row
-
-
 def submit_proposal(actor: Actor, workshop: Workshop, data: ProposalIn) -> Proposal:
     """A delegate puts forward a line of work; their organisation, country and region go with it.
 
-    The same `request_id` again returns the first proposal, stored once.
+    The same `request_id` again returns the first proposal, stored once (`replayed`). Lines
+    sent together share one transaction (`lines`), each checked on its own there.
 
     :raise PermissionDenied: not a delegate of this workshop.
     :raise Conflict: not a propose step, or submissions are locked.
     """
-    require("proposal.create", actor, workshop)
-    again = _replayed(Proposal, data.request_id, actor)
-    if again is not None:
-        return again
-    if _current_kind(workshop) not in SUBMIT_STEPS:
-        raise Conflict(_l("Proposals can be put forward during a propose step."))
-    if workshop.proposals_locked:
-        raise Conflict(_l("The facilitator has closed submissions."))
-    _within_cap(Proposal, Proposal.delegate_id, actor, workshop, PROPOSALS_PER_DELEGATE,
-                _l("One delegate may put forward at most %(n)s lines of work.",
-                   n=PROPOSALS_PER_DELEGATE))
-    org = actor.organisation
-    proposal = Proposal(
-        workshop_id=workshop.id,
-        title=data.title,
-        description=data.description,
-        theme=data.theme,
-        level=data.level,
-        tags=sorted(set(data.tags)),
-        language=data.language or actor.locale or workshop.default_locale,
-        source="delegate",
-        delegate_id=actor.id,
-        organisation_id=org.id,
-        country=org.country,
-        region=org.region,
-        request_id=data.request_id,
-    )
-    proposal = _store_once(Proposal, proposal, data.request_id, actor)
-    if proposal.replayed:
-        return proposal
-    record(actor, "proposal.create", workshop.id, proposal_id=proposal.id, title=proposal.title)
-    live.queue_line(actor, workshop, proposal.id)
-    db.session.commit()
+    require("proposal.create", actor, workshop)  # what can be refused without waiting
+    made = _submit_line(_Line(actor.id, workshop.id, data))
+    proposal = db.session.get(Proposal, made.proposal_id)  # in the caller's session
+    proposal.replayed = made.replayed
     return proposal
+
+
+def send_proposal(sender: Sender | None, workshop_id: int, data: ProposalIn) -> Created:
+    """`submit_proposal` for a socket event, which has read nothing: who sent it is checked
+    in the batch that writes the line (login still open, right to take part), as
+    `send_support`.
+
+    :raise NotLoggedIn: the sender's login has ended (or they were removed).
+    :raise PermissionDenied, Conflict: as `submit_proposal`.
+    """
+    if sender is None or sender.kind != "delegate":  # refused before any batch
+        raise PermissionDenied(_l("You are not allowed to do this."))
+    return _submit_line(_Line(sender.id, workshop_id, data, sender.login_session_id))
+
+
+def lines() -> GroupCommit:
+    """The group commit of new lines of work (`_writes`): each is audited just before the
+    commit, when its id is known, and its card announced once a batch per workshop."""
+    return _writes("workshop.lines", _announce_new_lines, _prefetch_lines)
+
+
+@dataclass(frozen=True)
+class Created:
+    """What a line's author is told once it is stored."""
+
+    proposal_id: int
+    replayed: bool
+
+
+def _submit_line(write: _Line) -> Created:
+    return _answered(lines(), write)
+
+
+def _answered(group: GroupCommit, write: Callable[[], Any]) -> Any:
+    """Submit a write whose batch answers it just before the commit (its row numbered by
+    the flush): that answer. The caller's reads end before it waits."""
+    if db.session().in_transaction():
+        db.session.commit()
+    answer = group.submit(write).answer
+    assert answer is not None  # noqa: S101  (set before every commit of the batch)
+    return answer
+
+
+@dataclass
+class _NewLine:
+    """A line a batch wrote (or found written before, `replayed`), and who wrote it."""
+
+    proposal: Proposal
+    actor: Actor
+    replayed: bool
+    answer: Created | None = None  # once flushed (the line's id), before the commit
+
+
+def _announce_new_lines(results: list[_NewLine]) -> None:
+    """Before the batch commits (its lines flushed, so numbered): audit each new line; then
+    each workshop's new cards, announced once (drawn in each language, see live.cards)."""
+    results = [r for r in results if isinstance(r, _NewLine)]
+    db.session.flush()
+    for r in results:
+        r.answer = Created(r.proposal.id, r.replayed)
+    written = [r for r in results if not r.replayed]
+    cards: dict[int, list[int]] = {}
+    for r in written:
+        p = r.proposal
+        record(r.actor, "proposal.create", p.workshop_id, proposal_id=p.id, title=p.title)
+        cards.setdefault(p.workshop_id, []).append(p.id)
+    for workshop_id, proposal_ids in cards.items():
+        live.cards.announce(db.session, workshop_id, *proposal_ids)
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A line of work put forward in a batch of the group commit: the delegate and workshop
+    read again there (as the batch's prefetch holds them), every rule checked in the
+    transaction that writes; with `login_session_id`, that login still open and theirs."""
+
+    delegate_id: int
+    workshop_id: int
+    data: ProposalIn
+    login_session_id: int | None = None
+
+    def __call__(self) -> _NewLine:
+        # No autoflush: what this batch wrote is held, and a refused line must flush nothing
+        # (the batch runs all at once, see `lines`).
+        with db.session.no_autoflush:
+            return self._write()
+
+    def _write(self) -> _NewLine:
+        actor = person_in_batch("delegate", self.delegate_id, self.login_session_id)
+        workshop = held_by_id("workshop", Workshop, self.workshop_id)
+        if workshop is None:
+            raise NotFound(_l("This workshop does not exist."))
+        require("proposal.create", actor, workshop)
+        data = self.data
+        again = _replayed(Proposal, data.request_id, actor,
+                          held("line request").get(data.request_id, _READ))
+        if again is not None:
+            return _NewLine(again, actor, True)  # stored once, its card sent then
+        if _current_kind(workshop) not in SUBMIT_STEPS:
+            raise Conflict(_l("Proposals can be put forward during a propose step."))
+        if workshop.proposals_locked:
+            raise Conflict(_l("The facilitator has closed submissions."))
+        if _lines_held(workshop.id, actor.id) >= PROPOSALS_PER_DELEGATE:
+            raise Conflict(_l("One delegate may put forward at most %(n)s lines of work.",
+                              n=PROPOSALS_PER_DELEGATE))
+        org = actor.organisation
+        proposal = Proposal(
+            workshop_id=workshop.id,
+            title=data.title,
+            description=data.description,
+            theme=data.theme,
+            level=data.level,
+            tags=sorted(set(data.tags)),
+            language=data.language or actor.locale or workshop.default_locale,
+            source="delegate",
+            delegate_id=actor.id,
+            organisation_id=org.id,
+            country=org.country,
+            region=org.region,
+            request_id=data.request_id,
+        )
+        db.session.add(proposal)
+        if data.request_id is not None:
+            held("line request")[data.request_id] = proposal
+        held("line count")[(workshop.id, actor.id)] += 1
+        return _NewLine(proposal, actor, False)
+
+
+def _lines_held(workshop_id: int, delegate_id: int) -> int:
+    """How many lines the delegate has put forward in the workshop (held for the batch)."""
+    counts = held("line count")
+    if (workshop_id, delegate_id) not in counts:
+        _hold_line_counts({(workshop_id, delegate_id)})
+    return counts[(workshop_id, delegate_id)]
+
+
+def _hold_line_counts(keys: set[tuple[int, int]]) -> None:
+    counts = held("line count")
+    for key in keys:
+        counts[key] = 0
+    if keys:
+        for workshop_id, delegate_id, n in db.session.execute(
+                sa.select(Proposal.workshop_id, Proposal.delegate_id, sa.func.count())
+                .where(Proposal.delegate_id.in_({d for _, d in keys}))
+                .group_by(Proposal.workshop_id, Proposal.delegate_id)):
+            if (workshop_id, delegate_id) in counts:
+                counts[(workshop_id, delegate_id)] = n
+
+
+def _prefetch_lines(works: list[Callable[[], Any]]) -> None:
+    """Read what a batch of new lines needs in a query per table, kept for the transaction:
+    the writers, logins, workshops and steps (as `_hold_writers`), the writers'
+    organisations, the lines already stored under the batch's request keys, and each
+    delegate's number of lines."""
+    batch = [work for work in works if isinstance(work, _Line)]
+    _hold_writers(batch, {work.delegate_id for work in batch}, set())
+    hold_by_ids("organisation", Organisation, {d.organisation_id for d in
+                                               held("delegate").values()
+                                               if d is not None and d.organisation_id})
+    _hold_request_keys("line request", Proposal,
+                       {work.data.request_id for work in batch if work.data.request_id})
+    _hold_line_counts({(work.workshop_id, work.delegate_id) for work in batch})
+
+
+def _hold_request_keys(name: str, model: Any, keys: set[str]) -> None:
+    """The rows of `model` already stored under these request keys (None: none), held under
+    `name` for the batch."""
+    requests = held(name)
+    for key in keys:
+        requests[key] = None
+    if keys:
+        for row in db.session.scalars(sa.select(model).where(model.request_id.in_(keys))):
+            requests[row.request_id] = row
 
 
 def set_support(actor: Actor, workshop: Workshop, proposal_id: int, on: bool) -> bool:
@@ -349,7 +479,8 @@ def _prefetch_supports(works: list[Callable[[], Any]]) -> None:
     (`held`): what every writer's batch reads (`_hold_writers`), the delegates' +1s and the
     workshops' merges."""
     batch = [work for work in works if isinstance(work, _Support)]
-    _hold_writers(batch, {work.person_id for work in batch})
+    _hold_writers(batch, {work.person_id for work in batch},
+                  {work.proposal_id for work in batch})
     _hold_supports({work.person_id for work in batch})
     _hold_merges({work.workshop_id for work in batch})
 
@@ -413,11 +544,7 @@ class Commented:
 
 
 def _submit_comment(write: _Comment) -> Commented:
-    if db.session().in_transaction():  # the caller's reads end before it waits
-        db.session.commit()
-    answer = comments().submit(write).answer
-    assert answer is not None  # noqa: S101  (set by _announce_comments before every commit)
-    return answer
+    return _answered(comments(), write)
 
 
 @dataclass
@@ -543,28 +670,25 @@ def _prefetch_comments(works: list[Callable[[], Any]]) -> None:
     as `_prefetch_supports` (writers, logins, workshops, steps, proposals), the comments
     already stored under the batch's request keys, and each delegate's number of comments."""
     batch = [work for work in works if isinstance(work, _Comment)]
-    _hold_writers(batch, {work.person_id for work in batch if work.kind == "delegate"})
-    keys = {work.request_id for work in batch if work.request_id is not None}
-    requests = held("comment request")
-    for key in keys:
-        requests[key] = None
-    if keys:
-        for row in db.session.scalars(sa.select(Comment).where(Comment.request_id.in_(keys))):
-            requests[row.request_id] = row
+    _hold_writers(batch, {work.person_id for work in batch if work.kind == "delegate"},
+                  {work.proposal_id for work in batch})
+    _hold_request_keys("comment request", Comment,
+                       {work.request_id for work in batch if work.request_id is not None})
     _hold_comment_counts({(work.workshop_id, work.person_id) for work in batch
                           if work.kind == "delegate"})
 
 
-def _hold_writers(batch: list[_Support] | list[_Comment], delegate_ids: set[int]) -> None:
-    """What every batch of +1s or comments reads first, in one query per table: the
+def _hold_writers(batch: list[_Support] | list[_Comment] | list[_Line], delegate_ids: set[int],
+                  proposal_ids: set[int]) -> None:
+    """What every batch of delegates' writes reads first, in one query per table: the
     delegates who write, the logins, the workshops, their current steps and the proposals
-    (the session finds these by id without a query while they are held)."""
+    written to (the session finds these by id without a query while they are held)."""
     hold_by_ids("delegate", Delegate, delegate_ids)
     hold_logins({w.login_session_id for w in batch if w.login_session_id is not None})
     hold_by_ids("workshop", Workshop, {w.workshop_id for w in batch})
     step_ids = {w.current_step_id for w in held("workshop").values() if w is not None}
     hold_by_ids("step", Step, {i for i in step_ids if i is not None})
-    hold_by_ids("proposal", Proposal, {w.proposal_id for w in batch})
+    hold_by_ids("proposal", Proposal, proposal_ids)
 
 
 def _while_discussing(actor: Actor, workshop: Workshop, message: Any) -> None:
