@@ -2,14 +2,15 @@
 
 A thousand phones voting, or giving a +1, within a second would each mean a message to every
 screen that shows the count: a million messages for a thousand clicks. A screen needs a
-couple of updates a second. The first change of a key after a quiet spell is announced with
-its own commit (queued on the session like every broadcast, so never if it rolls back); the
-changes committed within the next `interval` seconds are announced together once it has
-passed, by a background task that reads what is committed then (so the last update counts
-every change before it). Used for a ballot's turnout (workshop/voting/broadcast.py), a
-line's supporter and comment counts, and the cards of a workshop's new or changed lines
-(workshop/proposals/live.py), where an announcement names an item (a line) and the later
-update covers every item named meanwhile, in one message.
+couple of updates a second. The first change of a key after a quiet spell is announced as
+soon as it is committed (never if it rolls back); the changes committed within the next
+`interval` seconds together once it has passed. Each update is read and sent by a background
+task after the commit, outside the writer's transaction (a rush of cards is not drawn while
+the writers wait) and in order: each reads what is committed then, so updates never go back
+and the last counts every change before it. Used for a ballot's turnout
+(workshop/voting/broadcast.py), a line's supporter and comment counts, and the cards of a
+workshop's new or changed lines (workshop/proposals/live.py), where an announcement names
+items (lines) and the update covers every item named meanwhile, in one message.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Coalescer:
         self._last: dict[Hashable, float] = {}
         self._pending: set[Hashable] = set()
         self._items: dict[Hashable, set[Hashable]] = {}
+        self._sending: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def configure(self, app: Flask, interval: float) -> None:
@@ -49,29 +51,20 @@ class Coalescer:
         self.interval = interval
 
     def announce(self, session: Session, key: Hashable, *items: Hashable) -> None:
-        """Send the key's messages (for `items`) with this transaction's commit, as the
-        transaction sees them; if some went out less than `interval` ago, once the interval
-        has passed instead (read then, so they include this commit and every one before it,
-        with every item announced meanwhile). Nothing is sent if the transaction rolls
-        back."""
-        wanted = frozenset(items)
+        """Send the key's messages (for `items`) once this transaction commits, never if it
+        rolls back: read then, by a background task, at once if none went out in the last
+        `interval` seconds, else once the interval has passed (so they include this commit
+        and every one before it, with every item announced meanwhile). With no interval (the
+        tests), read in this transaction and sent with its commit."""
         if self.interval > 0:
-            now = time.monotonic()
-            with self._lock:
-                later = key in self._pending or now < self._last.get(key, 0) + self.interval
-                if not later:
-                    self._last[key] = now
-                    # Items of a later update that failed go with this one too (they stay
-                    # noted, in case this transaction rolls back).
-                    wanted |= self._items.get(key, set())
-            if later:
-                after_commit(session, functools.partial(self._schedule, key, items))
-                return
-        for event, payload, room in self.messages(key, wanted):
+            after_commit(session, functools.partial(self._schedule, key, items))
+            return
+        for event, payload, room in self.messages(key, frozenset(items)):
             queue(session, event, payload, room)
 
     def _schedule(self, key: Hashable, items: tuple[Hashable, ...] = ()) -> None:
-        """After a commit that was not announced: one update for the key, when it is due.
+        """After a commit: one update for the key, when it is due (at once after a quiet
+        spell).
 
         The pending mark (and the items) are taken only by the task, just before it reads, so
         no commit is left out of the last update.
@@ -96,7 +89,10 @@ class Coalescer:
         socketio.sleep(delay)
         if self.app is None:
             return
-        with self.app.app_context():
+        with self._lock:
+            sending = self._sending.setdefault(key, threading.Lock())
+        # One update of a key at a time: a later one reads (newer) after this one is sent.
+        with sending, self.app.app_context():
             items: frozenset = frozenset()
             try:
                 with self._lock:

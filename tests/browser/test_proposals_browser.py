@@ -240,7 +240,7 @@ def test_a_rush_of_lines_from_other_phones_reaches_a_phone_and_the_wall(room: Ro
     finally:
         for person in others:
             person.close()
-    # One card comes with its commit, the others together (`proposal.cards`): all shown.
+    # Cards come a few at a time (`proposal.card`, `proposal.cards`): all shown.
     for screen in (aline, projector):
         for title in titles:
             expect(screen.locator("#cards > .card").filter(has_text=title)).to_have_count(

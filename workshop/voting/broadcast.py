@@ -2,10 +2,11 @@
 
 A thousand phones voting within a second would mean a thousand turnout updates; the
 facilitator's console and the projector need a couple per second. Coalesced
-(workshop/coalesce.py): the first commit of votes after a quiet spell is announced with that
-commit; commits within the next `interval` seconds together once it has passed, counted
-then. Turnout goes to the staff room and the projector screens, never to the phones, and
-never carries results. A secret ballot's turnout by region goes through the small-cell rule
+(workshop/coalesce.py): the first commit of votes after a quiet spell is announced as soon
+as it is committed; commits within the next `interval` seconds together once it has passed;
+counted each time after the commit, outside the batch that stores the votes. Turnout goes to
+the staff room and the projector screens, never to the phones, and never carries results. A
+secret ballot's turnout by region goes through the small-cell rule
 (workshop/voting/turnout.py): a region where fewer than k delegates voted is sent as
 `"voted": null`, so the projector does not show whether the one delegate of a small region
 has voted.
