@@ -45,25 +45,30 @@ def queue_line(actor: Actor, workshop: Workshop, proposal_id: int) -> None:
     cards.announce(db.session, workshop.id, proposal_id)
 
 
+def _committed_lines(workshop_id: Hashable, line_ids: frozenset) -> list[Line]:
+    """These lines of the workshop as they stand; a line gone meanwhile (hidden or merged
+    away: its removal was sent) is left out."""
+    workshop = db.session.get(Workshop, workshop_id)
+    return read_lines(workshop, only=line_ids) if workshop is not None and line_ids else []
+
+
+def _one_or_many(one: str, many: str, field: str, items: list[dict],
+                 room: str) -> tuple[str, Any, str]:
+    """One item as the event `one`, several as one event `many` listing them under `field`."""
+    return (one, items[0], room) if len(items) == 1 else (many, {field: items}, room)
+
+
 def _cards(workshop_id: Hashable, line_ids: frozenset) -> list[tuple[str, Any, str]]:
     """The cards of these lines as they stand, drawn in each language for its room: one line
-    as `proposal.card`, several as one `proposal.cards`; a line gone meanwhile (hidden or
-    merged away: its removal was sent) is left out."""
-    workshop = db.session.get(Workshop, workshop_id)
-    if workshop is None or not line_ids:
-        return []
-    lines = read_lines(workshop, only=line_ids)
+    as `proposal.card`, several as one `proposal.cards`."""
+    lines = _committed_lines(workshop_id, line_ids)
     if not lines:
         return []
-    messages = []
-    for language in LANGUAGES:
-        drawn = [{**line_payload(line), "html": render_for_room(
+    return [_one_or_many("proposal.card", "proposal.cards", "cards", [
+        {**line_payload(line), "html": render_for_room(
             "proposals/_card.html", language, line=line, lang=language, **card_context())}
-            for line in lines]
-        room = language_room(workshop.id, language)
-        messages.append(("proposal.card", drawn[0], room) if len(drawn) == 1
-                        else ("proposal.cards", {"cards": drawn}, room))
-    return messages
+        for line in lines], language_room(int(workshop_id), language))
+        for language in LANGUAGES]
 
 
 #: New and changed lines: the first after a quiet spell at once, the next half second's
@@ -73,17 +78,12 @@ cards = Coalescer(_cards)
 
 def _counts(workshop_id: Hashable, line_ids: frozenset) -> list[tuple[str, Any, str]]:
     """These lines' supporter and comment counts as committed, for every screen: one line as
-    `proposal.counts`, several as one `proposal.counts.many`; a line gone meanwhile (merged
-    away or hidden: its removal was sent) is left out."""
-    workshop = db.session.get(Workshop, workshop_id)
-    if workshop is None or not line_ids:
-        return []
-    lines = [line_payload(line) for line in read_lines(workshop, only=line_ids)]
+    `proposal.counts`, several as one `proposal.counts.many`."""
+    lines = [line_payload(line) for line in _committed_lines(workshop_id, line_ids)]
     if not lines:
         return []
-    room = workshop_room(workshop.id)
-    return [("proposal.counts", lines[0], room) if len(lines) == 1
-            else ("proposal.counts.many", {"lines": lines}, room)]
+    return [_one_or_many("proposal.counts", "proposal.counts.many", "lines", lines,
+                         workshop_room(int(workshop_id)))]
 
 
 #: A rush of +1s and comments: at most one message of counts per workshop per interval

@@ -117,6 +117,31 @@ def _replayed(model: Any, request_id: str | None, actor: Actor, found: Any = _RE
     return row
 
 
+def _writer_in_batch(operation: str, kind: str, person_id: int, login_session_id: int | None,
+                     workshop_id: int) -> tuple[Actor, Workshop]:
+    """Who writes in a batch and in which workshop, as the batch's prefetch holds them, and
+    their right to `operation` there.
+
+    :raise NotLoggedIn: the writer was removed, or the login ended.
+    :raise NotFound: no such workshop.
+    :raise PermissionDenied: the writer may not do this there.
+    """
+    actor = person_in_batch(kind, person_id, login_session_id)
+    workshop = held_by_id("workshop", Workshop, workshop_id)
+    if workshop is None:
+        raise NotFound(_l("This workshop does not exist."))
+    require(operation, actor, workshop)
+    return actor, workshop
+
+
+def _submitted(group: GroupCommit, write: Callable[[], Any]) -> Any:
+    """The outcome of a write submitted to a group commit; the caller's reads end (its
+    transaction committed) before it waits."""
+    if db.session().in_transaction():
+        db.session.commit()
+    return group.submit(write)
+
+
 def submit_proposal(actor: Actor, workshop: Workshop, data: ProposalIn) -> Proposal:
     """A delegate puts forward a line of work; their organisation, country and region go with it.
 
@@ -165,11 +190,9 @@ def _submit_line(write: _Line) -> Created:
 
 
 def _answered(group: GroupCommit, write: Callable[[], Any]) -> Any:
-    """Submit a write whose batch answers it just before the commit (its row numbered by
-    the flush): that answer. The caller's reads end before it waits."""
-    if db.session().in_transaction():
-        db.session.commit()
-    answer = group.submit(write).answer
+    """`_submitted` for a write whose batch answers it just before the commit (its row
+    numbered by the flush): that answer."""
+    answer = _submitted(group, write).answer
     assert answer is not None  # noqa: S101  (set before every commit of the batch)
     return answer
 
@@ -219,11 +242,8 @@ class _Line:
             return self._write()
 
     def _write(self) -> _NewLine:
-        actor = person_in_batch("delegate", self.delegate_id, self.login_session_id)
-        workshop = held_by_id("workshop", Workshop, self.workshop_id)
-        if workshop is None:
-            raise NotFound(_l("This workshop does not exist."))
-        require("proposal.create", actor, workshop)
+        actor, workshop = _writer_in_batch("proposal.create", "delegate", self.delegate_id,
+                                           self.login_session_id, self.workshop_id)
         data = self.data
         again = _replayed(Proposal, data.request_id, actor,
                           held("line request").get(data.request_id, _READ))
@@ -261,21 +281,35 @@ class _Line:
 
 def _lines_held(workshop_id: int, delegate_id: int) -> int:
     """How many lines the delegate has put forward in the workshop (held for the batch)."""
-    counts = held("line count")
-    if (workshop_id, delegate_id) not in counts:
-        _hold_line_counts({(workshop_id, delegate_id)})
-    return counts[(workshop_id, delegate_id)]
+    return _count_held("line count", _hold_line_counts, workshop_id, delegate_id)
 
 
 def _hold_line_counts(keys: set[tuple[int, int]]) -> None:
-    counts = held("line count")
+    _hold_counts("line count", keys, lambda delegate_ids: sa.select(
+        Proposal.workshop_id, Proposal.delegate_id, sa.func.count())
+        .where(Proposal.delegate_id.in_(delegate_ids))
+        .group_by(Proposal.workshop_id, Proposal.delegate_id))
+
+
+def _count_held(name: str, hold: Callable[[set[tuple[int, int]]], None], workshop_id: int,
+                delegate_id: int) -> int:
+    """A delegate's number of rows of a kind in a workshop, held for the batch under `name`
+    (read by `hold` if not yet)."""
+    counts = held(name)
+    if (workshop_id, delegate_id) not in counts:
+        hold({(workshop_id, delegate_id)})
+    return counts[(workshop_id, delegate_id)]
+
+
+def _hold_counts(name: str, keys: set[tuple[int, int]],
+                 query: Callable[[set[int]], sa.Select]) -> None:
+    """Hold under `name` each (workshop, delegate)'s number of rows, in one query: `query`
+    selects (workshop id, delegate id, count) for these delegates."""
+    counts = held(name)
     for key in keys:
         counts[key] = 0
     if keys:
-        for workshop_id, delegate_id, n in db.session.execute(
-                sa.select(Proposal.workshop_id, Proposal.delegate_id, sa.func.count())
-                .where(Proposal.delegate_id.in_({d for _, d in keys}))
-                .group_by(Proposal.workshop_id, Proposal.delegate_id)):
+        for workshop_id, delegate_id, n in db.session.execute(query({d for _, d in keys})):
             if (workshop_id, delegate_id) in counts:
                 counts[(workshop_id, delegate_id)] = n
 
@@ -372,9 +406,7 @@ def _announce_lines(changed: Iterable[tuple[int, int]]) -> None:
 
 
 def _submit_support(write: _Support) -> _Supported:
-    if db.session().in_transaction():  # the caller's reads end before it waits
-        db.session.commit()
-    return supports().submit(write)
+    return _submitted(supports(), write)
 
 
 @dataclass(frozen=True)
@@ -396,11 +428,8 @@ class _Support:
             return self._write()
 
     def _write(self) -> _Supported:
-        actor = person_in_batch("delegate", self.person_id, self.login_session_id)
-        workshop = held_by_id("workshop", Workshop, self.workshop_id)
-        if workshop is None:
-            raise NotFound(_l("This workshop does not exist."))
-        require("proposal.support", actor, workshop)
+        actor, workshop = _writer_in_batch("proposal.support", "delegate", self.person_id,
+                                           self.login_session_id, self.workshop_id)
         proposal = _visible_to(actor, workshop, get_proposal(workshop, self.proposal_id))
         if _current_kind(workshop) not in DISCUSS_STEPS:
             raise Conflict(_l("Support can be given during the propose and discuss steps."))
@@ -597,11 +626,8 @@ class _Comment:
             return self._write()
 
     def _write(self) -> _Written:
-        actor = person_in_batch(self.kind, self.person_id, self.login_session_id)
-        workshop = held_by_id("workshop", Workshop, self.workshop_id)
-        if workshop is None:
-            raise NotFound(_l("This workshop does not exist."))
-        require("proposal.comment", actor, workshop)
+        actor, workshop = _writer_in_batch("proposal.comment", self.kind, self.person_id,
+                                           self.login_session_id, self.workshop_id)
         again = _replayed_in_batch(self.request_id, actor)
         if again is not None:
             return _Written(again, actor, workshop, again.proposal_id, True)  # not sent again
@@ -644,25 +670,15 @@ def _replayed_in_batch(request_id: str | None, actor: Actor) -> Comment | None:
 
 def _comments_held(workshop_id: int, delegate_id: int) -> int:
     """How many comments the delegate has written in the workshop (held for the batch)."""
-    counts = held("comment count")
-    if (workshop_id, delegate_id) not in counts:
-        _hold_comment_counts({(workshop_id, delegate_id)})
-    return counts[(workshop_id, delegate_id)]
+    return _count_held("comment count", _hold_comment_counts, workshop_id, delegate_id)
 
 
 def _hold_comment_counts(keys: set[tuple[int, int]]) -> None:
-    counts = held("comment count")
-    for key in keys:
-        counts[key] = 0
-    if keys:
-        delegate_ids = {delegate_id for _, delegate_id in keys}
-        for workshop_id, delegate_id, n in db.session.execute(
-                sa.select(Proposal.workshop_id, Comment.delegate_id, sa.func.count())
-                .join(Proposal, Comment.proposal_id == Proposal.id)
-                .where(Comment.delegate_id.in_(delegate_ids))
-                .group_by(Proposal.workshop_id, Comment.delegate_id)):
-            if (workshop_id, delegate_id) in counts:
-                counts[(workshop_id, delegate_id)] = n
+    _hold_counts("comment count", keys, lambda delegate_ids: sa.select(
+        Proposal.workshop_id, Comment.delegate_id, sa.func.count())
+        .join(Proposal, Comment.proposal_id == Proposal.id)
+        .where(Comment.delegate_id.in_(delegate_ids))
+        .group_by(Proposal.workshop_id, Comment.delegate_id))
 
 
 def _prefetch_comments(works: list[Callable[[], Any]]) -> None:
