@@ -1,6 +1,6 @@
 """The coalescer (workshop/coalesce.py) and what the counts of lines send through it
 (workshop/proposals/live.py): several lines in one message, lines gone left out, and the items
-of an update that failed sent with the next one."""
+of an update that failed sent with the next one; updates wait while writes are under way."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import queue
 import threading
 from collections.abc import Hashable
 
+import pytest
+
 from tests.helpers import create_proposal, create_workshop
+from workshop import coalesce
 from workshop.coalesce import Coalescer
 from workshop.extensions import db
+from workshop.group_commit import GroupCommit, busy
 from workshop.live import workshop_room
 from workshop.proposals import live
 
@@ -81,3 +85,57 @@ def test_the_items_of_an_update_that_failed_go_with_the_next_announcement(app):
     db.session.commit()
     assert asked.get(timeout=10) == {"b", "c"}  # b's counts were never sent: with c's now
     app.logger.removeHandler(logged)
+
+
+def _held_batch(app, request, commit: GroupCommit) -> tuple[threading.Thread, threading.Event]:
+    """A batch of `commit` running in a thread until the returned event is set (at the
+    latest when the test ends)."""
+    started, release = threading.Event(), threading.Event()
+
+    def work() -> None:
+        started.set()
+        release.wait(timeout=30)
+
+    def run() -> None:
+        with app.app_context():
+            commit.submit(work)
+
+    writer = threading.Thread(target=run)
+    request.addfinalizer(lambda: (release.set(), writer.join(timeout=10)))
+    writer.start()
+    assert started.wait(timeout=10)
+    return writer, release
+
+
+def test_an_update_waits_while_writes_are_under_way_and_no_longer_than_max_defer(
+        app, request, monkeypatch):
+    asked: queue.Queue[frozenset] = queue.Queue()
+
+    def messages(_key: Hashable, items: frozenset) -> list:
+        asked.put(items)
+        return []
+
+    coalescer = Coalescer(messages)
+    coalescer.configure(app, 60.0)
+    commit = GroupCommit()
+
+    writer, release = _held_batch(app, request, commit)
+    assert busy()
+    coalescer.announce(db.session, "w1", "a")  # due at once, but a batch is running
+    db.session.commit()
+    with pytest.raises(queue.Empty):  # not sent while the batch runs
+        asked.get(timeout=0.5)
+    release.set()
+    writer.join(timeout=10)
+    assert asked.get(timeout=10) == {"a"}  # sent once it has ended
+
+    monkeypatch.setattr(coalesce, "MAX_DEFER", 0.2)
+    writer, release = _held_batch(app, request, commit)
+    coalescer._last["w1"] = 0.0  # a quiet spell
+    coalescer.announce(db.session, "w1", "b")
+    db.session.commit()
+    assert asked.get(timeout=10) == {"b"}  # sent after MAX_DEFER though writes go on
+    assert writer.is_alive()
+    assert busy()
+    release.set()
+    writer.join(timeout=10)

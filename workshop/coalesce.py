@@ -7,7 +7,10 @@ soon as it is committed (never if it rolls back); the changes committed within t
 `interval` seconds together once it has passed. Each update is read and sent by a background
 task after the commit, outside the writer's transaction (a rush of cards is not drawn while
 the writers wait) and in order: each reads what is committed then, so updates never go back
-and the last counts every change before it. Used for a ballot's turnout
+and the last counts every change before it. An update also waits while writes are under way in
+this process (at most `MAX_DEFER` seconds): in a rush, a thousand phones are answered first
+and told the counts once, rather than the counts' message to every phone competing with the
+answers. Used for a ballot's turnout
 (workshop/voting/broadcast.py), a line's supporter and comment counts, and the cards of a
 workshop's new or changed lines (workshop/proposals/live.py), where an announcement names
 items (lines) and the update covers every item named meanwhile, in one message.
@@ -25,7 +28,12 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from workshop.extensions import db, socketio
+from workshop.group_commit import busy
 from workshop.live import after_commit, queue
+
+#: The longest an update waits for writes to pass, and how often it looks (seconds).
+MAX_DEFER = 2.0
+DEFER_STEP = 0.02
 
 #: What to send for a key and the items announced with it (none: the key alone), read from
 #: the database session: (event, payload, room) for each message; none when all is gone.
@@ -87,6 +95,9 @@ class Coalescer:
 
     def _later(self, key: Hashable, delay: float) -> None:
         socketio.sleep(delay)
+        deadline = time.monotonic() + MAX_DEFER
+        while busy() and time.monotonic() < deadline:
+            socketio.sleep(DEFER_STEP)
         if self.app is None:
             return
         with self._lock:

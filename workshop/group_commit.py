@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ T = TypeVar("T")
 
 #: Casts queued beyond this wait for the next batch (a batch's latency stays bounded).
 MAX_BATCH = 200
+
+#: A group commit is busy this long after its last batch ended (see `busy`).
+QUIET = 0.1
 
 
 def begin_writing(session: Session) -> None:
@@ -177,6 +181,19 @@ class _Write(Generic[T]):
         return self.result
 
 
+_group_commits: weakref.WeakSet[GroupCommit] = weakref.WeakSet()
+
+
+def busy() -> bool:
+    """Whether writes (or group reads) are under way in this process: one queued or running,
+    or a batch ended within the last `QUIET` seconds (in a rush the next is on its way).
+    Broadcasts that can wait a moment wait for this to pass (workshop/coalesce.py), so that a
+    rush's writers are answered before everyone is told what changed."""
+    now = time.monotonic()
+    return any(commit._leading or now - commit._ended < QUIET
+               for commit in list(_group_commits))
+
+
 class GroupCommit:
     """Runs submitted writes in shared transactions; see the module's docstring.
 
@@ -204,8 +221,10 @@ class GroupCommit:
         self._queue: list[_Write] = []
         self._leading = False
         self._leader: int | None = None  # the thread (greenlet) running a batch now
+        self._ended = float("-inf")  # when the last batch ended (monotonic)
         #: Sizes of the latest batches (the tests check batching; bounded, the server runs long).
         self.batches: deque[int] = deque(maxlen=1000)
+        _group_commits.add(self)
 
     def submit(self, work: Callable[[], T]) -> T:
         """Run `work` in the next shared transaction; its result once that has committed.
@@ -250,6 +269,7 @@ class GroupCommit:
                     write.done = True
                     write.lead = False
                 self._leader = None
+                self._ended = time.monotonic()
                 if self._queue:
                     self._queue[0].lead = True
                     self._queue[0].woken.set()
