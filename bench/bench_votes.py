@@ -67,7 +67,10 @@ def index():
 @sio.on("ack")
 def ack(payload=None):
     return {"ok": True}
-# Served as Flask-SocketIO's gevent deployment, Nagle's algorithm off as ours (serving.py).
+# Served as Flask-SocketIO's gevent deployment, Nagle's algorithm off and the garbage
+# collector tuned as ours (serving.py, collector.py): like with like.
+from workshop.collector import tune_garbage_collector
+tune_garbage_collector()
 listener = pywsgi.WSGIServer.get_listener(("127.0.0.1", int(sys.argv[1])), family=socket.AF_INET)
 listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()
