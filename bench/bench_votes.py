@@ -12,7 +12,10 @@ acknowledgement, which comes after the commit) is recorded. It prints, in the sa
 * ours, `state.sync`: an authenticated, validated read of the workshop state (no write);
 * ours, `ballot.cast`: votes durably stored per second, p50/p95/p99 from send to receipt, and
   whether the number of ballot papers in the database equals the number sent;
-* ours, `ballot.sync`: each phone then asks for its own paper's state (a read per delegate).
+* ours, `ballot.sync`: each phone then asks for its own paper's state (a read per delegate);
+* bare again, answering each of our events with an answer of the same size (the median of
+  ours, padded): what carrying that answer costs the framework and the clients, which share
+  the machine's cores; each of ours is printed with its ratio to both bare rates.
 
 A projector screen connected during the burst counts the `ballot.turnout` updates it receives
 (coalesced by the server, at most about two per second). Bounded: every phase has a timeout.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing as mp
 import os
 import random
@@ -67,6 +71,9 @@ def index():
 @sio.on("ack")
 def ack(payload=None):
     return {"ok": True}
+@sio.on("ack_sized")
+def ack_sized(payload):
+    return {"ok": True, "pad": "x" * int(payload["size"])}
 # Served as Flask-SocketIO's gevent deployment, Nagle's algorithm off and the garbage
 # collector tuned as ours (serving.py, collector.py): like with like.
 from workshop.collector import tune_garbage_collector
@@ -204,13 +211,17 @@ async def _clients(url: str, people: list, workshop_id: int | None, event: str,
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, go.wait, CONNECT_TIMEOUT + PHASE_TIMEOUT)
 
+    sizes: list[int] = []
+
     async def one(sio, payload) -> tuple[float | None, bool]:
         start = time.perf_counter()
         try:
             ack = await sio.call(event, payload, timeout=PHASE_TIMEOUT)
         except Exception:
             return None, False
-        return time.perf_counter() - start, bool(ack and ack.get("ok"))
+        took = time.perf_counter() - start
+        sizes.append(len(json.dumps(ack, separators=(",", ":"))))
+        return took, bool(ack and ack.get("ok"))
 
     started = time.perf_counter()
     answers = await asyncio.gather(*(one(c, p) for c, p, ok in zip(clients, payloads, connected,
@@ -218,7 +229,7 @@ async def _clients(url: str, people: list, workshop_id: int | None, event: str,
     finished = time.perf_counter()
     results.put({"latencies": [t for t, ok in answers if ok and t is not None],
                  "ok": sum(1 for _, ok in answers if ok), "sent": len(answers),
-                 "started": started, "finished": finished})
+                 "started": started, "finished": finished, "sizes": sizes})
     # Clients leave once every client has its answer (see load): leaving while others still
     # send would measure the leaving as well.
     await loop.run_in_executor(None, leave.wait, PHASE_TIMEOUT + 60)
@@ -255,8 +266,10 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
     # Processes share one monotonic clock (perf_counter is CLOCK_MONOTONIC on Linux).
     wall = max(p["finished"] for p in parts) - min(p["started"] for p in parts)
     ok = sum(p["ok"] for p in parts)
+    sizes = sorted(size for part in parts for size in part["sizes"])
     return {"connected": connected, "sent": sum(p["sent"] for p in parts), "ok": ok,
-            "wall": wall, "rate": ok / wall if wall else 0.0, "latencies": latencies}
+            "wall": wall, "rate": ok / wall if wall else 0.0, "latencies": latencies,
+            "size": sizes[len(sizes) // 2] if sizes else 0}  # the median answer's, in bytes
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -440,6 +453,17 @@ def main() -> None:
         seen = counts.get(timeout=30)
         watcher.join(timeout=5)
         stop(server)
+
+        # The bare server again, answering as much as each of ours did (the clients read it).
+        ours = {"state.sync": read, "ballot.cast": cast, "ballot.sync": papers}
+        bare_port = free_port()
+        bare = start_process([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port,
+                             tmp / "bare-sized.log")
+        procs.append(bare)
+        sized = {name: load(f"http://127.0.0.1:{bare_port}", [None] * n, None, "ack_sized",
+                            [{"size": result["size"]}] * n, args.processes)
+                 for name, result in ours.items()}
+        stop(bare)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -450,6 +474,8 @@ def main() -> None:
     print(line("ours: state.sync (read)", read))
     print(line("ours: ballot.cast (stored)", cast))
     print(line("ours: ballot.sync (read)", papers))
+    for name, result in sized.items():
+        print(line(f"bare: answer of {ours[name]['size']:,} B", result))
     lost = cast["sent"] - stored
     print(f"votes durably stored: {stored:,} in the database for {cast['sent']:,} sent "
           f"({cast['ok']:,} receipts) -> {'nothing lost' if lost == 0 else f'{lost} LOST'}; "
@@ -463,8 +489,10 @@ def main() -> None:
               f"framework's rate, with {p50_ratio:.1f}x its p50")
         print("ratio to the bare rate: " + ", ".join(
             f"{name} {result['rate'] / bare_result['rate']:.2f}x"
-            for name, result in (("state.sync", read), ("ballot.cast", cast),
-                                 ("ballot.sync", papers))))
+            for name, result in ours.items()))
+        print("ratio to the bare server answering as much: " + ", ".join(
+            f"{name} ({result['size']:,} B) {result['rate'] / max(sized[name]['rate'], 1e-9):.2f}x"
+            for name, result in ours.items()))
     shutil.rmtree(tmp, ignore_errors=True)
     if stored != cast["ok"] or cast["ok"] != cast["sent"]:
         sys.exit(1)
