@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Hashable
 
 import pytest
@@ -15,7 +16,7 @@ from tests.helpers import create_proposal, create_workshop
 from workshop import coalesce
 from workshop.coalesce import Coalescer
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit, busy
+from workshop.group_commit import QUIET, RUSH, GroupCommit, busy
 from workshop.live import workshop_room
 from workshop.proposals import live
 
@@ -139,3 +140,41 @@ def test_an_update_waits_while_writes_are_under_way_and_no_longer_than_max_defer
     assert busy()
     release.set()
     writer.join(timeout=10)
+
+
+def test_a_rush_keeps_the_group_commit_busy_a_moment_and_a_trickle_only_while_it_writes(app):
+    commit = GroupCommit()
+    with app.app_context():
+        commit.submit(lambda: None)  # a lone write, its batch ended
+    assert not commit.busy(time.monotonic())  # a trickle keeps nothing waiting
+
+    with app.app_context():
+        for _ in range(RUSH - 1):
+            commit.submit(lambda: None)
+    oldest = commit._submitted[0]  # RUSH writes, the first of them at `oldest`
+    assert commit.busy(oldest + QUIET / 2)  # more may be on their way: a moment more
+    assert not commit.busy(oldest + QUIET * 2)  # none for a while: the rush is over
+
+
+def test_a_batch_of_several_keeps_the_group_commit_busy_a_moment_after_it_ended(app, request):
+    """Its writers, woken, have yet to answer: a broadcast waits for them."""
+    commit = GroupCommit()
+    first, release = _held_batch(app, request, commit)
+
+    def write() -> None:
+        with app.app_context():
+            commit.submit(lambda: None)
+
+    others = [threading.Thread(target=write) for _ in range(2)]
+    for other in others:
+        other.start()
+    deadline = time.monotonic() + 10
+    while len(commit._queue) < 2 and time.monotonic() < deadline:  # both wait for a batch
+        time.sleep(0.005)
+    release.set()
+    for writer in (first, *others):
+        writer.join(timeout=10)
+    assert list(commit.batches)[-2:] == [1, 2]
+    ended = commit._several_ended
+    assert commit.busy(ended + QUIET / 2)
+    assert not commit.busy(ended + QUIET * 2)

@@ -10,7 +10,8 @@ the writers wait) and in order: each reads what is committed then, so updates ne
 and the last counts every change before it. An update also waits while writes are under way in
 this process (at most `MAX_DEFER` seconds): in a rush, a thousand phones are answered first
 and told the counts once, rather than the counts' message to every phone competing with the
-answers. Used for a ballot's turnout
+answers (the first update after a quiet spell waits `GRACE` seconds to see whether a rush
+follows). Used for a ballot's turnout
 (workshop/voting/broadcast.py), a line's supporter and comment counts, and the cards of a
 workshop's new or changed lines (workshop/proposals/live.py), where an announcement names
 items (lines) and the update covers every item named meanwhile, in one message.
@@ -31,9 +32,11 @@ from workshop.extensions import db, socketio
 from workshop.group_commit import busy
 from workshop.live import after_commit, queue
 
-#: The longest an update waits for writes to pass, and how often it looks (seconds).
+#: The longest an update waits for writes to pass, and how often it looks (seconds); and how
+#: long even the first after a quiet spell waits, to see whether a rush follows its commit.
 MAX_DEFER = 2.0
 DEFER_STEP = 0.02
+GRACE = 0.05
 
 #: What to send for a key and the items announced with it (none: the key alone), read from
 #: the database session: (event, payload, room) for each message; none when all is gone.
@@ -94,7 +97,7 @@ class Coalescer:
             raise
 
     def _later(self, key: Hashable, delay: float) -> None:
-        socketio.sleep(delay)
+        socketio.sleep(max(delay, GRACE))
         deadline = time.monotonic() + MAX_DEFER
         while busy() and time.monotonic() < deadline:
             socketio.sleep(DEFER_STEP)

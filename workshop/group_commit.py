@@ -44,7 +44,9 @@ T = TypeVar("T")
 #: Casts queued beyond this wait for the next batch (a batch's latency stays bounded).
 MAX_BATCH = 200
 
-#: A group commit is busy this long after its last batch ended (see `busy`).
+#: A rush: this many writes submitted within `QUIET` seconds (200 a second); the group commit
+#: stays busy until it has passed (see `busy`).
+RUSH = 20
 QUIET = 0.1
 
 
@@ -186,12 +188,14 @@ _group_commits: weakref.WeakSet[GroupCommit] = weakref.WeakSet()
 
 def busy() -> bool:
     """Whether writes (or group reads) are under way in this process: one queued or running,
-    or a batch ended within the last `QUIET` seconds (in a rush the next is on its way).
-    Broadcasts that can wait a moment wait for this to pass (workshop/coalesce.py), so that a
-    rush's writers are answered before everyone is told what changed."""
+    a rush on (`RUSH` submitted within the last `QUIET` seconds: more are on their way, even
+    between batches), or a batch of several ended within `QUIET` (its writers, woken, have
+    yet to answer). Broadcasts that can wait a moment wait for this to pass
+    (workshop/coalesce.py), so that a rush's writers are answered before everyone is told
+    what changed; a steady trickle of writes (a room voting over a minute, batches of one)
+    keeps them waiting only while a write runs."""
     now = time.monotonic()
-    return any(commit._leading or now - commit._ended < QUIET
-               for commit in list(_group_commits))
+    return any(commit.busy(now) for commit in list(_group_commits))
 
 
 class GroupCommit:
@@ -221,10 +225,19 @@ class GroupCommit:
         self._queue: list[_Write] = []
         self._leading = False
         self._leader: int | None = None  # the thread (greenlet) running a batch now
-        self._ended = float("-inf")  # when the last batch ended (monotonic)
+        #: When the latest `RUSH` writes were submitted, and when the last batch of several
+        #: ended (monotonic).
+        self._submitted: deque[float] = deque(maxlen=RUSH)
+        self._several_ended = float("-inf")
         #: Sizes of the latest batches (the tests check batching; bounded, the server runs long).
         self.batches: deque[int] = deque(maxlen=1000)
         _group_commits.add(self)
+
+    def busy(self, now: float) -> bool:
+        """A batch queued or running, a rush on, or a batch of several just ended, at `now`
+        (see `busy`)."""
+        return (self._leading or now - self._several_ended < QUIET
+                or (len(self._submitted) == RUSH and now - self._submitted[0] < QUIET))
 
     def submit(self, work: Callable[[], T]) -> T:
         """Run `work` in the next shared transaction; its result once that has committed.
@@ -237,6 +250,7 @@ class GroupCommit:
                 # Waiting here for a batch this very caller runs would wait forever.
                 raise RuntimeError("a group commit's batch submitted to itself")
             self._queue.append(write)
+            self._submitted.append(time.monotonic())
             if not self._leading:
                 self._leading = write.lead = True
         while not write.done:
@@ -269,7 +283,8 @@ class GroupCommit:
                     write.done = True
                     write.lead = False
                 self._leader = None
-                self._ended = time.monotonic()
+                if len(batch) > 1:
+                    self._several_ended = time.monotonic()
                 if self._queue:
                     self._queue[0].lead = True
                     self._queue[0].woken.set()
