@@ -1,6 +1,7 @@
 """Every socket event runs in a request context of the socket's URL, which is no route of the
 app: that context must be freed as soon as the event ends, not left to the garbage collector
-(workshop._RequestContext)."""
+(workshop._RequestContext), and must not open the session cookie again when the socket has
+its own copy of the session (workshop._Flask)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import weakref
 
 from werkzeug.exceptions import NotFound
 from werkzeug.test import EnvironBuilder
+
+from tests.agenda.test_events import connect
+from tests.helpers import create_organisation, create_workshop, join
 
 
 def test_the_context_of_a_url_that_is_no_route_is_freed_without_the_collector(app):
@@ -28,3 +32,27 @@ def test_the_context_of_a_url_that_is_no_route_is_freed_without_the_collector(ap
 
 def test_a_url_that_is_no_route_still_answers_not_found(client):
     assert client.get("/no-such-page").status_code == 404
+
+
+def test_a_socket_event_uses_the_sockets_session_without_opening_the_cookie_again(
+        app, client, monkeypatch):
+    workshop = create_workshop()
+    join(client, workshop, create_organisation())
+    sock = connect(app, client, workshop)
+    opened = []
+    interface = app.session_interface
+    original = interface.open_session
+
+    def open_session(app_, request):
+        opened.append(request.path)
+        return original(app_, request)
+
+    monkeypatch.setattr(interface, "open_session", open_session)
+    first = sock.emit("state.sync", {"workshop_id": workshop.id}, callback=True)
+    opened.clear()  # the socket's copy is made at its first event
+    again = sock.emit("state.sync", {"workshop_id": workshop.id}, callback=True)
+    assert first["ok"] is True
+    assert again["ok"] is True  # still the delegate, by the socket's own session
+    assert opened == []
+    assert client.get("/d").status_code == 200  # a page still opens its cookie
+    assert opened == ["/d"]
