@@ -31,7 +31,7 @@ from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.models import AuditEntry
 from workshop.errors import ValidationFailed
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit
+from workshop.group_commit import GroupCommit, end_callers_reads
 from workshop.validation import parse
 from workshop.voting import casting
 from workshop.voting.models import Participation, RegionTally, Vote
@@ -328,3 +328,14 @@ def test_a_batch_that_submits_to_its_own_group_commit_is_told_not_left_waiting(a
     with pytest.raises(RuntimeError, match="submitted to itself"):
         group.submit(nested)
     assert group.submit(lambda: "after") == "after"  # the group commit still works
+
+
+def test_the_callers_reads_end_before_it_waits_and_no_session_is_made_to_ask(app):
+    with app.app_context():  # an event's context: nothing read yet
+        end_callers_reads()
+        assert not db.session.registry.has()
+    with app.app_context():  # a caller that has read: its transaction ends
+        db.session.scalar(sa.select(sa.func.count(Workshop.id)))
+        assert db.session().in_transaction()
+        end_callers_reads()
+        assert not db.session().in_transaction()

@@ -23,7 +23,7 @@ from workshop.auth.logins import Sender, person_in_batch
 from workshop.auth.models import LoginSession
 from workshop.errors import NotFound
 from workshop.extensions import db, one_per_app
-from workshop.group_commit import GroupRead, held, held_by_id, hold_by_ids
+from workshop.group_commit import GroupRead, end_callers_reads, held, held_by_id, hold_by_ids
 from workshop.permissions import Actor, ProjectorViewer, require
 from workshop.sockets import shows_projector_key
 
@@ -94,8 +94,7 @@ def sync(request: Sync) -> dict:
     :raise PermissionDenied: no longer allowed (a projector key rotated).
     :raise NotFound: the workshop (or what the request names in it) was deleted.
     """
-    if db.session().in_transaction():  # the caller's reads end before it waits
-        db.session.commit()
+    end_callers_reads()
     return syncs().submit(request)
 
 

@@ -24,7 +24,7 @@ from workshop.auth.logins import Sender, hold_logins, person_in_batch
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, PermissionDenied, WorkshopError
 from workshop.extensions import db, one_per_app
-from workshop.group_commit import GroupCommit, held, held_by_id, hold_by_ids
+from workshop.group_commit import GroupCommit, end_callers_reads, held, held_by_id, hold_by_ids
 from workshop.live import delegate_room, queue, staff_room
 from workshop.permissions import Actor, can, is_delegate_of, require
 from workshop.proposals import duplicates, live
@@ -137,8 +137,7 @@ def _writer_in_batch(operation: str, kind: str, person_id: int, login_session_id
 def _submitted(group: GroupCommit, write: Callable[[], Any]) -> Any:
     """The outcome of a write submitted to a group commit; the caller's reads end (its
     transaction committed) before it waits."""
-    if db.session().in_transaction():
-        db.session.commit()
+    end_callers_reads()
     return group.submit(write)
 
 

@@ -32,6 +32,7 @@ from workshop.errors import (
 from workshop.extensions import db, one_per_app
 from workshop.group_commit import (
     GroupCommit,
+    end_callers_reads,
     held,
     held_by_id,
     held_row,
@@ -160,8 +161,7 @@ def _submit(once: Callable[[Actor, Workshop, Any], CastResult], kind: type, acto
     again, as after any commit.
     """
     work = _Cast(once, kind, actor_id, workshop_id, data, from_socket(), login_session_id)
-    if db.session().in_transaction():  # a socket's vote has read nothing: nothing to end
-        db.session.commit()
+    end_callers_reads()
     try:
         return casts().submit(work)
     except IntegrityError:
