@@ -47,8 +47,9 @@ class _Flask(Flask):
 
         Flask-SocketIO keeps a copy of the session for each socket (`saved_session` in its
         environ, from its first event on) and puts it in place of the cookie's just after the
-        push: opening the cookie's first (its signature checked, decoded) was half the cost
-        of every event's context (17 of 32 us). Handed in, it is used as it would have been.
+        push: opening the cookie's first (its signature checked, decoded) was most of the
+        cost of every event's context (in-process 54.6 us with a phone's cookie, 15.6 us
+        without opening it). Handed in, it is used as it would have been.
         """
         return _RequestContext(self, environ, session=environ.get("saved_session"))
 
