@@ -47,9 +47,9 @@ from bench_votes import (  # noqa: E402
     quantile,
     stop,
 )
-from common import bare_server, fresh_database, make_app  # noqa: E402
+from common import fresh_database, make_app, start_bare  # noqa: E402
 
-from tests.servers import free_port, signed_session, start_process, start_server  # noqa: E402
+from tests.servers import free_port, signed_session, start_server  # noqa: E402
 
 #: What the phones receive: the bare server's broadcast is `news`.
 BROADCASTS = ("state", "notice", "ballot", "news")
@@ -291,15 +291,13 @@ def main() -> None:
                                 wid, phases, args.rounds, args.processes, CONNECTED)
         stop(server)
 
-        bare_port = free_port()
         handlers = BARE + "".join(f"sio.on({event!r})(console)\n" for event in ours)
-        bare = start_process([sys.executable, "-c", bare_server(handlers), str(bare_port)],
-                             env, bare_port, tmp / "bare.log")
+        bare, bare_url = start_bare(handlers, env, tmp / "bare.log")
         procs.append(bare)
         bare_phases = [(event, lambda i, size=r["size"]: {"size": size}, "news")
                        for event, r in ours.items()]
-        bares, bare_counts = run(f"http://127.0.0.1:{bare_port}", [None] * args.phones, None,
-                                 None, bare_phases, args.rounds, args.processes, {})
+        bares, bare_counts = run(bare_url, [None] * args.phones, None, None, bare_phases,
+                                 args.rounds, args.processes, {})
         stop(bare)
     finally:
         for proc in procs:

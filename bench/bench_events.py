@@ -45,9 +45,9 @@ from bench_votes import (  # noqa: E402
     profiled,
     stop,
 )
-from common import bare_server, fresh_database, make_app  # noqa: E402
+from common import fresh_database, make_app, start_bare  # noqa: E402
 
-from tests.servers import free_port, signed_session, start_process, start_server  # noqa: E402
+from tests.servers import free_port, signed_session, start_server  # noqa: E402
 
 LINES = 10
 
@@ -151,11 +151,8 @@ def main() -> None:
         people, wid = setup["people"], setup["workshop_id"]
         n = len(people)
 
-        bare_port = free_port()
-        bare = start_process([sys.executable, "-c", bare_server(BROADCAST), str(bare_port)],
-                             env, bare_port, tmp / "bare.log")
+        bare, bare_url = start_bare(BROADCAST, env, tmp / "bare.log")
         procs.append(bare)
-        bare_url = f"http://127.0.0.1:{bare_port}"
         bare_ack = load(bare_url, [None] * n, None, "ack", [{}] * n, args.processes)
         rows.append(("bare: ack", bare_ack))
         bare_all = {}

@@ -52,15 +52,15 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from bench_votes import quantile, stop  # noqa: E402
 from common import (  # noqa: E402
-    bare_server,
     cpu_seconds,
     fresh_database,
     machine_times,
     make_app,
+    start_bare,
 )
 
 from tests.helpers import csrf_from  # noqa: E402
-from tests.servers import free_port, server_env, start_process, start_server  # noqa: E402
+from tests.servers import free_port, server_env, start_server  # noqa: E402
 
 #: The plan's free-text fields phones write in (own field of the k-th phone of a group: k-th).
 TEXT_FIELDS = ("objective", "results_national", "results_continental",
@@ -557,14 +557,12 @@ def main() -> None:
         params = {"seconds": args.seconds, "rate": args.rate, "shared": args.shared,
                   "seed": args.seed, "widths": widths}
 
-        port = free_port()
-        bare_proc = start_process([sys.executable, "-c", bare_server(BARE_HANDLERS), str(port)],
-                                  env, port, tmp / "bare.log")
+        bare_proc, bare_url = start_bare(BARE_HANDLERS, env, tmp / "bare.log")
         servers.append(bare_proc)
         specs = [{k: p[k] for k in ("index", "plan_id", "own", "group")}
                  for p in setup["people"]]
-        bare = run_phase(f"http://127.0.0.1:{port}", specs, {**params, "workshop_id": None},
-                         args.processes, bare_proc.pid)
+        bare = run_phase(bare_url, specs, {**params, "workshop_id": None}, args.processes,
+                         bare_proc.pid)
         stop(bare_proc)
 
         port = free_port()

@@ -46,7 +46,6 @@ sys.path.insert(0, str(ROOT))
 from tests.servers import (  # noqa: E402
     free_port,
     signed_session,
-    start_process,
     start_server,
 )
 
@@ -400,27 +399,18 @@ def main() -> None:
     args = burst_arguments(__doc__, "read.txt, cast.txt, ballot-sync.txt")
     tmp, database_url, env = burst_setup("bench-votes-")
     procs: list[subprocess.Popen] = []
-    try:
-        if database_url.startswith("postgresql"):
-            import sqlalchemy as sa
+    from common import fresh_database, start_bare  # (common builds on this module)
 
-            engine = sa.create_engine(database_url)
-            with engine.begin() as conn:
-                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-                conn.execute(sa.text("CREATE SCHEMA public"))
-            engine.dispose()
-        subprocess.run([sys.executable, "-m", "flask", "--app", "workshop", "db", "upgrade"],
-                       cwd=ROOT, env=env, check=True, capture_output=True)
+    try:
+        fresh_database(database_url, env)
         setup = prepare(database_url, args.clients)
         people = setup["people"]
         n = len(people)
 
-        bare_port = free_port()
-        bare = start_process([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port,
-                     tmp / "bare.log")
+        bare, bare_url = start_bare("", env, tmp / "bare.log")
         procs.append(bare)
-        bare_result = load(f"http://127.0.0.1:{bare_port}", [None] * n, None, "ack",
-                           [{"n": i} for i in range(n)], args.processes)
+        bare_result = load(bare_url, [None] * n, None, "ack", [{"n": i} for i in range(n)],
+                           args.processes)
         stop(bare)
 
         port = free_port()
@@ -456,11 +446,9 @@ def main() -> None:
 
         # The bare server again, answering as much as each of ours did (the clients read it).
         ours = {"state.sync": read, "ballot.cast": cast, "ballot.sync": papers}
-        bare_port = free_port()
-        bare = start_process([sys.executable, "-c", BARE_SERVER, str(bare_port)], env, bare_port,
-                             tmp / "bare-sized.log")
+        bare, bare_url = start_bare("", env, tmp / "bare-sized.log")
         procs.append(bare)
-        sized = {name: load(f"http://127.0.0.1:{bare_port}", [None] * n, None, "ack_sized",
+        sized = {name: load(bare_url, [None] * n, None, "ack_sized",
                             [{"size": result["size"]}] * n, args.processes)
                  for name, result in ours.items()}
         stop(bare)

@@ -1,5 +1,5 @@
 """Pieces the Socket.IO benchmarks share: a fresh migrated database, a bare Flask-SocketIO
-server extended with more handlers, and CPU time (one process's, the whole machine's).
+server extended with more handlers (and started), and CPU time (one process's, the whole machine's).
 
 The bare server is `bench_votes.BARE_SERVER` (gevent, a trivial `ack` handler) with the
 caller's handlers added before it starts serving, so every benchmark measures its own code
@@ -76,3 +76,14 @@ def bare_server(handlers: str) -> str:
     if not run:
         raise RuntimeError("bench_votes.BARE_SERVER no longer ends with its serving part")
     return f"{head}{textwrap.dedent(handlers)}\n{run}{tail}"
+
+
+def start_bare(handlers: str, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """The bare server with `handlers` (see `bare_server`; "" for the plain one) on a free
+    port of 127.0.0.1: its process and its URL."""
+    from tests.servers import free_port, start_process
+
+    port = free_port()
+    proc = start_process([sys.executable, "-c", bare_server(handlers), str(port)], env, port,
+                         log)
+    return proc, f"http://127.0.0.1:{port}"

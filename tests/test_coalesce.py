@@ -10,8 +10,6 @@ import threading
 import time
 from collections.abc import Hashable
 
-import pytest
-
 from tests.helpers import create_proposal, create_workshop
 from workshop import coalesce
 from workshop.coalesce import Coalescer
@@ -119,13 +117,21 @@ def test_an_update_waits_while_writes_are_under_way_and_no_longer_than_max_defer
     coalescer = Coalescer(messages)
     coalescer.configure(app, 60.0)
     commit = GroupCommit()
+    waited = threading.Event()  # the update's task found writes under way
+
+    def watched_busy() -> bool:
+        answer = busy()
+        if answer:
+            waited.set()
+        return answer
+
+    monkeypatch.setattr(coalesce, "busy", watched_busy)
 
     writer, release = _held_batch(app, request, commit)
-    assert busy()
     coalescer.announce(db.session, "w1", "a")  # due at once, but a batch is running
     db.session.commit()
-    with pytest.raises(queue.Empty):  # not sent while the batch runs
-        asked.get(timeout=0.5)
+    assert waited.wait(timeout=10)
+    assert asked.empty()  # not sent while the batch runs
     release.set()
     writer.join(timeout=10)
     assert asked.get(timeout=10) == {"a"}  # sent once it has ended
@@ -156,6 +162,19 @@ def test_a_rush_keeps_the_group_commit_busy_a_moment_and_a_trickle_only_while_it
     assert not commit.busy(oldest + QUIET * 2)  # none for a while: the rush is over
 
 
+class _Queue(list):
+    """A group commit's queue that says when two writes wait in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.two = threading.Event()
+
+    def append(self, write: object) -> None:
+        super().append(write)
+        if len(self) >= 2:
+            self.two.set()
+
+
 def test_a_batch_of_several_keeps_the_group_commit_busy_a_moment_after_it_ended(app, request):
     """Its writers, woken, have yet to answer: a broadcast waits for them."""
     commit = GroupCommit()
@@ -165,12 +184,13 @@ def test_a_batch_of_several_keeps_the_group_commit_busy_a_moment_after_it_ended(
         with app.app_context():
             commit.submit(lambda: None)
 
+    with commit._lock:  # the first batch took its queue: the next one says when two wait
+        commit._queue = _Queue()
+        two = commit._queue.two
     others = [threading.Thread(target=write) for _ in range(2)]
     for other in others:
         other.start()
-    deadline = time.monotonic() + 10
-    while len(commit._queue) < 2 and time.monotonic() < deadline:  # both wait for a batch
-        time.sleep(0.005)
+    assert two.wait(timeout=10)
     release.set()
     for writer in (first, *others):
         writer.join(timeout=10)

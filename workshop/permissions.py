@@ -68,6 +68,12 @@ def could_vote(kind: str | None) -> bool:
     return kind == "delegate"
 
 
+def could_take_part(kind: str | None) -> bool:
+    """Whether someone of this kind may ever put a line forward or give a +1, known before
+    anything is read: only delegates do (see `takes_part`)."""
+    return kind == "delegate"
+
+
 def votes_in(actor: Actor, workshop: Workshop | None) -> bool:
     """A delegate of this workshop who may vote: on its voting register when it keeps one."""
     if not could_vote(getattr(actor, "kind", None)) or not is_delegate_of(actor, workshop):

@@ -26,7 +26,7 @@ from workshop.errors import Conflict, NotFound, PermissionDenied, WorkshopError
 from workshop.extensions import db, one_per_app
 from workshop.group_commit import GroupCommit, end_callers_reads, held, held_by_id, hold_by_ids
 from workshop.live import delegate_room, queue, staff_room
-from workshop.permissions import Actor, can, is_delegate_of, require
+from workshop.permissions import Actor, can, could_take_part, is_delegate_of, require
 from workshop.proposals import duplicates, live
 from workshop.proposals.lines import Line
 from workshop.proposals.models import (
@@ -134,6 +134,32 @@ def _writer_in_batch(operation: str, kind: str, person_id: int, login_session_id
     return actor, workshop
 
 
+def _delegate_sender(sender: Sender | None) -> Sender:
+    """The sender of a delegate's write, refused before any batch when the socket cannot be
+    a delegate's (a staff member's, a projector's): the rest is checked in the batch.
+
+    :raise PermissionDenied: not a delegate's socket.
+    """
+    if sender is None or not could_take_part(sender.kind):
+        raise PermissionDenied(_l("You are not allowed to do this."))
+    return sender
+
+
+class _InBatch:
+    """A delegate's or staff member's write run in a batch of a group commit: the writer and
+    workshop read again there (as the batch's prefetch holds them), every rule checked in
+    the transaction that writes; with a `login_session_id`, that login still open and
+    theirs. No autoflush: what the batch wrote is held, and a refused write must flush
+    nothing (the batch runs all at once, see `_writes`)."""
+
+    def __call__(self) -> Any:
+        with db.session.no_autoflush:
+            return self._write()
+
+    def _write(self) -> Any:
+        raise NotImplementedError
+
+
 def _submitted(group: GroupCommit, write: Callable[[], Any]) -> Any:
     """The outcome of a write submitted to a group commit; the caller's reads end (its
     transaction committed) before it waits."""
@@ -165,8 +191,7 @@ def send_proposal(sender: Sender | None, workshop_id: int, data: ProposalIn) -> 
     :raise NotLoggedIn: the sender's login has ended (or they were removed).
     :raise PermissionDenied, Conflict: as `submit_proposal`.
     """
-    if sender is None or sender.kind != "delegate":  # refused before any batch
-        raise PermissionDenied(_l("You are not allowed to do this."))
+    sender = _delegate_sender(sender)
     return _submit_line(_Line(sender.id, workshop_id, data, sender.login_session_id))
 
 
@@ -224,21 +249,13 @@ def _announce_new_lines(results: list[_NewLine]) -> None:
 
 
 @dataclass(frozen=True)
-class _Line:
-    """A line of work put forward in a batch of the group commit: the delegate and workshop
-    read again there (as the batch's prefetch holds them), every rule checked in the
-    transaction that writes; with `login_session_id`, that login still open and theirs."""
+class _Line(_InBatch):
+    """A line of work put forward (see `_InBatch`)."""
 
     delegate_id: int
     workshop_id: int
     data: ProposalIn
     login_session_id: int | None = None
-
-    def __call__(self) -> _NewLine:
-        # No autoflush: what this batch wrote is held, and a refused line must flush nothing
-        # (the batch runs all at once, see `lines`).
-        with db.session.no_autoflush:
-            return self._write()
 
     def _write(self) -> _NewLine:
         actor, workshop = _writer_in_batch("proposal.create", "delegate", self.delegate_id,
@@ -360,15 +377,14 @@ def send_support(sender: Sender | None, workshop_id: int, proposal_id: int, on: 
     :raise NotLoggedIn: the sender's login has ended (or they were removed).
     :raise PermissionDenied, NotFound, Conflict: as `set_support`.
     """
-    if sender is None or sender.kind != "delegate":  # refused before any batch
-        raise PermissionDenied(_l("You are not allowed to do this."))
+    sender = _delegate_sender(sender)
     return _submit_support(_Support(sender.id, workshop_id, proposal_id, on,
                                     sender.login_session_id)).on
 
 
 def _writes(name: str, before_commit: Callable[[list[Any]], Any],
             prepare: Callable[[list[Callable[[], Any]]], None]) -> GroupCommit:
-    """The process's group commit of one kind of delegates' writes (+1s, comments): a
+    """The process's group commit of one kind of delegates' writes (+1s, comments, lines): a
     thousand phones writing at once share a few commits (an fsync each on SQLite) instead of
     making a thousand (workshop/group_commit.py). Each batch runs all at once (a refused write
     raises before it writes); a write that met its own copy (a unique key, raced in by
@@ -409,22 +425,14 @@ def _submit_support(write: _Support) -> _Supported:
 
 
 @dataclass(frozen=True)
-class _Support:
-    """A +1 given or withdrawn, run in a batch of the group commit: the delegate and workshop
-    read again there (as the batch's prefetch holds them), every rule checked in the
-    transaction that writes; with `login_session_id`, that login still open and theirs."""
+class _Support(_InBatch):
+    """A +1 given or withdrawn (see `_InBatch`)."""
 
     person_id: int  # a delegate
     workshop_id: int
     proposal_id: int
     on: bool
     login_session_id: int | None = None
-
-    def __call__(self) -> _Supported:
-        # No autoflush: what this batch wrote is held (below), and a refused +1 must flush
-        # nothing (the batch runs all at once, see `supports`).
-        with db.session.no_autoflush:
-            return self._write()
 
     def _write(self) -> _Supported:
         actor, workshop = _writer_in_batch("proposal.support", "delegate", self.person_id,
@@ -604,10 +612,8 @@ def _announce_comments(results: list[_Written]) -> None:
 
 
 @dataclass(frozen=True)
-class _Comment:
-    """A comment written in a batch of the group commit: the writer and workshop read again
-    there (as the batch's prefetch holds them), every rule checked in the transaction that
-    writes; with `login_session_id`, that login still open and theirs."""
+class _Comment(_InBatch):
+    """A comment written, by a delegate or staff (see `_InBatch`)."""
 
     kind: str  # "delegate" or "user"
     person_id: int
@@ -617,12 +623,6 @@ class _Comment:
     parent_id: int | None = None
     request_id: str | None = None
     login_session_id: int | None = None
-
-    def __call__(self) -> _Written:
-        # No autoflush: what this batch wrote is held, and a refused comment must flush
-        # nothing (the batch runs all at once, see `comments`).
-        with db.session.no_autoflush:
-            return self._write()
 
     def _write(self) -> _Written:
         actor, workshop = _writer_in_batch("proposal.comment", self.kind, self.person_id,
