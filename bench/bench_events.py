@@ -44,6 +44,7 @@ from bench_votes import (  # noqa: E402
     print_head,
     profiled,
     stop,
+    wait_until_gone,
 )
 from common import fresh_database, make_app, start_bare  # noqa: E402
 
@@ -153,7 +154,8 @@ def main() -> None:
 
         bare, bare_url = start_bare(BROADCAST, env, tmp / "bare.log")
         procs.append(bare)
-        bare_ack = load(bare_url, [None] * n, None, "ack", [{}] * n, args.processes)
+        bare_ack = load(bare_url, [None] * n, None, "ack", [{}] * n, args.processes,
+                        server_pid=bare.pid)
         rows.append(("bare: ack", bare_ack))
         bare_all = {}
         for event, size in SIZES.items():
@@ -162,11 +164,12 @@ def main() -> None:
                 clients = [("", "", {"line": i % LINES}) for i in range(n)]
                 bare_all[event] = load(bare_url, clients, None, "ack_all",
                                        [{"size": size, "room": f"l{i % LINES}"}
-                                        for i in range(n)], args.processes)
+                                        for i in range(n)], args.processes,
+                                       server_pid=bare.pid)
                 rows.append((f"bare: ack + {size} B to 1/{LINES}", bare_all[event]))
                 continue
             bare_all[event] = load(bare_url, [None] * n, None, "ack_all", [{"size": size}] * n,
-                                   args.processes)
+                                   args.processes, server_pid=bare.pid)
             rows.append((f"bare: ack + {size} B to all", bare_all[event]))
         stop(bare)
 
@@ -181,7 +184,8 @@ def main() -> None:
                       if event == "proposal.comment" else people)
             ours[event] = load(url, phones, wid, event,
                                payloads(event, n, wid, lines), args.processes,
-                               profiled(server.pid, args.profile, event))
+                               profiled(server.pid, args.profile, event), server.pid)
+            wait_until_gone(database_url, wid)
             rows.append((f"ours: {event}", ours[event]))
         stop(server)
         counts = stored(database_url, wid)

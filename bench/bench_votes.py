@@ -15,7 +15,13 @@ acknowledgement, which comes after the commit) is recorded. It prints, in the sa
 * ours, `ballot.sync`: each phone then asks for its own paper's state (a read per delegate);
 * bare again, answering each of our events with an answer of the same size (the median of
   ours, padded): what carrying that answer costs the framework and the clients, which share
-  the machine's cores; each of ours is printed with its ratio to both bare rates.
+  the machine's cores; each of ours is printed with its ratio to both bare rates;
+* bare again, storing one row per event in the same database, group-committed as ours are
+  (`STORED`): the least a durable write costs here, beside `ballot.cast`.
+
+Each row also gives the server's CPU time per event during the burst (its threads' run time,
+from /proc): steadier than the rates, which move with the clients sharing the two cores.
+Every phase starts once the server has counted the previous phase's phones as gone.
 
 A projector screen connected during the burst counts the `ballot.turnout` updates it receives
 (coalesced by the server, at most about two per second). Bounded: every phase has a timeout.
@@ -80,6 +86,44 @@ tune_garbage_collector()
 listener = pywsgi.WSGIServer.get_listener(("127.0.0.1", int(sys.argv[1])), family=socket.AF_INET)
 listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()
+"""
+
+
+#: The bare server's least durable write (added to BARE_SERVER as `ack_stored`): each event
+#: stores one row of its own (a 64-character value) in the same database, through the same
+#: engine settings as ours (SQLAlchemy Core, psycopg or SQLite in WAL with synchronous=FULL),
+#: group-committed as ours are (a leader writes what is queued, at most 200, in one
+#: transaction, commits, then every writer of that batch is answered). No checks, no reads,
+#: no objects: the floor under any durable write on this machine.
+STORED = """
+import os, threading, time
+import sqlalchemy as sa
+from workshop.db import tune_sqlite
+engine = sa.create_engine(os.environ["DATABASE_URL"], pool_size=4)
+tune_sqlite(engine)
+rows = sa.Table("bare_write", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                sa.Column("value", sa.String(64), nullable=False))
+rows.drop(engine, checkfirst=True)
+rows.create(engine)
+queued, leading = [], [False]
+@sio.on("ack_stored")
+def ack_stored(payload):
+    done = threading.Event()
+    queued.append((str(payload["value"])[:64], done))
+    if not leading[0]:
+        leading[0] = True
+        try:
+            while queued:
+                time.sleep(0)  # let the writes received meanwhile queue up
+                batch, queued[:] = queued[:200], queued[200:]
+                with engine.begin() as conn:
+                    conn.execute(rows.insert(), [{"value": value} for value, _ in batch])
+                for _, waiting in batch:
+                    waiting.set()
+        finally:
+            leading[0] = False
+    done.wait()
+    return {"ok": True}
 """
 
 
@@ -157,14 +201,42 @@ def prepare(database_url: str, clients: int) -> dict[str, Any]:
 
 def count_votes(database_url: str, ballot_id: int) -> int:
     """Ballot papers stored for the ballot, read straight from the database."""
+    return count_rows(database_url, "ballot_vote", "ballot_id = :b", b=ballot_id)
+
+
+def count_rows(database_url: str, table: str, where: str = "1 = 1", **values: Any) -> int:
+    """Rows of `table` (a name of ours) matching `where`, read straight from the database."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(database_url)
     with engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM ballot_vote WHERE ballot_id = :b"),
-                         {"b": ballot_id}).scalar_one()
+        n = conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {where}"),  # noqa: S608
+                         values).scalar_one()
     engine.dispose()
     return n
+
+
+def wait_until_gone(database_url: str, workshop_id: int, timeout: float = PHASE_TIMEOUT) -> float:
+    """Wait until the server has counted every phone of the workshop as gone (the delegates'
+    open sockets, read straight from the database), so that one phase's leaving (a batch of
+    presence updates per few hundred phones) does not fall in the next phase's burst; how
+    long that took, in seconds."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    start = time.monotonic()
+    try:
+        while time.monotonic() - start < timeout:
+            with engine.connect() as conn:
+                online = conn.execute(sa.text(
+                    "SELECT coalesce(sum(connections), 0) FROM delegate "
+                    "WHERE workshop_id = :w"), {"w": workshop_id}).scalar_one()
+            if not online:
+                break
+            time.sleep(0.1)
+    finally:
+        engine.dispose()
+    return time.monotonic() - start
 
 
 # --- Load clients -----------------------------------------------------------------------------
@@ -240,9 +312,21 @@ def _worker(url, people, workshop_id, event, payloads, ready, go, leave, results
     asyncio.run(_clients(url, people, workshop_id, event, payloads, ready, go, leave, results))
 
 
+def server_cpu(pid: int) -> float:
+    """The CPU seconds a running server (Linux) has used so far, all its threads, to the
+    nanosecond (/proc's schedstat: the clock ticks of /proc/PID/stat are 10 ms, 10 us an
+    event of a thousand)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
+            total += int((task / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
 def load(url: str, people: list, workshop_id: int | None, event: str, payloads: list,
-         processes: int, watch: Any = None) -> dict[str, Any]:
-    """All clients connect; then all send `event` at once; latencies and throughput."""
+         processes: int, watch: Any = None, server_pid: int | None = None) -> dict[str, Any]:
+    """All clients connect; then all send `event` at once; latencies and throughput, and
+    with `server_pid` the CPU time that server used from the send until the last answer."""
     ctx = mp.get_context("fork")
     ready, results, go, leave = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
     shares = [list(range(i, len(people), processes)) for i in range(processes)]
@@ -255,8 +339,10 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
     try:
         connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
         with watch or contextlib.nullcontext():  # e.g. a profiler on the server, for the burst
+            cpu_before = server_cpu(server_pid) if server_pid else None
             go.set()
             parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
+            cpu = None if cpu_before is None else server_cpu(server_pid) - cpu_before
     finally:
         leave.set()  # every client has its answer (or the phase failed): all leave
         for proc in procs:
@@ -268,6 +354,7 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
     sizes = sorted(size for part in parts for size in part["sizes"])
     return {"connected": connected, "sent": sum(p["sent"] for p in parts), "ok": ok,
             "wall": wall, "rate": ok / wall if wall else 0.0, "latencies": latencies,
+            "cpu": cpu,
             "size": sizes[len(sizes) // 2] if sizes else 0}  # the median answer's, in bytes
 
 
@@ -281,8 +368,10 @@ def quantile(values: list[float], q: float) -> float:
 def line(name: str, r: dict[str, Any]) -> str:
     """One row of the results table."""
     lat = r["latencies"]
+    cpu = f"{1e6 * r['cpu'] / r['sent']:>9.0f}" if r.get("cpu") is not None and r["sent"] else ""
     return (f"{name:<30} {r['rate']:>9,.0f}/s {quantile(lat, .5):>8.0f} "
-            f"{quantile(lat, .95):>8.0f} {quantile(lat, .99):>8.0f}   {r['ok']:>5}/{r['sent']}")
+            f"{quantile(lat, .95):>8.0f} {quantile(lat, .99):>8.0f}   {r['ok']:>5}/{r['sent']}"
+            f"{cpu}")
 
 
 def print_head(n: int, processes: int, database_url: str) -> None:
@@ -291,7 +380,8 @@ def print_head(n: int, processes: int, database_url: str) -> None:
     print(f"{n:,} clients in {processes} processes (python-socketio AsyncClient, "
           f"websocket) against one gevent server on 127.0.0.1; database: {kind}; "
           f"{os.cpu_count()} cores shared by server and clients.")
-    print(f"{'':<30} {'events/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   ok/sent")
+    print(f"{'':<30} {'events/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   ok/sent"
+          f"  CPU us/ev")
 
 
 # --- Turnout as a projector sees it -----------------------------------------------------------
@@ -410,7 +500,7 @@ def main() -> None:
         bare, bare_url = start_bare("", env, tmp / "bare.log")
         procs.append(bare)
         bare_result = load(bare_url, [None] * n, None, "ack", [{"n": i} for i in range(n)],
-                           args.processes)
+                           args.processes, server_pid=bare.pid)
         stop(bare)
 
         port = free_port()
@@ -419,7 +509,8 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         wid, bid = setup["workshop_id"], setup["ballot_id"]
         read = load(url, people, wid, "state.sync", [{"workshop_id": wid}] * n, args.processes,
-                    profiled(server.pid, args.profile, "read"))
+                    profiled(server.pid, args.profile, "read"), server.pid)
+        wait_until_gone(database_url, wid)
 
         rng = random.Random(7)
         payloads = []
@@ -434,11 +525,12 @@ def main() -> None:
         watcher.start()
         counts.get(timeout=CONNECT_TIMEOUT)
         cast = load(url, people, wid, "ballot.cast", payloads, args.processes,
-                    profiled(server.pid, args.profile, "cast"))
+                    profiled(server.pid, args.profile, "cast"), server.pid)
         stored = count_votes(database_url, bid)
+        wait_until_gone(database_url, wid)
         papers = load(url, people, wid, "ballot.sync",
                       [{"workshop_id": wid, "ballot_id": bid}] * n, args.processes,
-                      profiled(server.pid, args.profile, "ballot-sync"))
+                      profiled(server.pid, args.profile, "ballot-sync"), server.pid)
         done.set()
         seen = counts.get(timeout=30)
         watcher.join(timeout=5)
@@ -449,9 +541,19 @@ def main() -> None:
         bare, bare_url = start_bare("", env, tmp / "bare-sized.log")
         procs.append(bare)
         sized = {name: load(bare_url, [None] * n, None, "ack_sized",
-                            [{"size": result["size"]}] * n, args.processes)
+                            [{"size": result["size"]}] * n, args.processes,
+                            server_pid=bare.pid)
                  for name, result in ours.items()}
         stop(bare)
+
+        # The bare server storing one row per event, group-committed: the least durable write.
+        bare, bare_url = start_bare(STORED, env, tmp / "bare-stored.log")
+        procs.append(bare)
+        floor = load(bare_url, [None] * n, None, "ack_stored",
+                     [{"value": payload["secret"]} for payload in payloads], args.processes,
+                     server_pid=bare.pid)
+        stop(bare)
+        floor_rows = count_rows(database_url, "bare_write")
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -464,6 +566,7 @@ def main() -> None:
     print(line("ours: ballot.sync (read)", papers))
     for name, result in sized.items():
         print(line(f"bare: answer of {ours[name]['size']:,} B", result))
+    print(line("bare: one row stored (floor)", floor))
     lost = cast["sent"] - stored
     print(f"votes durably stored: {stored:,} in the database for {cast['sent']:,} sent "
           f"({cast['ok']:,} receipts) -> {'nothing lost' if lost == 0 else f'{lost} LOST'}; "
@@ -481,6 +584,10 @@ def main() -> None:
         print("ratio to the bare server answering as much: " + ", ".join(
             f"{name} ({result['size']:,} B) {result['rate'] / max(sized[name]['rate'], 1e-9):.2f}x"
             for name, result in ours.items()))
+        print(f"ratio to the bare server storing one row per event ({floor_rows:,} stored for "
+              f"{floor['ok']:,} acks), the least durable write: ballot.cast "
+              f"{cast['rate'] / max(floor['rate'], 1e-9):.2f}x; that write itself runs at "
+              f"{floor['rate'] / bare_result['rate']:.2f}x the bare ack")
     shutil.rmtree(tmp, ignore_errors=True)
     if stored != cast["ok"] or cast["ok"] != cast["sent"]:
         sys.exit(1)

@@ -56,3 +56,32 @@ def test_a_socket_event_uses_the_sockets_session_without_opening_the_cookie_agai
     assert opened == []
     assert client.get("/d").status_code == 200  # a page still opens its cookie
     assert opened == ["/d"]
+
+
+def test_a_sockets_later_events_reuse_its_url_adapter_and_routing(app, client, monkeypatch):
+    workshop = create_workshop()
+    join(client, workshop, create_organisation())
+    sock = connect(app, client, workshop)
+    sock.emit("state.sync", {"workshop_id": workshop.id}, callback=True)  # binds, matches
+    bound, matched = [], []
+    url_map = app.url_map
+    bind, match = url_map.bind_to_environ, type(url_map.bind("x")).match
+
+    def counting_bind(environ, *args, **kwargs):
+        bound.append(environ.get("PATH_INFO"))
+        return bind(environ, *args, **kwargs)
+
+    def counting_match(adapter, *args, **kwargs):
+        matched.append(adapter.path_info)
+        return match(adapter, *args, **kwargs)
+
+    monkeypatch.setattr(url_map, "bind_to_environ", counting_bind)
+    monkeypatch.setattr(type(url_map.bind("x")), "match", counting_match)
+    answers = [sock.emit("state.sync", {"workshop_id": workshop.id}, callback=True)
+               for _ in range(3)]
+    assert [answer["ok"] for answer in answers] == [True] * 3
+    assert bound == []  # the socket's adapter, kept in its environ
+    assert matched == []  # and what its URL matched
+    assert client.get("/d").status_code == 200  # a page binds and matches its own URL
+    assert bound[-1] == "/d"
+    assert matched[-1] == "/d"

@@ -21,9 +21,21 @@ from workshop.rooms import client_manager
 from workshop.validation import IdConverter, JSONProvider, SocketJSON
 from workshop.vocabulary import LANGUAGES
 
+#: Where a socket's environ keeps what its URL gave the first event's context: the URL
+#: adapter and the routing's outcome (its later events' contexts reuse them).
+_SOCKET_ADAPTER = "workshop.url_adapter"
+_SOCKET_ROUTING = "workshop.routing_exception"
+
+
+def _is_socket_environ(environ: dict) -> bool:
+    """The environ of a socket whose events have begun (Flask-SocketIO keeps the socket's
+    session copy in it from its first event on): the same dict for each of its events."""
+    return "saved_session" in environ
+
 
 class _RequestContext(RequestContext):
-    """Flask's request context, without the reference cycle its unmatched URL makes.
+    """Flask's request context, without the reference cycle its unmatched URL makes, and
+    without matching the URL again for each event of one socket.
 
     A Socket.IO event runs in a request context of the socket's first request, whose URL
     (/socket.io/) is no route of the app: Flask keeps the NotFound, whose traceback holds the
@@ -31,14 +43,22 @@ class _RequestContext(RequestContext):
     through its frames' callers). Every event's context, request and frames were then freed
     only by the garbage collector (88 objects an event; a burst of a thousand events paid
     collections of tens of thousands of objects). The exception is kept, without the traceback
-    of where it was made nor the NoMatch (raised, it gets a traceback of its own).
+    of where it was made nor the NoMatch (raised, it gets a traceback of its own). A socket's
+    URL never changes: its later events take the outcome its first one found.
     """
 
     def match_request(self) -> None:
+        environ = self.request.environ
+        known = environ.get(_SOCKET_ROUTING)
+        if known is not None:
+            self.request.routing_exception = known
+            return
         super().match_request()
         failed = self.request.routing_exception
         if failed is not None:  # its traceback's frames, and its context's, hold the context
             failed.__traceback__ = failed.__context__ = None
+            if _is_socket_environ(environ):
+                environ[_SOCKET_ROUTING] = failed
 
 
 class _Flask(Flask):
@@ -52,6 +72,17 @@ class _Flask(Flask):
         without opening it). Handed in, it is used as it would have been.
         """
         return _RequestContext(self, environ, session=environ.get("saved_session"))
+
+    def create_url_adapter(self, request: Any) -> Any:
+        """The URL adapter, made once per socket for its events (binding one to a request's
+        environ reads its host, scheme and path anew: a fifth of each event's context)."""
+        environ = getattr(request, "environ", None)
+        if environ is None or not _is_socket_environ(environ):
+            return super().create_url_adapter(request)
+        adapter = environ.get(_SOCKET_ADAPTER)
+        if adapter is None:
+            adapter = environ[_SOCKET_ADAPTER] = super().create_url_adapter(request)
+        return adapter
 
 
 def screen_language_key(workshop_id: int) -> str:
