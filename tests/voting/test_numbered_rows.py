@@ -97,3 +97,25 @@ def test_a_batch_of_casts_inserts_its_papers_without_returning(app, room):
             assert "RETURNING" not in sql
             assert "), (" not in sql
             assert "__1)s" not in sql
+
+
+def test_new_lines_put_forward_together_are_numbered_first_on_postgresql(app):
+    """A batch of new lines of work is numbered like participations (its INSERT sends nothing
+    back on PostgreSQL)."""
+    from workshop.proposals.models import Proposal
+
+    workshop = create_workshop()
+    db.session.commit()
+    rows = [Proposal(workshop_id=workshop.id, title=f"Line {n}", theme="decent_work",
+                     level="national", language="en") for n in range(4)]
+    db.session.add_all(rows)
+    seen, _ = statements_during(db.session.flush)
+    db.session.commit()
+    assert len({row.id for row in rows}) == 4
+    lines = [sql for sql in seen if sql.startswith("INSERT INTO proposal")]
+    assert lines
+    if db.engine.dialect.name == "postgresql":
+        assert len([sql for sql in seen if "nextval" in sql]) == 1
+        assert not any("RETURNING" in sql for sql in lines)
+    else:
+        assert not any("nextval" in sql for sql in seen)

@@ -24,7 +24,14 @@ from workshop.auth.logins import Sender, hold_logins, person_in_batch
 from workshop.db import utcnow
 from workshop.errors import Conflict, NotFound, PermissionDenied, WorkshopError
 from workshop.extensions import db, one_per_app
-from workshop.group_commit import GroupCommit, end_callers_reads, held, held_by_id, hold_by_ids
+from workshop.group_commit import (
+    GroupCommit,
+    end_callers_reads,
+    held,
+    held_by_id,
+    hold_by_ids,
+    number_new_rows,
+)
 from workshop.live import delegate_room, queue, staff_room
 from workshop.permissions import Actor, can, could_take_part, is_delegate_of, require
 from workshop.proposals import duplicates, live
@@ -143,6 +150,9 @@ def _delegate_sender(sender: Sender | None) -> Sender:
     if sender is None or not could_take_part(sender.kind):
         raise PermissionDenied(_l("You are not allowed to do this."))
     return sender
+
+
+number_new_rows(Proposal)  # a batch of new lines flushes them numbered
 
 
 class _InBatch:

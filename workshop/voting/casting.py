@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.services import record
@@ -105,10 +105,7 @@ def casts() -> GroupCommit:
         _after_batch, retry_on=(IntegrityError,), prepare=_prefetch, refusals=(WorkshopError,)))
 
 
-@sa.event.listens_for(Session, "before_flush")
-def _number_participations(session: Session, context: Any, instances: Any) -> None:
-    """A batch of casts flushes its participations numbered (see `number_new_rows`)."""
-    number_new_rows(session, Participation)
+number_new_rows(Participation)  # a batch of casts flushes its participations numbered
 
 
 #: Where a batch's session notes whether the write it runs came over the sender's socket.
