@@ -140,6 +140,8 @@ def number_new_rows(model: type) -> type:
 
 @sa.event.listens_for(Session, "before_flush")
 def _number_new_rows(session: Session, context: Any, instances: Any) -> None:
+    """Number the flush's new rows of the registered models (PostgreSQL, two or more of a
+    model): one query per model, before the unit of work decides how to insert them."""
     if not session._new or session.get_bind().dialect.name != "postgresql":
         return
     unnumbered: dict[type, list[Any]] = {}
