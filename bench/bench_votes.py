@@ -94,7 +94,8 @@ pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve
 #: engine settings as ours (SQLAlchemy Core, psycopg or SQLite in WAL with synchronous=FULL),
 #: group-committed as ours are (a leader writes what is queued, at most 200, in one
 #: transaction, commits, then every writer of that batch is answered). No checks, no reads,
-#: no objects: the floor under any durable write on this machine.
+#: no objects: the floor under any durable write on this machine. Written out rather than
+#: through workshop.group_commit, whose own bookkeeping is part of what ours is measured for.
 STORED = """
 import os, threading, time
 import sqlalchemy as sa
@@ -312,21 +313,12 @@ def _worker(url, people, workshop_id, event, payloads, ready, go, leave, results
     asyncio.run(_clients(url, people, workshop_id, event, payloads, ready, go, leave, results))
 
 
-def server_cpu(pid: int) -> float:
-    """The CPU seconds a running server (Linux) has used so far, all its threads, to the
-    nanosecond (/proc's schedstat: the clock ticks of /proc/PID/stat are 10 ms, 10 us an
-    event of a thousand)."""
-    total = 0
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(FileNotFoundError):  # a thread that ended meanwhile
-            total += int((task / "schedstat").read_text().split()[0])
-    return total / 1e9
-
-
 def load(url: str, people: list, workshop_id: int | None, event: str, payloads: list,
          processes: int, watch: Any = None, server_pid: int | None = None) -> dict[str, Any]:
     """All clients connect; then all send `event` at once; latencies and throughput, and
     with `server_pid` the CPU time that server used from the send until the last answer."""
+    from common import cpu_seconds  # (common builds on this module)
+
     ctx = mp.get_context("fork")
     ready, results, go, leave = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
     shares = [list(range(i, len(people), processes)) for i in range(processes)]
@@ -339,10 +331,10 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
     try:
         connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
         with watch or contextlib.nullcontext():  # e.g. a profiler on the server, for the burst
-            cpu_before = server_cpu(server_pid) if server_pid else None
+            cpu_before = cpu_seconds(server_pid) if server_pid else None
             go.set()
             parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
-            cpu = None if cpu_before is None else server_cpu(server_pid) - cpu_before
+            cpu = None if cpu_before is None else cpu_seconds(server_pid) - cpu_before
     finally:
         leave.set()  # every client has its answer (or the phase failed): all leave
         for proc in procs:

@@ -121,10 +121,9 @@ def hold_by_ids(name: str, model: type, ids: set[int], *options: Any,
 _NUMBERED: set[type] = set()
 
 
-def number_new_rows(model: type) -> type:
+def number_new_rows(model: type) -> None:
     """Have every flush on PostgreSQL give the session's new rows of `model` their ids from
-    the table's own sequence first, in one query, when there are at least two of them (use
-    as a class decorator, or call with the model).
+    the table's own sequence first, in one query, when there are at least two of them.
 
     Rows whose ids the database chooses are inserted together as one multi-row INSERT …
     RETURNING: for a batch of 200 votes' participations, 1,400 placeholders that psycopg
@@ -135,7 +134,6 @@ def number_new_rows(model: type) -> type:
     it always did).
     """
     _NUMBERED.add(model)
-    return model
 
 
 @sa.event.listens_for(Session, "before_flush")

@@ -4,6 +4,8 @@ sends one short statement per row in its pipeline rather than converting a multi
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from tests.helpers import create_delegate, create_lines, create_workshop, open_test_ballot
@@ -11,12 +13,21 @@ from tests.voting import test_group_commit
 from tests.voting.test_cast_sender import statements_during
 from tests.voting.test_group_commit import SECRET_A, Callers, casting_as
 from workshop.extensions import db
+from workshop.proposals.models import Proposal
 from workshop.voting import casting
 from workshop.voting.models import Participation
 
 #: These tests' app: on a database file that several threads share (a batch runs in its own).
 app = test_group_commit.app
 room = test_group_commit.room
+
+
+def flushed_together(rows: list[Any]) -> list[str]:
+    """Add `rows` and flush them together: the statements the flush sent (then committed)."""
+    db.session.add_all(rows)
+    seen, _ = statements_during(db.session.flush)
+    db.session.commit()
+    return seen
 
 
 def participations(count: int) -> tuple[list[Participation], list[str]]:
@@ -27,10 +38,7 @@ def participations(count: int) -> tuple[list[Participation], list[str]]:
     voters = [create_delegate(workshop) for _ in range(count)]
     db.session.commit()
     rows = [Participation(ballot_id=ballot.id, delegate_id=voter.id) for voter in voters]
-    db.session.add_all(rows)
-    seen, _ = statements_during(db.session.flush)
-    db.session.commit()
-    return rows, seen
+    return rows, flushed_together(rows)
 
 
 def inserts(seen: list[str]) -> list[str]:
@@ -102,15 +110,11 @@ def test_a_batch_of_casts_inserts_its_papers_without_returning(app, room):
 def test_new_lines_put_forward_together_are_numbered_first_on_postgresql(app):
     """A batch of new lines of work is numbered like participations (its INSERT sends nothing
     back on PostgreSQL)."""
-    from workshop.proposals.models import Proposal
-
     workshop = create_workshop()
     db.session.commit()
     rows = [Proposal(workshop_id=workshop.id, title=f"Line {n}", theme="decent_work",
                      level="national", language="en") for n in range(4)]
-    db.session.add_all(rows)
-    seen, _ = statements_during(db.session.flush)
-    db.session.commit()
+    seen = flushed_together(rows)
     assert len({row.id for row in rows}) == 4
     lines = [sql for sql in seen if sql.startswith("INSERT INTO proposal")]
     assert lines

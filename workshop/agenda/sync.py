@@ -15,15 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from flask_babel import lazy_gettext as _l
-
 from workshop.agenda.models import Delegate, Workshop
+from workshop.agenda.services import get_workshop
 from workshop.agenda.state import snapshot
 from workshop.auth.logins import Sender, person_in_batch
 from workshop.auth.models import LoginSession
-from workshop.errors import NotFound
 from workshop.extensions import db, one_per_app
-from workshop.group_commit import GroupRead, end_callers_reads, held, held_by_id, hold_by_ids
+from workshop.group_commit import GroupRead, end_callers_reads, held, hold_by_ids
 from workshop.permissions import Actor, ProjectorViewer, require
 from workshop.sockets import shows_projector_key
 
@@ -52,9 +50,7 @@ class Sync:
 
     def __call__(self) -> dict[str, Any]:
         person = self._person()  # an ended login first, as a lone event found it
-        workshop = held_by_id("workshop", Workshop, self.workshop_id)
-        if workshop is None:
-            raise NotFound(_l("This workshop does not exist."))
+        workshop = get_workshop(self.workshop_id)  # held by the batch's prefetch
         if person is None and shows_projector_key(self.projector_pass, workshop):
             person = ProjectorViewer(workshop.id)
         require(self.operation, person, workshop)

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from workshop.agenda.models import Delegate, Organisation, Step, Workshop
+from workshop.agenda.services import get_workshop_for
 from workshop.agenda.state import announce
 from workshop.audit.services import record
 from workshop.auth.logins import Sender, hold_logins, person_in_batch
@@ -28,7 +29,6 @@ from workshop.group_commit import (
     GroupCommit,
     end_callers_reads,
     held,
-    held_by_id,
     hold_by_ids,
     number_new_rows,
 )
@@ -134,11 +134,7 @@ def _writer_in_batch(operation: str, kind: str, person_id: int, login_session_id
     :raise PermissionDenied: the writer may not do this there.
     """
     actor = person_in_batch(kind, person_id, login_session_id)
-    workshop = held_by_id("workshop", Workshop, workshop_id)
-    if workshop is None:
-        raise NotFound(_l("This workshop does not exist."))
-    require(operation, actor, workshop)
-    return actor, workshop
+    return actor, get_workshop_for(operation, actor, workshop_id)
 
 
 def _delegate_sender(sender: Sender | None) -> Sender:

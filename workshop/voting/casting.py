@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from workshop.agenda.models import Delegate, Workshop
+from workshop.agenda.services import get_workshop
 from workshop.audit.services import record
 from workshop.auth.logins import Sender, hold_logins, person_in_batch
 from workshop.errors import (
@@ -34,7 +35,6 @@ from workshop.group_commit import (
     GroupCommit,
     end_callers_reads,
     held,
-    held_by_id,
     held_row,
     hold_by_ids,
     hold_rows,
@@ -133,10 +133,7 @@ class _Cast:
         db.session.info[_FROM_SOCKET] = self.from_socket  # for this write (see _tell_pages)
         actor = person_in_batch("delegate" if self.kind is Delegate else "user", self.actor_id,
                                 self.login_session_id)
-        workshop = held_by_id("workshop", Workshop, self.workshop_id)
-        if workshop is None:
-            raise NotFound(_l("This workshop does not exist."))
-        return self.once(actor, workshop, self.data)
+        return self.once(actor, get_workshop(self.workshop_id), self.data)
 
     def voter_id(self) -> int | None:
         """The delegate whose paper this is (as far as can be told before any check)."""
