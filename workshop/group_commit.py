@@ -126,7 +126,7 @@ def number_new_rows(model: type) -> None:
     the table's own sequence first, in one query, when there are at least two of them.
 
     Rows whose ids the database chooses are inserted together as one multi-row INSERT …
-    RETURNING: for a batch of 200 votes' participations, 1,400 placeholders that psycopg
+    RETURNING: for a batch of 200 new lines of work, thousands of placeholders that psycopg
     converts in Python on every batch (it caches no statement of more than 50 parameters),
     and a new statement for PostgreSQL to parse. Numbered first, they go as one short
     INSERT sent for each row in psycopg's pipeline, converted once and parsed once. The ids
@@ -156,6 +156,54 @@ def _number_new_rows(session: Session, context: Any, instances: Any) -> None:
             row.id = row_id
 
 
+#: Where a session keeps the rows it will insert without the ORM (see `insert_later`).
+_LATER = "group_commit.later"
+
+
+def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
+    """Have `row` inserted into `table` before the session's next statement, flush or commit
+    (a savepoint's too), with the other rows queued for it in one executemany.
+
+    For the rows a batch adds by the hundred (a cast's paper and participation): made into
+    objects and flushed by the ORM's unit of work, they cost the batch more than everything
+    it checks. Such a row is not in the session: the caller keeps the dict (changing it before
+    it is written changes what is written) and reads the row back to change it afterwards.
+    A rollback, of the transaction or of the savepoint it was queued in, drops it.
+    """
+    db.session.info.setdefault(_LATER, {}).setdefault(table, []).append(row)
+
+
+def write_later(session: Session) -> None:
+    """Insert the rows `insert_later` queued in `session` (see there); nothing queued, nothing
+    done. Called before each statement, flush and commit; a group commit's batch calls it
+    before its flush."""
+    later = session.info.pop(_LATER, None)
+    if later:
+        connection = session.connection()
+        for table, rows in later.items():
+            connection.execute(table.insert(), rows)
+        _count_flush(session, None)  # rows written, as by a flush (see `_changes`)
+
+
+def _later_count(session: Session) -> int:
+    return sum(len(rows) for rows in session.info.get(_LATER, {}).values())
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _write_later_before_reading(state: Any) -> None:
+    write_later(state.session)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _write_later_before_flush(session: Session, context: Any, instances: Any) -> None:
+    write_later(session)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _write_later_before_commit(session: Session) -> None:
+    write_later(session)
+
+
 @sa.event.listens_for(Session, "after_commit")
 def _commit_releases(session: Session) -> None:
     if session.in_nested_transaction():
@@ -169,6 +217,7 @@ def _rollback_releases(session: Session, previous_transaction: Any) -> None:
 
 
 def _forget_held(session: Session) -> None:
+    session.info.pop(_LATER, None)
     for key in [k for k in session.info if isinstance(k, tuple) and k[0] == "held"]:
         del session.info[key]
 
@@ -177,13 +226,14 @@ class _Undo(Exception):
     """A refused write left changes in the session: the batch cannot run all at once."""
 
 
-def _changes(session: Session) -> tuple[int, int, int, int]:
-    """How many rows the session holds to insert, delete and update, and how many flushes it
-    has made: a write that changed nothing leaves these as they were (a flush, even one a
-    query made by itself, may have written its rows). Counted without building the sets
-    `session.new` and `session.dirty` would, which grow with the batch."""
-    return (len(session._new), len(session._deleted), len(session.identity_map._modified),
-            session.info.get("flushes", 0))
+def _changes(session: Session) -> tuple[int, int, int, int, int]:
+    """How many rows the session holds to insert (by the ORM and by `insert_later`), delete
+    and update, and how many flushes it has made: a write that changed nothing leaves these
+    as they were (a flush, even one a query made by itself, may have written its rows).
+    Counted without building the sets `session.new` and `session.dirty` would, which grow
+    with the batch."""
+    return (len(session._new), _later_count(session), len(session._deleted),
+            len(session.identity_map._modified), session.info.get("flushes", 0))
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -364,6 +414,7 @@ class GroupCommit:
                     write.error = exc
                     if _changes(session) != before:
                         raise _Undo from exc
+            write_later(session)
             session.flush()
             self.modes.append("at once")
             return True

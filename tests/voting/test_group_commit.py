@@ -31,7 +31,7 @@ from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.models import AuditEntry
 from workshop.errors import ValidationFailed
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit, end_callers_reads
+from workshop.group_commit import GroupCommit, end_callers_reads, insert_later
 from workshop.validation import parse
 from workshop.voting import casting
 from workshop.voting.models import Participation, RegionTally, Vote
@@ -130,7 +130,8 @@ def adding(group: GroupCommit, name: str, row: Callable[[], Any]) -> Callable[[]
     return lambda: group.submit(work)
 
 
-def casting_as(delegate_id: int, ballot_id: int, choices: list, secret: str) -> Callable:
+def casting_as(delegate_id: int, ballot_id: int, choices: list, secret: str | None
+               ) -> Callable:
     """A cast as the phone's handler makes it: in its own session, through the service."""
     def call() -> Any:
         delegate = db.session.get(Delegate, delegate_id)
@@ -210,18 +211,56 @@ def test_a_retry_in_the_same_batch_counts_once(app, room):
     assert db.session.scalar(sa.select(sa.func.count(Vote.id))) == 2
 
 
+def add_flushed(row: dict[str, Any]) -> None:
+    """A row written through the ORM, and flushed."""
+    db.session.add(AuditEntry(**row))
+    db.session.flush()
+
+
+def add_later(row: dict[str, Any]) -> None:
+    """A row queued for the batch's next statement or commit, no ORM object made."""
+    insert_later(AuditEntry.__table__, row)
+
+
+def test_a_named_papers_retry_in_the_same_batch_counts_once(app):
+    """A named ballot's paper is found by its voter: the retry, in the batch that inserted the
+    first paper, reads it back and changes it (one paper, one participation, its source)."""
+    workshop = create_workshop()
+    lines = [line.id for line in create_lines(workshop, 3)]
+    amina, bongani = create_delegate(workshop).id, create_delegate(workshop).id
+    ballot_id = open_test_ballot(workshop, "ranking").id
+    db.session.commit()
+    group = casting.casts()
+    callers = Callers(app, group)
+    callers.add("amina", casting_as(amina, ballot_id, lines, None))
+    callers.add("bongani", casting_as(bongani, ballot_id, lines[::-1], None))
+    callers.add("amina's retry", casting_as(amina, ballot_id, lines[:2], None))
+    outcomes = callers.finish()
+    assert list(group.modes) == ["at once", "at once"]
+    assert not outcomes["amina"].changed
+    assert outcomes["amina's retry"].changed
+    assert outcomes["amina's retry"].receipt == outcomes["amina"].receipt
+    db.session.expire_all()
+    papers = {p.delegate_id: p for p in db.session.scalars(
+        sa.select(Vote).where(Vote.ballot_id == ballot_id))}
+    assert {voter: p.choices for voter, p in papers.items()} == {
+        amina: lines[:2], bongani: lines[::-1]}
+    assert {p.source for p in papers.values()} == {"phone"}
+    assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 2
+
+
 @pytest.mark.parametrize("refusals", [(), (ValidationFailed,)], ids=["savepoints", "at once"])
-def test_a_refused_write_undoes_only_its_own_rows(app, room, refusals):
-    """Also when the batch is tried all at once: a refused write that had written a row
-    sends the batch back to one savepoint per write."""
+@pytest.mark.parametrize("add", [add_flushed, add_later], ids=["flushed", "inserted later"])
+def test_a_refused_write_undoes_only_its_own_rows(app, room, refusals, add):
+    """Also when the batch is tried all at once: a refused write that had written a row, or
+    queued one with `insert_later`, sends the batch back to one savepoint per write."""
     workshop_id = room[0]
     group = GroupCommit(refusals=refusals)
 
     def note(operation: str, fail: bool = False) -> Callable:
         def work() -> str:
-            db.session.add(AuditEntry(workshop_id=workshop_id, actor_kind="system",
-                                      actor_name="test", operation=operation, details={}))
-            db.session.flush()
+            add({"workshop_id": workshop_id, "actor_kind": "system", "actor_name": "test",
+                 "operation": operation, "details": {}})
             if fail:
                 raise ValidationFailed("refused", field="refused")
             return operation
@@ -295,16 +334,24 @@ def test_a_write_that_met_a_racing_copy_is_tried_once_more(app, room):
                              .where(AuditEntry.operation == "retried")) == 1
 
 
-def test_a_batch_whose_flush_fails_runs_again_one_write_at_a_time(app, room):
+@pytest.mark.parametrize("later", [False, True], ids=["flushed", "inserted later"])
+def test_a_batch_whose_flush_fails_runs_again_one_write_at_a_time(app, room, later):
     """Two writes of one row that the database allows once: together their flush fails, so
-    the batch runs again with a savepoint each; the first is stored, the second refused."""
+    the batch runs again with a savepoint each; the first is stored, the second refused.
+    The same with rows queued by `insert_later` (written at each savepoint's end)."""
     _workshop_id, ballot_id, _lines, (amina, _bongani, _chitra) = room
     group = GroupCommit(refusals=(ValidationFailed,))
+    row = {"ballot_id": ballot_id, "delegate_id": amina, "source": "phone",
+           "cast_by_kind": "delegate", "cast_by_id": amina}
 
     def participate(name: str) -> Callable:
-        return adding(group, name, lambda: Participation(
-            ballot_id=ballot_id, delegate_id=amina, source="phone", cast_by_kind="delegate",
-            cast_by_id=amina))
+        if not later:
+            return adding(group, name, lambda: Participation(**row))
+
+        def work() -> str:
+            insert_later(Participation.__table__, dict(row))
+            return name
+        return lambda: group.submit(work)
 
     callers = Callers(app, group)
     callers.add("first", participate("first"))

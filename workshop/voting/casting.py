@@ -38,7 +38,7 @@ from workshop.group_commit import (
     held_row,
     hold_by_ids,
     hold_rows,
-    number_new_rows,
+    insert_later,
 )
 from workshop.live import delegate_room, from_socket, queue
 from workshop.permissions import Actor, could_vote, is_delegate_of, require, votes_in
@@ -103,9 +103,6 @@ def casts() -> GroupCommit:
     """
     return one_per_app("workshop.casts", lambda: GroupCommit(
         _after_batch, retry_on=(IntegrityError,), prepare=_prefetch, refusals=(WorkshopError,)))
-
-
-number_new_rows(Participation)  # a batch of casts flushes its participations numbered
 
 
 #: Where a batch's session notes whether the write it runs came over the sender's socket.
@@ -267,9 +264,44 @@ class _Before:
     cast_by_id: int | None
 
 
-def _participation(ballot: Ballot, voter: Delegate) -> Participation | None:
+def _participation(ballot: Ballot, voter: Delegate) -> Participation | _New | None:
     return held_row("participation", (ballot.id, voter.id), lambda: sa.select(Participation).where(
         Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
+
+
+@dataclass(frozen=True)
+class _New:
+    """A participation or paper this batch inserted with `insert_later`, held for the batch's
+    later casts as its row: they read its columns as attributes; one that changes it reads
+    it back first (`_read_back`)."""
+
+    row: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.row[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _read_back(ballot: Ballot, voter: Delegate, participation: Any, vote: Any
+               ) -> tuple[Participation | None, Vote | None]:
+    """The voter's participation and paper as objects that can be changed: one this batch
+    inserted (a `_New`) is read back, its insert written first (see `write_later`), and held
+    in its place. Seldom: only when one voter's casts meet in a batch."""
+    if isinstance(participation, _New):
+        participation = db.session.scalars(sa.select(Participation).where(
+            Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id)).one()
+        held("participation")[(ballot.id, voter.id)] = participation
+    if isinstance(vote, _New):
+        vote = db.session.get_one(Vote, vote.id)
+        held("paper")[_paper_key(ballot, voter, vote.secret_hash)] = vote
+    return participation, vote
+
+
+def _paper_key(ballot: Ballot, voter: Delegate, secret_hash: str | None) -> tuple:
+    """Under which key a batch holds a paper: a secret one by its hash, a named one by voter."""
+    return ("hash", ballot.id, secret_hash) if ballot.secret else ("voter", ballot.id, voter.id)
 
 
 def _check_owner(participation: Participation | None, voter: Delegate, source: str) -> None:
@@ -323,33 +355,57 @@ def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participa
                             "longer have that phone or browser\u201d and send your vote again."))
 
 
-def _new_paper(ballot: Ballot, voter: Delegate) -> Vote:
-    """A paper holding only what the ballot may keep (see secrecy.py for a secret one).
+def _secret_key(ballot: Ballot, voter: Delegate, secret: str) -> dict[str, str]:
+    """What finds a secret paper again and what its voter is shown: its hash and receipt."""
+    return {"secret_hash": secrecy.paper_hash(ballot.id, voter.id, secret),
+            "receipt": receipt_for(secret_token(ballot.id, voter.id, secret))}
 
-    Its id is drawn here rather than by the column's default when the row is inserted: a
-    batch's papers, their ids known, then go as one short INSERT per row in psycopg's
-    pipeline, not one multi-row INSERT ... RETURNING (see group_commit.number_new_rows).
-    """
+
+def _secret_tags(ballot: Ballot, voter: Delegate, source: str) -> dict[str, str | None]:
+    """A secret paper's proxy tag (a proxy's paper only) and owner tag (see secrecy.py)."""
+    return {"proxy_tag": secrecy.proxy_tag(ballot.id, voter.id) if source == "proxy" else None,
+            "owner_tag": secrecy.owner_tag(ballot.id, voter.id)}
+
+
+def _new_paper(ballot: Ballot, voter: Delegate, choices: list, source: str,
+               secret: str | None) -> dict[str, Any]:
+    """A new paper's row, holding only what the ballot may keep (see secrecy.py for a secret
+    one). Its id is drawn here: the row goes in with `insert_later`, no id to read back."""
     org = voter.organisation
     if not ballot.secret:
-        return Vote(id=new_vote_id(), ballot_id=ballot.id, delegate_id=voter.id,
-                    region=org.region, org_type=org.type, organisation_id=org.id,
-                    receipt=receipt_for(secrets.token_hex(16)))
-    return Vote(
-        id=new_vote_id(),
-        ballot_id=ballot.id,
-        region=org.region if ballot.weighting == "region" else None,
-        org_key=secrecy.org_key(ballot.id, org.id) if ballot.weighting == "organisation"
+        return {"id": new_vote_id(), "ballot_id": ballot.id, "delegate_id": voter.id,
+                "region": org.region, "org_type": org.type, "organisation_id": org.id,
+                "receipt": receipt_for(secrets.token_hex(16)), "source": source,
+                "choices": choices}
+    return {
+        "id": new_vote_id(),
+        "ballot_id": ballot.id,
+        "region": org.region if ballot.weighting == "region" else None,
+        "org_key": secrecy.org_key(ballot.id, org.id) if ballot.weighting == "organisation"
         else None,
-    )
+        **_secret_key(ballot, voter, secret or ""),
+        **_secret_tags(ballot, voter, source),
+        "choices": choices,
+    }
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What `_store` did: the paper's receipt, how the voter's earlier paper had come in (if
+    they had one), and whether it was a paper whose secret was lost that was replaced."""
+
+    receipt: str
+    before: _Before | None
+    replaced_lost: bool = False
 
 
 def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by: Actor,
-           secret: str | None, replace_lost: bool = False) -> tuple[Vote, _Before | None]:
+           secret: str | None, replace_lost: bool = False) -> _Stored:
     """Insert, change or replace the voter's ballot paper, and write their participation.
 
-    Returns the paper and, if the voter had one, how it had come in. A secret paper is also
-    added to (and the old one taken off) its region's running totals.
+    The voter's first paper and participation (nearly every cast) go in with `insert_later`;
+    a paper changed or replaced is changed through the ORM. A secret paper is also added to
+    (and the old one taken off) its region's running totals.
 
     :raise Conflict: see `_check_owner` and `_find_secret_paper`.
     """
@@ -366,40 +422,40 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
         vote = None if participation is None else held_row(
             "paper", ("voter", ballot.id, voter.id), lambda: sa.select(Vote).where(
                 Vote.ballot_id == ballot.id, Vote.delegate_id == voter.id))
+    participation, vote = _read_back(ballot, voter, participation, vote)
+    cast = {"source": source, "cast_by_kind": getattr(cast_by, "kind", "system"),
+            "cast_by_id": cast_by.id}
     if participation is None:
-        participation = Participation(
-            ballot_id=ballot.id, delegate_id=voter.id, source=source,
-            cast_by_kind=getattr(cast_by, "kind", "system"), cast_by_id=cast_by.id,
-        )
-        db.session.add(participation)
-        held("participation")[(ballot.id, voter.id)] = participation
+        row = {"ballot_id": ballot.id, "delegate_id": voter.id, **cast}
+        insert_later(Participation.__table__, row)
+        held("participation")[(ballot.id, voter.id)] = _New(row)
     else:
-        participation.source = source
-        participation.cast_by_kind = getattr(cast_by, "kind", "system")
-        participation.cast_by_id = cast_by.id
+        for name, value in cast.items():
+            setattr(participation, name, value)
+    papers = held("paper")
     if vote is None:
-        vote = _new_paper(ballot, voter)
-        replace = ballot.secret
-    elif ballot.secret:
-        results_module.add_to_region(ballot, region, vote.choices, -1)
-    if ballot.secret:
-        if replace:  # a new paper, or a proxy's paper taken over: the sender's secret, receipt
-            papers = held("paper")
-            papers.pop(("hash", ballot.id, vote.secret_hash), None)  # found by its new hash
-            vote.secret_hash = secrecy.paper_hash(ballot.id, voter.id, secret or "")
-            papers[("hash", ballot.id, vote.secret_hash)] = vote
-            vote.receipt = receipt_for(secret_token(ballot.id, voter.id, secret or ""))
-        vote.proxy_tag = secrecy.proxy_tag(ballot.id, voter.id) if source == "proxy" else None
-        vote.owner_tag = secrecy.owner_tag(ballot.id, voter.id)
+        paper = _new_paper(ballot, voter, choices, source, secret)
+        insert_later(Vote.__table__, paper)
+        papers[_paper_key(ballot, voter, paper.get("secret_hash"))] = _New(paper)
+        receipt = paper["receipt"]
     else:
-        vote.source = source
-        held("paper")[("voter", ballot.id, voter.id)] = vote
-    vote.choices = choices
-    db.session.add(vote)
+        if ballot.secret:
+            results_module.add_to_region(ballot, region, vote.choices, -1)
+            if replace:  # a proxy's paper taken over, or a lost secret's: the sender's secret
+                papers.pop(("hash", ballot.id, vote.secret_hash), None)  # found by its new hash
+                for name, value in _secret_key(ballot, voter, secret or "").items():
+                    setattr(vote, name, value)
+                papers[("hash", ballot.id, vote.secret_hash)] = vote
+            for name, value in _secret_tags(ballot, voter, source).items():
+                setattr(vote, name, value)
+        else:
+            vote.source = source
+        vote.choices = choices
+        receipt = vote.receipt
     if ballot.secret:
         results_module.add_to_region(ballot, region, choices)
     _tell_pages(ballot, voter, cast_by)
-    return vote, before
+    return _Stored(receipt, before, getattr(vote, "replaced_lost", False))
 
 
 def _tell_pages(ballot: Ballot, voter: Delegate, cast_by: Actor) -> None:
@@ -429,8 +485,9 @@ def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
     voter, source = _voter_for(actor, workshop_id, data.on_behalf_of)
     _check_open(ballot)
     choices = check_choices(ballot, data.choices)
-    vote, before = _store(ballot, voter, choices, source, actor, data.secret,
-                          data.replace_lost and source != "proxy")
+    stored = _store(ballot, voter, choices, source, actor, data.secret,
+                    data.replace_lost and source != "proxy")
+    before = stored.before
     if source == "proxy":
         record(actor, "ballot.cast", workshop_id, ballot_id=ballot.id, proxy=True,
                holder_id=actor.id, holder=actor.display_name, absent_id=voter.id,
@@ -441,11 +498,11 @@ def _cast_once(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
         # The delegate takes their paper back from the proxy holder: theirs replaces it.
         record(actor, "ballot.cast", workshop_id, ballot_id=ballot.id, took_back=True,
                holder_id=before.cast_by_id, delegate_id=voter.id, delegate=voter.name)
-    elif getattr(vote, "replaced_lost", False):
+    elif stored.replaced_lost:
         # Who replaced a paper whose secret they lost; never what either paper said.
         record(actor, "ballot.cast", workshop_id, ballot_id=ballot.id, replaced_lost=True,
                delegate_id=voter.id, delegate=voter.name)
-    return CastResult(ballot.id, vote.receipt, before is not None)
+    return CastResult(ballot.id, stored.receipt, before is not None)
 
 
 def cast_vote(actor: Actor, workshop: Workshop, data: CastIn) -> CastResult:
@@ -518,8 +575,9 @@ def _paper_once(actor: Actor, workshop: Workshop, data: PaperIn) -> CastResult:
         raise Conflict(_l("This delegate has voted already."),
                        delegate_id=_l("This delegate has voted already."))
     secret = secrets.token_hex(16) if ballot.secret else None
-    vote, before = _store(ballot, delegate, choices, "paper", actor, secret)
+    stored = _store(ballot, delegate, choices, "paper", actor, secret)
+    before = stored.before
     record(actor, "ballot.paper", workshop_id, ballot_id=ballot.id, delegate_id=delegate.id,
            delegate=delegate.name, changed=before is not None,
            took_back=before is not None and before.source == "proxy")
-    return CastResult(ballot.id, vote.receipt, before is not None)
+    return CastResult(ballot.id, stored.receipt, before is not None)
