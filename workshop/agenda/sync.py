@@ -18,8 +18,7 @@ from typing import Any, ClassVar
 from workshop.agenda.models import Delegate, Workshop
 from workshop.agenda.services import get_workshop
 from workshop.agenda.state import snapshot
-from workshop.auth.logins import Sender, person_in_batch
-from workshop.auth.models import LoginSession
+from workshop.auth.logins import Sender, hold_logins, person_in_batch
 from workshop.extensions import db, one_per_app
 from workshop.group_commit import GroupRead, end_callers_reads, held, hold_by_ids
 from workshop.permissions import Actor, ProjectorViewer, require
@@ -73,7 +72,7 @@ def _prefetch(works: list[Any]) -> None:
     """The batch's logins, delegates and workshops, one query each."""
     batch = [work for work in works if isinstance(work, Sync)]
     senders = [work.sender for work in batch if work.sender is not None]
-    hold_by_ids("login", LoginSession, {sender.login_session_id for sender in senders})
+    hold_logins({sender.login_session_id for sender in senders}, lock=False)
     hold_by_ids("delegate", Delegate, {s.id for s in senders if s.kind == "delegate"})
     hold_by_ids("workshop", Workshop, {work.workshop_id for work in batch})
 
