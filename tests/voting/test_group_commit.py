@@ -184,19 +184,28 @@ def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, r
     assert totals == {"west_africa": 2}
 
 
-def test_a_retry_in_the_same_batch_counts_once(app, room):
-    _workshop_id, ballot_id, lines, (amina, bongani, _chitra) = room
+def cast_and_retry(app: Flask, ballot_id: int, lines: list[int], amina: int, bongani: int,
+                   secrets: tuple[str | None, str | None]) -> GroupCommit:
+    """Amina's paper (`lines`), Bongani's (reversed) and Amina's retry (the first two lines,
+    her secret again) in one batch: it runs at once, and the retry changes her paper, whose
+    receipt stays hers."""
     group = casting.casts()
     callers = Callers(app, group)
-    callers.add("amina", casting_as(amina, ballot_id, lines, SECRET_A))
-    callers.add("bongani", casting_as(bongani, ballot_id, lines[::-1], SECRET_B))
-    callers.add("amina's retry", casting_as(amina, ballot_id, lines[:2], SECRET_A))
+    callers.add("amina", casting_as(amina, ballot_id, lines, secrets[0]))
+    callers.add("bongani", casting_as(bongani, ballot_id, lines[::-1], secrets[1]))
+    callers.add("amina's retry", casting_as(amina, ballot_id, lines[:2], secrets[0]))
     outcomes = callers.finish()
     assert list(group.modes) == ["at once", "at once"]
     assert not outcomes["amina"].changed
     assert outcomes["amina's retry"].changed
     assert outcomes["amina's retry"].receipt == outcomes["amina"].receipt
     db.session.expire_all()
+    return group
+
+
+def test_a_retry_in_the_same_batch_counts_once(app, room):
+    _workshop_id, ballot_id, lines, (amina, bongani, _chitra) = room
+    group = cast_and_retry(app, ballot_id, lines, amina, bongani, (SECRET_A, SECRET_B))
     papers = list(db.session.scalars(sa.select(Vote).where(Vote.ballot_id == ballot_id)))
     assert sorted(p.choices for p in papers) == sorted([lines[:2], lines[::-1]])
     assert db.session.scalar(sa.select(sa.func.count(Participation.id))) == 2
@@ -230,17 +239,7 @@ def test_a_named_papers_retry_in_the_same_batch_counts_once(app):
     amina, bongani = create_delegate(workshop).id, create_delegate(workshop).id
     ballot_id = open_test_ballot(workshop, "ranking").id
     db.session.commit()
-    group = casting.casts()
-    callers = Callers(app, group)
-    callers.add("amina", casting_as(amina, ballot_id, lines, None))
-    callers.add("bongani", casting_as(bongani, ballot_id, lines[::-1], None))
-    callers.add("amina's retry", casting_as(amina, ballot_id, lines[:2], None))
-    outcomes = callers.finish()
-    assert list(group.modes) == ["at once", "at once"]
-    assert not outcomes["amina"].changed
-    assert outcomes["amina's retry"].changed
-    assert outcomes["amina's retry"].receipt == outcomes["amina"].receipt
-    db.session.expire_all()
+    cast_and_retry(app, ballot_id, lines, amina, bongani, (None, None))
     papers = {p.delegate_id: p for p in db.session.scalars(
         sa.select(Vote).where(Vote.ballot_id == ballot_id))}
     assert {voter: p.choices for voter, p in papers.items()} == {

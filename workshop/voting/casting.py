@@ -265,6 +265,7 @@ class _Before:
 
 
 def _participation(ballot: Ballot, voter: Delegate) -> Participation | _New | None:
+    """The voter's participation in the ballot, as the batch holds it (see `_New`)."""
     return held_row("participation", (ballot.id, voter.id), lambda: sa.select(Participation).where(
         Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
 
@@ -284,15 +285,14 @@ class _New:
             raise AttributeError(name) from None
 
 
-def _read_back(ballot: Ballot, voter: Delegate, participation: Any, vote: Any
-               ) -> tuple[Participation | None, Vote | None]:
+def _read_back(ballot: Ballot, voter: Delegate, participation: Participation | _New | None,
+               vote: Vote | _New | None) -> tuple[Participation | None, Vote | None]:
     """The voter's participation and paper as objects that can be changed: one this batch
     inserted (a `_New`) is read back, its insert written first (see `write_later`), and held
     in its place. Seldom: only when one voter's casts meet in a batch."""
     if isinstance(participation, _New):
-        participation = db.session.scalars(sa.select(Participation).where(
-            Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id)).one()
-        held("participation")[(ballot.id, voter.id)] = participation
+        del held("participation")[(ballot.id, voter.id)]
+        participation = _participation(ballot, voter)  # read now, and held
     if isinstance(vote, _New):
         vote = db.session.get_one(Vote, vote.id)
         held("paper")[_paper_key(ballot, voter, vote.secret_hash)] = vote
@@ -304,7 +304,7 @@ def _paper_key(ballot: Ballot, voter: Delegate, secret_hash: str | None) -> tupl
     return ("hash", ballot.id, secret_hash) if ballot.secret else ("voter", ballot.id, voter.id)
 
 
-def _check_owner(participation: Participation | None, voter: Delegate, source: str) -> None:
+def _check_owner(participation: Participation | _New | None, voter: Delegate, source: str) -> None:
     """The delegate's own paper wins: a proxy holder never touches a paper the delegate cast
     themself (or a facilitator typed in from their paper ballot).
 
@@ -316,8 +316,9 @@ def _check_owner(participation: Participation | None, voter: Delegate, source: s
         raise Conflict(message, on_behalf_of=message)
 
 
-def _find_secret_paper(ballot: Ballot, voter: Delegate, participation: Participation | None,
-                       secret: str | None, replace_lost: bool) -> tuple[Vote | None, bool]:
+def _find_secret_paper(ballot: Ballot, voter: Delegate,
+                       participation: Participation | _New | None, secret: str | None,
+                       replace_lost: bool) -> tuple[Vote | _New | None, bool]:
     """A secret ballot's paper of this voter: (paper, to be replaced?).
 
     The same voter with the same secret finds their paper and changes it. A paper a proxy
