@@ -9,9 +9,12 @@ import socket
 import subprocess
 import sys
 
+import geventwebsocket.websocket
 import pytest
+from geventwebsocket.websocket import Header
 
 from tests.servers import ROOT, free_port, server_env
+from workshop import serving
 from workshop.collector import THRESHOLDS, tune_garbage_collector
 from workshop.serving import Server
 
@@ -76,3 +79,20 @@ def test_every_connection_the_server_accepts_sends_small_writes_at_once(app):
         for sock in (accepted, client, listening):
             sock.close()
         server.close()
+
+
+def test_frames_from_phones_are_unmasked_and_checked_in_c():
+    """gevent-websocket's loops over each byte a phone sends, in Python, run in wsaccel's C:
+    the unmasking (RFC 6455, 5.3) gives the frame back as sent, and UTF-8 is still checked."""
+    serving.unmask_frames_in_c()
+    assert Header.unmask_payload is serving._unmask
+    header = Header(fin=1, opcode=1)
+    header.mask = bytes([0x37, 0xFA, 0x21, 0x3D])
+    sent = '42["proposal.comment",{"body":"Santé pour toutes et tous, ¡sí!"}]'.encode()
+    masked = bytes(byte ^ header.mask[n % 4] for n, byte in enumerate(sent))
+    assert header.unmask_payload(masked) == sent
+    validator = geventwebsocket.websocket.Utf8Validator()
+    assert type(validator).__module__ == "wsaccel.utf8validator"
+    assert validator.validate(sent)[0]
+    validator.reset()
+    assert not validator.validate(b"\xc3\x28")[0]  # a broken two-byte sequence
