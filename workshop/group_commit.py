@@ -161,8 +161,9 @@ _LATER = "group_commit.later"
 
 
 def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
-    """Have `row` inserted into `table` before the session's next statement, flush or commit
-    (a savepoint's too), with the other rows queued for it in one executemany.
+    """Have `row` inserted into `table` when the session next flushes the ORM's rows (before
+    a statement unless under `no_autoflush`, at a flush, at a commit, a savepoint's too),
+    after them, with the other rows queued for it in one executemany.
 
     For the rows a batch adds by the hundred (a cast's paper and participation): made into
     objects and flushed by the ORM's unit of work, they cost the batch more than everything
@@ -170,13 +171,17 @@ def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
     it is written changes what is written) and reads the row back to change it afterwards.
     A rollback, of the transaction or of the savepoint it was queued in, drops it.
     """
-    db.session.info.setdefault(_LATER, {}).setdefault(table, []).append(row)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the row belongs to a transaction: it ends with it, however
+    session.info.setdefault(_LATER, {}).setdefault(table, []).append(row)
 
 
 def write_later(session: Session) -> None:
     """Insert the rows `insert_later` queued in `session` (see there); nothing queued, nothing
-    done. Called before each statement, flush and commit; a group commit's batch calls it
-    before its flush."""
+    done. Called before each statement, after each flush and at each commit (after its
+    flush); a group commit's batch calls it after its own flush, which may have had nothing
+    of the ORM's to write."""
     later = session.info.pop(_LATER, None)
     if later:
         connection = session.connection()
@@ -185,22 +190,31 @@ def write_later(session: Session) -> None:
         _count_flush(session, None)  # rows written, as by a flush (see `_changes`)
 
 
+@sa.event.listens_for(Session, "after_transaction_end")
+def _drop_later(session: Session, transaction: Any) -> None:
+    """A transaction ended without writing what was queued in it (closed, rolled back)."""
+    if transaction.parent is None:
+        session.info.pop(_LATER, None)
+
+
 def _later_count(session: Session) -> int:
     return sum(len(rows) for rows in session.info.get(_LATER, {}).values())
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _write_later_before_reading(state: Any) -> None:
-    write_later(state.session)
+    if state.session.autoflush:  # when the ORM's own rows would be flushed (autoflush)
+        write_later(state.session)
 
 
-@sa.event.listens_for(Session, "before_flush")
-def _write_later_before_flush(session: Session, context: Any, instances: Any) -> None:
-    write_later(session)
+@sa.event.listens_for(Session, "after_flush")
+def _write_later_after_flush(session: Session, context: Any) -> None:
+    write_later(session)  # after the ORM's rows, as at a commit
 
 
 @sa.event.listens_for(Session, "before_commit")
 def _write_later_before_commit(session: Session) -> None:
+    session.flush()  # the ORM's rows first: a queued row may refer to one of them
     write_later(session)
 
 
@@ -414,8 +428,8 @@ class GroupCommit:
                     write.error = exc
                     if _changes(session) != before:
                         raise _Undo from exc
-            write_later(session)
             session.flush()
+            write_later(session)
             self.modes.append("at once")
             return True
         except Exception:  # noqa: BLE001  (the batch runs again, one write at a time)

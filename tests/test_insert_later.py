@@ -1,0 +1,52 @@
+"""Rows inserted without the ORM (group_commit.insert_later): written when the ORM's own rows
+would be flushed and after them, within the transaction, and gone with it when it does not
+commit."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tests.helpers import create_workshop
+from workshop.agenda.models import Workshop
+from workshop.audit.models import AuditEntry
+from workshop.audit.services import record
+from workshop.extensions import db
+
+
+def entries(operation: str) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.operation == operation))
+
+
+def test_a_queued_row_is_written_when_the_orm_would_flush(app):
+    workshop = create_workshop()
+    db.session.commit()
+    record(None, "queued", workshop.id, n=1)
+    with db.session.no_autoflush:
+        assert entries("queued") == 0  # not yet: nor would the ORM's own rows be
+    assert entries("queued") == 1  # a query flushes first
+    db.session.commit()
+    assert entries("queued") == 1
+
+
+def test_queued_rows_go_after_the_orm_rows_they_refer_to(app):
+    """An entry about a workshop added in the same transaction, its id chosen and not yet
+    flushed: the workshop is inserted first (PostgreSQL checks the entry's key at once)."""
+    added = Workshop(id=4242, title="Added", kind="online", join_code="ADDED424",
+                     projector_key="k" * 64)
+    db.session.add(added)
+    record(None, "about a new workshop", added.id)
+    db.session.commit()
+    assert entries("about a new workshop") == 1
+
+
+def test_a_transaction_that_does_not_commit_takes_its_queued_rows_with_it(app):
+    workshop = create_workshop()
+    db.session.commit()
+    record(None, "rolled back", workshop.id)
+    db.session.rollback()
+    record(None, "closed", workshop.id)
+    db.session.close()
+    record(None, "kept", workshop.id)
+    db.session.commit()
+    assert (entries("rolled back"), entries("closed"), entries("kept")) == (0, 0, 1)
