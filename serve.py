@@ -18,7 +18,9 @@ import sys  # noqa: E402
 
 from config import ConfigError  # noqa: E402
 from workshop import create_app  # noqa: E402
-from workshop.collector import tune_garbage_collector  # noqa: E402
+from workshop.collector import collect_when_quiet, tune_garbage_collector  # noqa: E402
+from workshop.extensions import socketio  # noqa: E402
+from workshop.group_commit import busy  # noqa: E402
 from workshop.network import choose, interfaces  # noqa: E402
 from workshop.serving import make_server  # noqa: E402
 from workshop.voting import clock  # noqa: E402
@@ -71,6 +73,7 @@ def main() -> None:
     except ConfigError as exc:
         sys.exit(f"serve.py: not starting: {exc}")
     clock.resume(app)  # ballots that close while the server was down close now
+    socketio.start_background_task(collect_when_quiet, busy)
     server.serve_forever()
 
 

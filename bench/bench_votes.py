@@ -81,10 +81,11 @@ def ack_sized(payload):
     return {"ok": True, "pad": "x" * int(payload["size"])}
 # Served as Flask-SocketIO's gevent deployment, Nagle's algorithm off, frames unmasked in C
 # and the garbage collector tuned as ours (serving.py, collector.py): like with like.
-from workshop.collector import tune_garbage_collector
+from workshop.collector import collect_when_quiet, tune_garbage_collector
 from workshop.serving import unmask_frames_in_c
 tune_garbage_collector()
 unmask_frames_in_c()
+sio.start_background_task(collect_when_quiet, lambda: False)  # no batches: always quiet
 listener = pywsgi.WSGIServer.get_listener(("127.0.0.1", int(sys.argv[1])), family=socket.AF_INET)
 listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None).serve_forever()

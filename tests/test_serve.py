@@ -15,7 +15,7 @@ from geventwebsocket.websocket import Header
 
 from tests.servers import ROOT, free_port, server_env
 from workshop import serving
-from workshop.collector import THRESHOLDS, tune_garbage_collector
+from workshop.collector import THRESHOLDS, collect_if_quiet, tune_garbage_collector
 from workshop.serving import Server
 
 
@@ -42,6 +42,23 @@ def test_thresholds_that_are_not_numbers_are_refused(collector, wanted):
     with pytest.raises(ValueError, match="GC_THRESHOLDS must be one to three whole numbers"):
         tune_garbage_collector(wanted)
     assert gc.get_threshold() == before
+
+
+def test_young_objects_are_collected_in_a_quiet_moment_and_only_then(collector):
+    """Once a young collection has run since the last of the middle generation, a quiet
+    process collects both young generations; a busy one leaves them to the collector."""
+    gc.set_threshold(1_000_000, 10, 10)  # no automatic collection in between
+    gc.collect(1)
+    assert gc.get_count()[1] == 0
+    assert not collect_if_quiet(lambda: False)  # nothing piled up: nothing to do
+    gc.collect(0)  # as the collector does after enough allocations
+    assert gc.get_count()[1] == 1
+    assert not collect_if_quiet(lambda: True)  # busy: left as it is
+    assert gc.get_count()[1] == 1
+    before = gc.get_stats()[1]["collections"]
+    assert collect_if_quiet(lambda: False)
+    assert gc.get_count()[1] == 0
+    assert gc.get_stats()[1]["collections"] == before + 1
 
 
 def test_bad_thresholds_stop_the_server_with_a_clear_error(tmp_path):
