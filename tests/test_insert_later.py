@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.helpers import create_workshop
+from tests.helpers import create_delegate, create_lines, create_workshop, open_test_ballot
 from workshop.agenda.models import Workshop
 from workshop.audit.models import AuditEntry
 from workshop.audit.services import record
 from workshop.extensions import db
+from workshop.group_commit import insert_later
+from workshop.voting.models import Participation
 
 
 def entries(operation: str) -> int:
@@ -50,3 +52,24 @@ def test_a_transaction_that_does_not_commit_takes_its_queued_rows_with_it(app):
     record(None, "kept", workshop.id)
     db.session.commit()
     assert (entries("rolled back"), entries("closed"), entries("kept")) == (0, 0, 1)
+
+
+def test_rows_of_one_table_with_other_columns_go_in_together_with_their_defaults(app):
+    """A named and a secret paper in one batch carry different columns: each goes in, and a
+    column a row leaves out gets its default, as an INSERT would give it (also by COPY)."""
+    workshop = create_workshop()
+    create_lines(workshop, 2)
+    ballot = open_test_ballot(workshop)
+    amina, bongani = create_delegate(workshop).id, create_delegate(workshop).id
+    ballot_id = ballot.id
+    db.session.commit()  # (the ids read first: reading them now would write the first row)
+    insert_later(Participation.__table__, {"ballot_id": ballot_id, "delegate_id": amina,
+                                           "cast_by_id": amina})
+    insert_later(Participation.__table__, {"ballot_id": ballot_id, "delegate_id": bongani,
+                                           "source": "proxy", "cast_by_kind": "delegate",
+                                           "cast_by_id": amina})
+    db.session.commit()
+    rows = {row.delegate_id: row for row in db.session.scalars(sa.select(Participation))}
+    assert (rows[amina].source, rows[amina].cast_by_kind) == ("phone", "delegate")
+    assert rows[bongani].source == "proxy"
+    assert all(row.created_at is not None and row.id is not None for row in rows.values())

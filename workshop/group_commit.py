@@ -186,8 +186,45 @@ def write_later(session: Session) -> None:
     if later:
         connection = session.connection()
         for table, rows in later.items():
-            connection.execute(table.insert(), rows)
+            alike: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row in rows:  # one statement needs the same columns in every row
+                alike.setdefault(tuple(row), []).append(row)
+            for columns, group in alike.items():
+                if connection.dialect.name == "postgresql":
+                    _copy(connection, table, columns, group)
+                else:
+                    connection.execute(table.insert(), group)
         _count_flush(session, None)  # rows written, as by a flush (see `_changes`)
+
+
+def _copy(connection: sa.Connection, table: sa.Table, columns: tuple[str, ...],
+          rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (each with these `columns`) into `table` with PostgreSQL's COPY: psycopg
+    streams them, about 3 us of CPU a row here against 12-13 for an executemany (a batch of
+    200 casts inserts 400). The columns' own defaults computed in Python are filled in as an
+    INSERT would (the database fills in its own, a serial id); each value goes through its
+    type's conversion for psycopg (JSON, say)."""
+    defaults = [column for column in table.columns if column.name not in columns
+                and column.default is not None and not column.default.is_sequence]
+    names = [*columns, *(column.name for column in defaults)]
+    dialect = connection.dialect
+    convert = [table.columns[name].type.dialect_impl(dialect).bind_processor(dialect)
+               for name in names]
+    quote = dialect.identifier_preparer
+    statement = (f"COPY {quote.format_table(table)} ({', '.join(map(quote.quote, names))}) "
+                 "FROM STDIN")
+    raw = connection.connection.dbapi_connection
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                values = [*(row[name] for name in columns),
+                          *(column.default.arg({}) if column.default.is_callable
+                            else column.default.arg for column in defaults)]
+                copy.write_row([value if process is None or value is None else process(value)
+                                for process, value in zip(convert, values, strict=True)])
+    except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (IntegrityError, ...)
+        raise sa.exc.DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error,
+                                         dialect=dialect) from exc
 
 
 @sa.event.listens_for(Session, "after_transaction_end")
