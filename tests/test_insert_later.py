@@ -4,14 +4,16 @@ commit."""
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from tests.helpers import create_delegate, create_lines, create_workshop, open_test_ballot
 from workshop.agenda.models import Workshop
 from workshop.audit.models import AuditEntry
 from workshop.audit.services import record
+from workshop.errors import ValidationFailed
 from workshop.extensions import db
-from workshop.group_commit import insert_later
+from workshop.group_commit import GroupCommit, insert_later
 from workshop.voting.models import Participation
 
 
@@ -73,3 +75,33 @@ def test_rows_of_one_table_with_other_columns_go_in_together_with_their_defaults
     assert (rows[amina].source, rows[amina].cast_by_kind) == ("phone", "delegate")
     assert rows[bongani].source == "proxy"
     assert all(row.created_at is not None and row.id is not None for row in rows.values())
+
+
+def test_a_query_writes_the_orm_rows_before_the_queued_ones(app):
+    """As at a commit: before a statement the ORM's pending rows go first, then the queued
+    rows that may refer to them (PostgreSQL checks the key at once)."""
+    added = Workshop(id=4343, title="Added", kind="online", join_code="ADDED434",
+                     projector_key="k" * 64)
+    db.session.add(added)
+    record(None, "about a workshop not yet flushed", 4343)
+    assert entries("about a workshop not yet flushed") == 1
+    db.session.commit()
+    assert entries("about a workshop not yet flushed") == 1
+
+
+def test_rows_queued_before_a_batchs_savepoints_outlive_a_refused_write(app):
+    """A group commit writes what was queued before each write's savepoint: a write that
+    fails rolls back its own rows only."""
+    workshop_id = create_workshop().id
+    db.session.commit()
+    group = GroupCommit(prepare=lambda works: record(None, "prepared", workshop_id))
+
+    def refused() -> None:
+        record(None, "refused", workshop_id)
+        raise ValidationFailed("refused", field="refused")
+
+    with pytest.raises(ValidationFailed):
+        group.submit(refused)
+    assert list(group.modes) == ["one by one"]
+    db.session.remove()
+    assert (entries("prepared"), entries("refused")) == (1, 0)

@@ -48,7 +48,7 @@ def test_young_objects_are_collected_in_a_quiet_moment_and_only_then(collector):
     """Once a young collection has run since the last of the middle generation, a quiet
     process collects both young generations; a busy one leaves them to the collector."""
     gc.set_threshold(1_000_000, 10, 10)  # no automatic collection in between
-    gc.collect(1)
+    gc.collect(2)  # everything counted from nought
     assert gc.get_count()[1] == 0
     assert not collect_if_quiet(lambda: False)  # nothing piled up: nothing to do
     gc.collect(0)  # as the collector does after enough allocations
@@ -59,6 +59,20 @@ def test_young_objects_are_collected_in_a_quiet_moment_and_only_then(collector):
     assert collect_if_quiet(lambda: False)
     assert gc.get_count()[1] == 0
     assert gc.get_stats()[1]["collections"] == before + 1
+
+
+def test_a_full_collection_brought_due_runs_in_the_quiet_moment_too(collector):
+    """Quiet middle collections count towards a full one, which an allocation would start
+    in whatever runs then: the quiet moment that brings it due runs it."""
+    gc.set_threshold(1_000_000, 10, 3)
+    gc.collect(2)
+    gc.collect(1)  # two middle collections towards the full one's three
+    gc.collect(1)
+    gc.collect(0)
+    full = gc.get_stats()[2]["collections"]
+    assert collect_if_quiet(lambda: False)
+    assert gc.get_stats()[2]["collections"] == full + 1
+    assert gc.get_count()[2] == 0
 
 
 def test_bad_thresholds_stop_the_server_with_a_clear_error(tmp_path):

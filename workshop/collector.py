@@ -55,10 +55,14 @@ def collect_if_quiet(busy: Callable[[], bool]) -> bool:
     of votes that followed (a tenth of the burst, bench_votes.py with the collector's
     callbacks timed). Run in a quiet moment it is the same collection, only earlier: the
     automatic ones are left as they are (never turned off), so memory is no different.
+    A full collection that this brings due runs in the same quiet moment.
     """
-    if gc.get_count()[1] == 0 or busy():
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    if counts[1] == 0 or busy():
         return False
-    gc.collect(1)
+    # Each middle collection counts towards a full one, which only an allocation would start
+    # (in a burst, like as not): when this one brings it due, the full one runs now instead.
+    gc.collect(2 if counts[2] + 1 >= thresholds[2] else 1)
     return True
 
 

@@ -162,14 +162,16 @@ _LATER = "group_commit.later"
 
 def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
     """Have `row` inserted into `table` when the session next flushes the ORM's rows (before
-    a statement unless under `no_autoflush`, at a flush, at a commit, a savepoint's too),
-    after them, with the other rows queued for it in one executemany.
+    a statement unless under `no_autoflush`, after a flush that wrote any, at a commit, a
+    savepoint's too), after them, with the other rows queued for it in one statement.
 
     For the rows a batch adds by the hundred (a cast's paper and participation): made into
     objects and flushed by the ORM's unit of work, they cost the batch more than everything
     it checks. Such a row is not in the session: the caller keeps the dict (changing it before
     it is written changes what is written) and reads the row back to change it afterwards.
-    A rollback, of the transaction or of the savepoint it was queued in, drops it.
+    A rollback of the transaction drops it, and so does a savepoint's rollback, of every row
+    still queued then: write them first (`write_later`) if rows queued before a savepoint
+    must outlive it, as a group commit does before each write's savepoint.
     """
     session = db.session()
     if not session.in_transaction():
@@ -220,11 +222,14 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: tuple[str, ...],
                 values = [*(row[name] for name in columns),
                           *(column.default.arg({}) if column.default.is_callable
                             else column.default.arg for column in defaults)]
-                copy.write_row([value if process is None or value is None else process(value)
+                copy.write_row([value if process is None else process(value)
                                 for process, value in zip(convert, values, strict=True)])
     except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (IntegrityError, ...)
+        lost = dialect.is_disconnect(exc, raw, None)
+        if lost:  # the pool must not hand this connection out again
+            connection.invalidate(exc)
         raise sa.exc.DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error,
-                                         dialect=dialect) from exc
+                                         connection_invalidated=lost, dialect=dialect) from exc
 
 
 @sa.event.listens_for(Session, "after_transaction_end")
@@ -240,8 +245,13 @@ def _later_count(session: Session) -> int:
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _write_later_before_reading(state: Any) -> None:
-    if state.session.autoflush:  # when the ORM's own rows would be flushed (autoflush)
-        write_later(state.session)
+    """Before a statement, as the ORM's autoflush would (this hook runs before it): the ORM's
+    rows first, then the queued ones. Not in the middle of a flush (a query a flush's own
+    listener makes): its end writes them, after its rows."""
+    session = state.session
+    if session.autoflush and not session._flushing:
+        session.flush()  # nothing of the ORM's pending: nothing done
+        write_later(session)
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -437,6 +447,7 @@ class GroupCommit:
         for _ in range(2):
             write.error = None
             try:
+                write_later(session)  # what is queued belongs to no write's savepoint
                 with session.begin_nested():
                     write.result = write.work()
                 return
