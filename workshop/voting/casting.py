@@ -443,10 +443,10 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
         if ballot.secret:
             results_module.add_to_region(ballot, region, vote.choices, -1)
             if replace:  # a proxy's paper taken over, or a lost secret's: the sender's secret
-                papers.pop(("hash", ballot.id, vote.secret_hash), None)  # found by its new hash
+                papers.pop(_paper_key(ballot, voter, vote.secret_hash), None)  # by its new one
                 for name, value in _secret_key(ballot, voter, secret or "").items():
                     setattr(vote, name, value)
-                papers[("hash", ballot.id, vote.secret_hash)] = vote
+                papers[_paper_key(ballot, voter, vote.secret_hash)] = vote
             for name, value in _secret_tags(ballot, voter, source).items():
                 setattr(vote, name, value)
         else:
