@@ -208,38 +208,34 @@ def count_votes(database_url: str, ballot_id: int) -> int:
     return count_rows(database_url, "ballot_vote", "ballot_id = :b", b=ballot_id)
 
 
-def count_rows(database_url: str, table: str, where: str = "1 = 1", **values: Any) -> int:
-    """Rows of `table` (a name of ours) matching `where`, read straight from the database."""
+def read_value(database_url: str, sql: str, **values: Any) -> Any:
+    """The one value `sql` selects, read straight from the database (not the server's)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(database_url)
-    with engine.connect() as conn:
-        n = conn.execute(sa.text(f"SELECT count(*) FROM {table} WHERE {where}"),  # noqa: S608
-                         values).scalar_one()
-    engine.dispose()
-    return n
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text(sql), values).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def count_rows(database_url: str, table: str, where: str = "1 = 1", **values: Any) -> int:
+    """Rows of `table` (a name of ours) matching `where`."""
+    return read_value(database_url, f"SELECT count(*) FROM {table} WHERE {where}",  # noqa: S608
+                      **values)
 
 
 def wait_until_gone(database_url: str, workshop_id: int, timeout: float = PHASE_TIMEOUT) -> float:
     """Wait until the server has counted every phone of the workshop as gone (the delegates'
-    open sockets, read straight from the database), so that one phase's leaving (a batch of
-    presence updates per few hundred phones) does not fall in the next phase's burst; how
-    long that took, in seconds."""
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(database_url)
+    open sockets, read from the database), so that one phase's leaving (a batch of presence
+    updates per few hundred phones) does not fall in the next phase's burst; how long that
+    took, in seconds. (Polled: the server announces nothing the benchmark could await.)"""
     start = time.monotonic()
-    try:
-        while time.monotonic() - start < timeout:
-            with engine.connect() as conn:
-                online = conn.execute(sa.text(
-                    "SELECT coalesce(sum(connections), 0) FROM delegate "
-                    "WHERE workshop_id = :w"), {"w": workshop_id}).scalar_one()
-            if not online:
-                break
-            time.sleep(0.1)
-    finally:
-        engine.dispose()
+    while time.monotonic() - start < timeout and read_value(
+            database_url, "SELECT coalesce(sum(connections), 0) FROM delegate "
+            "WHERE workshop_id = :w", w=workshop_id):
+        time.sleep(0.1)
     return time.monotonic() - start
 
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.helpers import create_delegate, create_lines, create_workshop, open_test_ballot
+from tests.voting.test_cast_sender import statements_during
 from workshop.agenda.models import Workshop
 from workshop.audit.models import AuditEntry
 from workshop.audit.services import record
@@ -33,15 +34,23 @@ def test_a_queued_row_is_written_when_the_orm_would_flush(app):
     assert entries("queued") == 1
 
 
-def test_queued_rows_go_after_the_orm_rows_they_refer_to(app):
+@pytest.mark.parametrize("written_at", ["a query", "the commit"])
+def test_queued_rows_go_after_the_orm_rows_they_refer_to(app, written_at):
     """An entry about a workshop added in the same transaction, its id chosen and not yet
-    flushed: the workshop is inserted first (PostgreSQL checks the entry's key at once)."""
+    flushed: whether a query or the commit writes them, the workshop goes in first
+    (PostgreSQL checks the entry's key at once; on SQLite the statements' order is read)."""
     added = Workshop(id=4242, title="Added", kind="online", join_code="ADDED424",
                      projector_key="k" * 64)
     db.session.add(added)
     record(None, "about a new workshop", added.id)
+    write = (lambda: entries("about a new workshop")) if written_at == "a query" \
+        else db.session.commit
+    seen, _ = statements_during(write)
     db.session.commit()
     assert entries("about a new workshop") == 1
+    inserted = [sql.split()[2] for sql in seen if sql.startswith("INSERT")]
+    if db.engine.dialect.name == "sqlite":  # (PostgreSQL's COPY is no statement seen here)
+        assert inserted == ["workshop", "audit_entry"]
 
 
 def test_a_transaction_that_does_not_commit_takes_its_queued_rows_with_it(app):
@@ -75,18 +84,6 @@ def test_rows_of_one_table_with_other_columns_go_in_together_with_their_defaults
     assert (rows[amina].source, rows[amina].cast_by_kind) == ("phone", "delegate")
     assert rows[bongani].source == "proxy"
     assert all(row.created_at is not None and row.id is not None for row in rows.values())
-
-
-def test_a_query_writes_the_orm_rows_before_the_queued_ones(app):
-    """As at a commit: before a statement the ORM's pending rows go first, then the queued
-    rows that may refer to them (PostgreSQL checks the key at once)."""
-    added = Workshop(id=4343, title="Added", kind="online", join_code="ADDED434",
-                     projector_key="k" * 64)
-    db.session.add(added)
-    record(None, "about a workshop not yet flushed", 4343)
-    assert entries("about a workshop not yet flushed") == 1
-    db.session.commit()
-    assert entries("about a workshop not yet flushed") == 1
 
 
 def test_rows_queued_before_a_batchs_savepoints_outlive_a_refused_write(app):

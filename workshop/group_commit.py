@@ -181,9 +181,8 @@ def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
 
 def write_later(session: Session) -> None:
     """Insert the rows `insert_later` queued in `session` (see there); nothing queued, nothing
-    done. Called before each statement, after each flush and at each commit (after its
-    flush); a group commit's batch calls it after its own flush, which may have had nothing
-    of the ORM's to write."""
+    done. Called after each flush, and by `flush_all` (before each statement, at each commit
+    and at the end of a group commit's batch) for when the ORM had nothing to flush."""
     later = session.info.pop(_LATER, None)
     if later:
         connection = session.connection()
@@ -232,11 +231,17 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: tuple[str, ...],
                                          connection_invalidated=lost, dialect=dialect) from exc
 
 
+def flush_all(session: Session) -> None:
+    """Flush the ORM's rows, then the ones `insert_later` queued (which may refer to them)."""
+    session.flush()  # nothing of the ORM's pending: nothing done (and no after_flush)
+    write_later(session)
+
+
 @sa.event.listens_for(Session, "after_transaction_end")
 def _drop_later(session: Session, transaction: Any) -> None:
-    """A transaction ended without writing what was queued in it (closed, rolled back)."""
-    if transaction.parent is None:
-        session.info.pop(_LATER, None)
+    """A transaction or savepoint ended: what is still queued was not written in it (closed,
+    rolled back; a commit or a release wrote its rows first) and goes with it."""
+    session.info.pop(_LATER, None)
 
 
 def _later_count(session: Session) -> int:
@@ -250,8 +255,7 @@ def _write_later_before_reading(state: Any) -> None:
     listener makes): its end writes them, after its rows."""
     session = state.session
     if session.autoflush and not session._flushing:
-        session.flush()  # nothing of the ORM's pending: nothing done
-        write_later(session)
+        flush_all(session)
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -261,8 +265,7 @@ def _write_later_after_flush(session: Session, context: Any) -> None:
 
 @sa.event.listens_for(Session, "before_commit")
 def _write_later_before_commit(session: Session) -> None:
-    session.flush()  # the ORM's rows first: a queued row may refer to one of them
-    write_later(session)
+    flush_all(session)
 
 
 @sa.event.listens_for(Session, "after_commit")
@@ -278,7 +281,6 @@ def _rollback_releases(session: Session, previous_transaction: Any) -> None:
 
 
 def _forget_held(session: Session) -> None:
-    session.info.pop(_LATER, None)
     for key in [k for k in session.info if isinstance(k, tuple) and k[0] == "held"]:
         del session.info[key]
 
@@ -476,8 +478,7 @@ class GroupCommit:
                     write.error = exc
                     if _changes(session) != before:
                         raise _Undo from exc
-            session.flush()
-            write_later(session)
+            flush_all(session)
             self.modes.append("at once")
             return True
         except Exception:  # noqa: BLE001  (the batch runs again, one write at a time)

@@ -128,8 +128,8 @@ def _until_commit(query: sa.Select) -> sa.Select:
 
 
 def hold_logins(login_session_ids: set[int], lock: bool = True) -> None:
-    """Read the login sessions of a batch in one query, held for `holds_login`: whose each is
-    (rows, not objects: a batch of 200 made 200 objects to read two columns of each), locked
+    """Read the login sessions of a batch in one query, held for `holds_login`: whose each one
+    is (as rows: objects cost a batch of 200 logins 200 objects for two columns), locked
     until the commit for a batch of writes (`lock`), not for a group read."""
     if login_session_ids:
         query = (sa.select(LoginSession.id, LoginSession.user_id, LoginSession.delegate_id)
@@ -144,9 +144,10 @@ def holds_login(principal: User | Delegate, login_session_id: int) -> bool:
     its own transaction cannot be made after the login ended (logout, an organiser); a read
     that checks it answers no one whose login ended before the read (its rows, read without a
     lock by a group read, are held the same way)."""
-    if login_session_id not in held("login"):
+    logins = held("login")
+    if login_session_id not in logins:
         hold_logins({login_session_id})
-    row = held("login")[login_session_id]
+    row = logins[login_session_id]
     if row is None:
         return False
     owner = row.user_id if principal.kind == "user" else row.delegate_id

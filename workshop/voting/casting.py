@@ -349,7 +349,6 @@ def _find_secret_paper(ballot: Ballot, voter: Delegate,
             Vote.ballot_id == ballot.id,
             Vote.owner_tag == secrecy.owner_tag(ballot.id, voter.id)))
         if vote is not None:
-            vote.replaced_lost = True  # transient: for the audit log, never stored
             return vote, True
     raise VotedElsewhere(_l("You have already voted in this ballot from another phone or "
                             "browser. Change your vote there, or replace it here: tick \u201cI no "
@@ -456,7 +455,9 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     if ballot.secret:
         results_module.add_to_region(ballot, region, choices)
     _tell_pages(ballot, voter, cast_by)
-    return _Stored(receipt, before, getattr(vote, "replaced_lost", False))
+    # A paper replaced that no proxy had cast: its voter's own, whose secret was lost.
+    lost = replace and before is not None and before.source != "proxy"
+    return _Stored(receipt, before, lost)
 
 
 def _tell_pages(ballot: Ballot, voter: Delegate, cast_by: Actor) -> None:
