@@ -84,6 +84,21 @@ def test_the_rules_in_isolation():
     assert is_visible("·")
 
 
+@pytest.mark.parametrize("multiline", [False, True])
+def test_ascii_text_is_judged_as_any_text(multiline):
+    """ASCII text takes a shortcut (one search): every ASCII character gets the same verdict
+    as the character-by-character rule gives it (here beside a non-ASCII letter, which
+    takes the long way)."""
+    for code in range(128):
+        ch = chr(code)
+        assert text_problem(f"a{ch}b", multiline) == text_problem(f"\u00e9{ch}b", multiline), \
+            repr(ch)
+    assert text_problem("a\tb") == "text_control"
+    assert text_problem("a\tb\r\n", multiline=True) is None
+    assert text_problem("a\x7fb", multiline=True) == "text_control"
+    assert text_problem("a\rb\x01") == "text_line_break"  # the first problem found
+
+
 def _messages(response) -> str:
     return response.get_data(as_text=True)
 
