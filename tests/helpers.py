@@ -233,3 +233,9 @@ def refused_once_logins_ended_elsewhere(sock, event: str, payload: dict) -> None
     assert ack["ok"] is False
     assert ack["error"] == "unauthorized"
     assert not sock.is_connected()
+
+
+def reads_among(sql: str, column: str) -> bool:
+    """Whether `sql` reads the rows whose `column` is among a list: an IN list, or on
+    PostgreSQL one array parameter (workshop.group_commit.among)."""
+    return f"{column} IN" in sql or f"{column} = ANY" in sql

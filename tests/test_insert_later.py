@@ -9,12 +9,13 @@ import sqlalchemy as sa
 
 from tests.helpers import create_delegate, create_lines, create_workshop, open_test_ballot
 from tests.voting.test_cast_sender import statements_during
-from workshop.agenda.models import Workshop
+from workshop.agenda.models import Delegate, Workshop
 from workshop.audit.models import AuditEntry
 from workshop.audit.services import record
 from workshop.errors import ValidationFailed
 from workshop.extensions import db
-from workshop.group_commit import GroupCommit, insert_later
+from workshop.group_commit import GroupCommit, among, insert_later
+from workshop.proposals.models import Proposal
 from workshop.voting.models import Participation
 
 
@@ -102,3 +103,46 @@ def test_rows_queued_before_a_batchs_savepoints_outlive_a_refused_write(app):
     assert list(group.modes) == ["one by one"]
     db.session.remove()
     assert (entries("prepared"), entries("refused")) == (1, 0)
+
+
+def test_a_batch_reads_among_ids_with_one_array_on_postgresql(app):
+    """`among`: the rows whose column is among the values; on PostgreSQL as one array
+    parameter (a statement psycopg converts once, whatever the batch's size), elsewhere as
+    an IN list; no values, no rows."""
+    workshop = create_workshop()
+    delegates = [create_delegate(workshop) for _ in range(3)]
+    db.session.commit()
+    wanted = {delegates[0].id, delegates[2].id}
+    query = sa.select(Delegate.id).where(among(Delegate.id, wanted))
+    seen, found = statements_during(lambda: set(db.session.scalars(query)))
+    assert found == wanted
+    if db.engine.dialect.name == "postgresql":
+        assert "delegate.id = ANY" in seen[-1]
+        assert " IN " not in seen[-1]
+    else:
+        assert "delegate.id IN" in seen[-1]
+    assert db.session.scalars(sa.select(Delegate.id).where(among(Delegate.id, []))).all() == []
+    names = {delegates[1].name}
+    assert db.session.scalars(sa.select(Delegate.id).where(
+        among(Delegate.name, names))).all() == [delegates[1].id]  # text too
+
+
+def test_queued_rows_of_a_numbered_model_learn_their_ids(app):
+    """A new line's row queued without an id has one once written (drawn from the sequence
+    first on PostgreSQL, returned by the database elsewhere): the id its row is stored under,
+    never one the ORM's rows written beside it get."""
+    workshop = create_workshop()
+    db.session.commit()
+    rows = [{"workshop_id": workshop.id, "title": f"Queued {n}", "theme": "decent_work",
+             "level": "national", "language": "en"} for n in range(3)]
+    for row in rows:
+        insert_later(Proposal.__table__, row)
+    db.session.add_all([Proposal(workshop_id=workshop.id, title=f"Added {n}",
+                                 theme="decent_work", level="national", language="en")
+                        for n in range(2)])
+    db.session.commit()
+    stored = dict(db.session.execute(sa.select(Proposal.title, Proposal.id)
+                                     .where(Proposal.workshop_id == workshop.id)).all())
+    assert {row["title"]: row["id"] for row in rows} == {
+        title: row_id for title, row_id in stored.items() if title.startswith("Queued")}
+    assert len(set(stored.values())) == 5

@@ -552,3 +552,10 @@ def test_each_delegate_gets_a_stable_order_of_their_own(room):
 def test_receipts_read_and_normalise():
     assert services.format_receipt("ABCDEFGHJKLM") == "ABCD-EFGH-JKLM"
     assert services.normalise_receipt(" abcd-efgh jklm ") == "ABCDEFGHJKLM"
+
+
+def test_a_receipt_is_the_same_code_as_ever():
+    """Receipts already handed out and published must still be found: the code for a known
+    token is pinned (the first 12 base32 characters of SHA-256 over "receipt:" + token)."""
+    assert services.receipt_for("7:42:" + "a" * 64) == "W237QN7JXZPU"
+    assert services.format_receipt("W237QN7JXZPU") == "W237-QN7J-XZPU"

@@ -14,6 +14,7 @@ from tests.helpers import (
     create_workshop,
     join,
     open_test_ballot,
+    reads_among,
     refused_once_logins_ended_elsewhere,
 )
 from workshop.agenda.models import Delegate
@@ -68,7 +69,7 @@ def test_a_vote_reads_its_login_once_in_its_batch_and_never_by_token(phone):
     assert by_token == []  # the login loader (by token) was not run for the event
     by_id = [s for s in seen if "FROM login_session" in s]
     assert len(by_id) == 1  # the batch's one query for its logins
-    assert "login_session.id IN" in by_id[0]
+    assert reads_among(by_id[0], "login_session.id")
 
 
 def test_a_vote_after_the_login_ended_elsewhere_is_refused_and_stores_nothing(phone):

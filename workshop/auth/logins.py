@@ -23,7 +23,7 @@ from workshop.agenda.models import Delegate, Step, Workshop
 from workshop.auth.models import LoginSession, User
 from workshop.errors import NotLoggedIn
 from workshop.extensions import db
-from workshop.group_commit import held, held_by_id, hold_rows
+from workshop.group_commit import among, held, held_by_id, hold_rows
 from workshop.live import queue_logins_ended
 
 LOGIN_ID_PREFIX = "s:"
@@ -133,7 +133,7 @@ def hold_logins(login_session_ids: set[int], lock: bool = True) -> None:
     until the commit for a batch of writes (`lock`), not for a group read."""
     if login_session_ids:
         query = (sa.select(LoginSession.id, LoginSession.user_id, LoginSession.delegate_id)
-                 .where(LoginSession.id.in_(login_session_ids)).order_by(LoginSession.id))
+                 .where(among(LoginSession.id, login_session_ids)).order_by(LoginSession.id))
         hold_rows("login", login_session_ids,
                   db.session.execute(_until_commit(query) if lock else query),
                   lambda row: row.id)

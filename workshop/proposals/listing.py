@@ -14,6 +14,7 @@ workshop's. Each process keeps its own few renderings; processes agree through t
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -87,8 +88,14 @@ def _bump_content_version(session: Session, _context) -> None:
             proposals.add(row.proposal_id)
         elif isinstance(row, Organisation) and row not in session.new:
             everywhere = True  # a renamed organisation is shown on every card it is on
-    if not (workshops or proposals or everywhere):
-        return
+    if workshops or proposals or everywhere:
+        bump_content_version(session, workshops, proposals, everywhere)
+
+
+def bump_content_version(session: Session, workshops: Collection[int],
+                         proposals: Collection[int] = (), everywhere: bool = False) -> None:
+    """Bump the content version of these workshops, of those of these proposals, or of every
+    workshop: for a change the flush hook does not see (rows written without the ORM)."""
     table = Workshop.__table__
     named = sa.true()
     if not everywhere:

@@ -27,15 +27,20 @@ from workshop.errors import Conflict, NotFound, PermissionDenied, WorkshopError
 from workshop.extensions import db, one_per_app
 from workshop.group_commit import (
     GroupCommit,
+    Queued,
+    among,
     end_callers_reads,
+    flush_all,
     held,
     hold_by_ids,
+    insert_later,
     number_new_rows,
 )
 from workshop.live import delegate_room, queue, staff_room
 from workshop.permissions import Actor, can, could_take_part, is_delegate_of, require
 from workshop.proposals import duplicates, live
 from workshop.proposals.lines import Line
+from workshop.proposals.listing import bump_content_version
 from workshop.proposals.models import (
     Comment,
     Proposal,
@@ -148,7 +153,7 @@ def _delegate_sender(sender: Sender | None) -> Sender:
     return sender
 
 
-number_new_rows(Proposal)  # a batch of new lines flushes them numbered
+number_new_rows(Proposal)  # lines added together (an import, a batch queuing them) get ids first
 
 
 class _InBatch:
@@ -231,7 +236,7 @@ def _answered(group: GroupCommit, write: Callable[[], Any]) -> Any:
 class _NewLine:
     """A line a batch wrote (or found written before, `replayed`), and who wrote it."""
 
-    proposal: Proposal
+    proposal: Proposal | Queued
     actor: Actor
     replayed: bool
     answer: Created | None = None  # once flushed (the line's id), before the commit
@@ -241,7 +246,7 @@ def _announce_new_lines(results: list[_NewLine]) -> None:
     """Before the batch commits (its lines flushed, so numbered): audit each new line; then
     each workshop's new cards, announced once (drawn in each language, see live.cards)."""
     results = [r for r in results if isinstance(r, _NewLine)]
-    db.session.flush()
+    flush_all(db.session())  # the new lines' rows written: their ids known
     for r in results:
         r.answer = Created(r.proposal.id, r.replayed)
     written = [r for r in results if not r.replayed]
@@ -250,6 +255,8 @@ def _announce_new_lines(results: list[_NewLine]) -> None:
         p = r.proposal
         record(r.actor, "proposal.create", p.workshop_id, proposal_id=p.id, title=p.title)
         cards.setdefault(p.workshop_id, []).append(p.id)
+    if cards:  # written without the ORM, whose flush would have bumped it (listing.py)
+        bump_content_version(db.session(), list(cards))
     for workshop_id, proposal_ids in cards.items():
         live.cards.announce(db.session, workshop_id, *proposal_ids)
 
@@ -279,22 +286,22 @@ class _Line(_InBatch):
             raise Conflict(_l("One delegate may put forward at most %(n)s lines of work.",
                               n=PROPOSALS_PER_DELEGATE))
         org = actor.organisation
-        proposal = Proposal(
-            workshop_id=workshop.id,
-            title=data.title,
-            description=data.description,
-            theme=data.theme,
-            level=data.level,
-            tags=sorted(set(data.tags)),
-            language=data.language or actor.locale or workshop.default_locale,
-            source="delegate",
-            delegate_id=actor.id,
-            organisation_id=org.id,
-            country=org.country,
-            region=org.region,
-            request_id=data.request_id,
-        )
-        db.session.add(proposal)
+        proposal = Queued({
+            "workshop_id": workshop.id,
+            "title": data.title,
+            "description": data.description,
+            "theme": data.theme,
+            "level": data.level,
+            "tags": sorted(set(data.tags)),
+            "language": data.language or actor.locale or workshop.default_locale,
+            "source": "delegate",
+            "delegate_id": actor.id,
+            "organisation_id": org.id,
+            "country": org.country,
+            "region": org.region,
+            "request_id": data.request_id,
+        })
+        insert_later(Proposal.__table__, proposal.row)
         if data.request_id is not None:
             held("line request")[data.request_id] = proposal
         held("line count")[(workshop.id, actor.id)] += 1
@@ -309,7 +316,7 @@ def _lines_held(workshop_id: int, delegate_id: int) -> int:
 def _hold_line_counts(keys: set[tuple[int, int]]) -> None:
     _hold_counts("line count", keys, lambda delegate_ids: sa.select(
         Proposal.workshop_id, Proposal.delegate_id, sa.func.count())
-        .where(Proposal.delegate_id.in_(delegate_ids))
+        .where(among(Proposal.delegate_id, delegate_ids))
         .group_by(Proposal.workshop_id, Proposal.delegate_id))
 
 
@@ -358,7 +365,7 @@ def _hold_request_keys(name: str, model: Any, keys: set[str]) -> None:
     for key in keys:
         requests[key] = None
     if keys:
-        for row in db.session.scalars(sa.select(model).where(model.request_id.in_(keys))):
+        for row in db.session.scalars(sa.select(model).where(among(model.request_id, keys))):
             requests[row.request_id] = row
 
 
@@ -409,12 +416,19 @@ class _Supported:
     on: bool
     workshop_id: int
     line_id: int
+    queued: bool = False  # a new row written without the ORM (`insert_later`)
 
 
 def _announce_counts(results: list[_Supported]) -> None:
     """Before the batch commits: each workshop announces the counts of the lines it changed
-    once (coalesced with the next half second's, see live.counts), not once per +1."""
-    _announce_lines((r.workshop_id, r.line_id) for r in results if isinstance(r, _Supported))
+    once (coalesced with the next half second's, see live.counts), not once per +1. The
+    workshops given +1s written without the ORM have their lists' version bumped (the
+    ORM's flush bumps it for the rest, workshop/proposals/listing.py)."""
+    results = [r for r in results if isinstance(r, _Supported)]
+    queued = {r.workshop_id for r in results if r.queued}
+    if queued:
+        bump_content_version(db.session(), list(queued))
+    _announce_lines((r.workshop_id, r.line_id) for r in results)
 
 
 def _announce_lines(changed: Iterable[tuple[int, int]]) -> None:
@@ -452,23 +466,30 @@ class _Support(_InBatch):
         # (`supports` tries again, and the second attempt reads it).
         given = _supports_of(actor.id)
         existing = [given[i] for i in _members_held(workshop.id, proposal.id) if i in given]
-        # Given and taken back in one batch (a double tap): the row not yet written is
-        # dropped, the row taken back is kept, so the batch's one flush stays valid.
+        # Given and taken back in one batch (a double tap): the row taken back is kept, so
+        # the batch's one flush stays valid.
         taken_back = held("supports taken back")
+        queued = False
         if self.on and not existing:
-            row = taken_back.pop((actor.id, proposal.id), None) or Support(
-                proposal_id=proposal.id, delegate_id=actor.id)
+            row = taken_back.pop((actor.id, proposal.id), None)
+            if row is not None:
+                db.session.add(row)  # a row taken back in this batch: kept after all
+            else:  # queued, not made an object (`insert_later`)
+                row = Queued({"proposal_id": proposal.id, "delegate_id": actor.id})
+                insert_later(Support.__table__, row.row)
+                queued = True
             given[proposal.id] = row
-            db.session.add(row)  # a row taken back in this batch: kept after all
         elif not self.on:
             for support in existing:
                 del given[support.proposal_id]
-                if sa.inspect(support).pending:
-                    db.session.expunge(support)
-                else:
-                    taken_back[(actor.id, support.proposal_id)] = support
-                    db.session.delete(support)
-        return _Supported(self.on, workshop.id, line_id(proposal))
+                if isinstance(support, Queued):  # given in this batch: written, read back
+                    flush_all(db.session())
+                    support = db.session.scalars(sa.select(Support).where(
+                        Support.proposal_id == support.proposal_id,
+                        Support.delegate_id == actor.id)).one()
+                taken_back[(actor.id, support.proposal_id)] = support
+                db.session.delete(support)
+        return _Supported(self.on, workshop.id, line_id(proposal), queued)
 
 
 def _supports_of(delegate_id: int) -> dict[int, Support]:
@@ -485,7 +506,7 @@ def _hold_supports(delegate_ids: set[int]) -> None:
         held_supports[delegate_id] = {}
     if delegate_ids:
         for support in db.session.scalars(sa.select(Support)
-                                          .where(Support.delegate_id.in_(delegate_ids))):
+                                          .where(among(Support.delegate_id, delegate_ids))):
             held_supports[support.delegate_id][support.proposal_id] = support
 
 
@@ -682,7 +703,7 @@ def _hold_comment_counts(keys: set[tuple[int, int]]) -> None:
     _hold_counts("comment count", keys, lambda delegate_ids: sa.select(
         Proposal.workshop_id, Comment.delegate_id, sa.func.count())
         .join(Proposal, Comment.proposal_id == Proposal.id)
-        .where(Comment.delegate_id.in_(delegate_ids))
+        .where(among(Comment.delegate_id, delegate_ids))
         .group_by(Proposal.workshop_id, Comment.delegate_id))
 
 

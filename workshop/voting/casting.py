@@ -33,6 +33,8 @@ from workshop.errors import (
 from workshop.extensions import db, one_per_app
 from workshop.group_commit import (
     GroupCommit,
+    Queued,
+    among,
     end_callers_reads,
     held,
     held_row,
@@ -182,7 +184,7 @@ def _prefetch(works: list[Callable[[], Any]]) -> None:
         hold_rows("participation", ((ballot_id, voter) for voter in voters),
                   db.session.scalars(sa.select(Participation).where(
                       Participation.ballot_id == ballot_id,
-                      Participation.delegate_id.in_(voters))),
+                      among(Participation.delegate_id, voters))),
                   lambda row: (row.ballot_id, row.delegate_id))
         if ballot.secret:
             wanted = {secrecy.paper_hash(ballot_id, work.voter_id(), work.data.secret)
@@ -190,13 +192,13 @@ def _prefetch(works: list[Callable[[], Any]]) -> None:
                       and work.voter_id() is not None}
             hold_rows("paper", (("hash", ballot_id, h) for h in wanted),
                       db.session.scalars(sa.select(Vote).where(
-                          Vote.ballot_id == ballot_id, Vote.secret_hash.in_(wanted))),
+                          Vote.ballot_id == ballot_id, among(Vote.secret_hash, wanted))),
                       lambda vote: ("hash", vote.ballot_id, vote.secret_hash))
             results_module.hold_regions(ballot)
         else:
             hold_rows("paper", (("voter", ballot_id, v) for v in voters),
                       db.session.scalars(sa.select(Vote).where(
-                          Vote.ballot_id == ballot_id, Vote.delegate_id.in_(voters))),
+                          Vote.ballot_id == ballot_id, among(Vote.delegate_id, voters))),
                       lambda vote: ("voter", vote.ballot_id, vote.delegate_id))
 
 
@@ -264,36 +266,21 @@ class _Before:
     cast_by_id: int | None
 
 
-def _participation(ballot: Ballot, voter: Delegate) -> Participation | _New | None:
-    """The voter's participation in the ballot, as the batch holds it (see `_New`)."""
+def _participation(ballot: Ballot, voter: Delegate) -> Participation | Queued | None:
+    """The voter's participation in the ballot, as the batch holds it (see `Queued`)."""
     return held_row("participation", (ballot.id, voter.id), lambda: sa.select(Participation).where(
         Participation.ballot_id == ballot.id, Participation.delegate_id == voter.id))
 
 
-@dataclass(frozen=True)
-class _New:
-    """A participation or paper this batch inserted with `insert_later`, held for the batch's
-    later casts as its row: they read its columns as attributes; one that changes it reads
-    it back first (`_read_back`)."""
-
-    row: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.row[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _read_back(ballot: Ballot, voter: Delegate, participation: Participation | _New | None,
-               vote: Vote | _New | None) -> tuple[Participation | None, Vote | None]:
+def _read_back(ballot: Ballot, voter: Delegate, participation: Participation | Queued | None,
+               vote: Vote | Queued | None) -> tuple[Participation | None, Vote | None]:
     """The voter's participation and paper as objects that can be changed: one this batch
-    inserted (a `_New`) is read back, its insert written first (see `write_later`), and held
+    inserted (a `Queued`) is read back, its insert written first (see `write_later`), and held
     in its place. Seldom: only when one voter's casts meet in a batch."""
-    if isinstance(participation, _New):
+    if isinstance(participation, Queued):
         del held("participation")[(ballot.id, voter.id)]
         participation = _participation(ballot, voter)  # read now, and held
-    if isinstance(vote, _New):
+    if isinstance(vote, Queued):
         vote = db.session.get_one(Vote, vote.id)
         held("paper")[_paper_key(ballot, voter, vote.secret_hash)] = vote
     return participation, vote
@@ -304,7 +291,8 @@ def _paper_key(ballot: Ballot, voter: Delegate, secret_hash: str | None) -> tupl
     return ("hash", ballot.id, secret_hash) if ballot.secret else ("voter", ballot.id, voter.id)
 
 
-def _check_owner(participation: Participation | _New | None, voter: Delegate, source: str) -> None:
+def _check_owner(participation: Participation | Queued | None, voter: Delegate,
+                 source: str) -> None:
     """The delegate's own paper wins: a proxy holder never touches a paper the delegate cast
     themself (or a facilitator typed in from their paper ballot).
 
@@ -317,8 +305,8 @@ def _check_owner(participation: Participation | _New | None, voter: Delegate, so
 
 
 def _find_secret_paper(ballot: Ballot, voter: Delegate,
-                       participation: Participation | _New | None, secret: str | None,
-                       replace_lost: bool) -> tuple[Vote | _New | None, bool]:
+                       participation: Participation | Queued | None, secret: str | None,
+                       replace_lost: bool) -> tuple[Vote | Queued | None, bool]:
     """A secret ballot's paper of this voter: (paper, to be replaced?).
 
     The same voter with the same secret finds their paper and changes it. A paper a proxy
@@ -428,7 +416,7 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     if participation is None:
         row = {"ballot_id": ballot.id, "delegate_id": voter.id, **cast}
         insert_later(Participation.__table__, row)
-        held("participation")[(ballot.id, voter.id)] = _New(row)
+        held("participation")[(ballot.id, voter.id)] = Queued(row)
     else:
         for name, value in cast.items():
             setattr(participation, name, value)
@@ -436,7 +424,7 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     if vote is None:
         paper = _new_paper(ballot, voter, choices, source, secret)
         insert_later(Vote.__table__, paper)
-        papers[_paper_key(ballot, voter, paper.get("secret_hash"))] = _New(paper)
+        papers[_paper_key(ballot, voter, paper.get("secret_hash"))] = Queued(paper)
         receipt = paper["receipt"]
     else:
         if ballot.secret:
