@@ -21,16 +21,11 @@ from workshop.rooms import client_manager
 from workshop.validation import IdConverter, JSONProvider, SocketJSON
 from workshop.vocabulary import LANGUAGES
 
-#: Where a socket's environ keeps what its URL gave the first event's context: the URL
-#: adapter and the routing's outcome (its later events' contexts reuse them).
-_SOCKET_ADAPTER = "workshop.url_adapter"
-_SOCKET_ROUTING = "workshop.routing_exception"
-
-
-def _is_socket_environ(environ: dict) -> bool:
-    """The environ of a socket whose events have begun (Flask-SocketIO keeps the socket's
-    session copy in it from its first event on): the same dict for each of its events."""
-    return "saved_session" in environ
+#: Where a request's environ keeps what its URL gave its context: the URL adapter and the
+#: routing's outcome. A socket's environ is its handshake's, the same dict for its
+#: connection and each of its events: they all reuse what the connection found.
+_URL_ADAPTER = "workshop.url_adapter"
+_ROUTING = "workshop.routing_exception"
 
 
 class _RequestContext(RequestContext):
@@ -44,12 +39,13 @@ class _RequestContext(RequestContext):
     only by the garbage collector (88 objects an event; a burst of a thousand events paid
     collections of tens of thousands of objects). The exception is kept, without the traceback
     of where it was made nor the NoMatch (raised, it gets a traceback of its own). A socket's
-    URL never changes: its later events take the outcome its first one found.
+    URL never changes: its events take the outcome its connection found (a thousand phones
+    coming back after the Wi-Fi dropped each send one event first: none matches again).
     """
 
     def match_request(self) -> None:
         environ = self.request.environ
-        known = environ.get(_SOCKET_ROUTING)
+        known = environ.get(_ROUTING)
         if known is not None:
             self.request.routing_exception = known
             return
@@ -57,8 +53,7 @@ class _RequestContext(RequestContext):
         failed = self.request.routing_exception
         if failed is not None:  # its traceback's frames, and its context's, hold the context
             failed.__traceback__ = failed.__context__ = None
-            if _is_socket_environ(environ):
-                environ[_SOCKET_ROUTING] = failed
+            environ[_ROUTING] = failed
 
 
 class _Flask(Flask):
@@ -74,14 +69,15 @@ class _Flask(Flask):
         return _RequestContext(self, environ, session=environ.get("saved_session"))
 
     def create_url_adapter(self, request: Any) -> Any:
-        """The URL adapter, made once per socket for its events (binding one to a request's
-        environ reads its host, scheme and path anew: a fifth of each event's context)."""
+        """The URL adapter, made once per socket, at its connection, for its events too
+        (binding one to a request's environ reads its host, scheme and path anew: a fifth of
+        each event's context)."""
         environ = getattr(request, "environ", None)
-        if environ is None or not _is_socket_environ(environ):
+        if environ is None:
             return super().create_url_adapter(request)
-        adapter = environ.get(_SOCKET_ADAPTER)
+        adapter = environ.get(_URL_ADAPTER)
         if adapter is None:
-            adapter = environ[_SOCKET_ADAPTER] = super().create_url_adapter(request)
+            adapter = environ[_URL_ADAPTER] = super().create_url_adapter(request)
         return adapter
 
 
