@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask_limiter._extension import LimiterContext
 
 from config import TestConfig
 from tests.conftest import app_for
@@ -119,6 +120,25 @@ def test_password_guessing_is_limited(limited):
         assert client.post("/login", data={"email": user.email, "password": "wrong-password",
                                            "csrf_token": token}).status_code == 422
     assert login(client, user).status_code == 429
+
+
+def test_a_socket_event_leaves_the_http_limits_state_alone(limited, monkeypatch):
+    """Flask-Limiter's state is reset after each page request that made it, never made for a
+    socket event only to be reset (none of its limits applies to one)."""
+    resets = []
+    monkeypatch.setattr(LimiterContext, "reset", lambda context: resets.append(context))
+    workshop = create_workshop()
+    client = limited.test_client()
+    join(client, workshop, create_organisation())
+    sock = socketio.test_client(limited, flask_test_client=client,
+                                auth={"workshop": workshop.id,
+                                      "csrf": csrf_from(client.get("/d").text)})
+    resets.clear()
+    for _ in range(3):
+        assert sock.emit("state.sync", {"workshop_id": workshop.id}, callback=True)["ok"]
+    assert resets == []
+    assert client.get("/d").status_code == 200
+    assert len(resets) == 1
 
 
 def test_a_flooding_socket_is_refused_then_dropped_and_stores_at_most_the_limit(limited):
