@@ -204,6 +204,17 @@ def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
     session.info.setdefault(_LATER, {}).setdefault(table, []).append(row)
 
 
+def drop_later(table: sa.Table, row: dict[str, Any]) -> bool:
+    """Take `row` (this very dict) off the rows queued for `table`: False when it is not
+    queued (written already, or never queued)."""
+    rows = db.session().info.get(_LATER, {}).get(table, [])
+    for n, queued in enumerate(rows):
+        if queued is row:
+            del rows[n]
+            return True
+    return False
+
+
 @dataclass(eq=False)
 class Queued:
     """A row a batch queued with `insert_later`, held for the batch's later writes as its

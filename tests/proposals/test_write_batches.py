@@ -271,3 +271,42 @@ def test_a_line_put_forward_through_a_form_is_the_callers_to_read(app):
     assert (proposal.title, proposal.delegate_id) == ("Sick pay", amina.id)
     with pytest.raises(PermissionDenied):
         services.send_proposal(None, workshop.id, data)  # a projector's socket
+
+
+def _broken_write() -> None:
+    raise RuntimeError("an unexpected failure: the batch runs again, one write at a time")
+
+
+@pytest.mark.parametrize("stored_first", [False, True])
+@pytest.mark.parametrize("mode", ["at once", "one by one"])
+def test_a_plus_one_given_again_after_other_taps_in_its_batch_stands(app, mode, stored_first):
+    """Dina gives (or has given) a +1, takes it back and gives it again in one batch, while
+    Emeka gives and takes back one of his own in between: her last tap stands, his leaves
+    nothing, whether the batch runs at once or each write in its savepoint (whose release
+    writes what it changed)."""
+    workshop = create_workshop()
+    p, q = create_proposal(workshop), create_proposal(workshop)
+    org = create_organisation()
+    dina, emeka = (sender_of(create_delegate(workshop, org)) for _ in range(2))
+    if stored_first:
+        services.set_support(db.session.get(Delegate, dina.id), workshop, p.id, True)
+    wid, pid, qid = workshop.id, p.id, q.id
+    db.session.commit()
+
+    group = services.supports()
+    callers = Callers(app, group)
+    taps = [("dina gives", dina, pid, True)] if not stored_first else []
+    taps += [("dina takes it back", dina, pid, False), ("emeka gives", emeka, qid, True),
+             ("emeka takes it back", emeka, qid, False), ("dina again", dina, pid, True)]
+    for name, who, line, on in taps:
+        callers.add(name, lambda who=who, line=line, on=on: services.send_support(
+            who, wid, line, on))
+    if mode == "one by one":
+        callers.add("broken", lambda: group.submit(_broken_write))
+    outcomes = callers.finish()
+
+    assert list(group.modes)[-1] == mode
+    assert {name: outcomes[name] for name, *_ in taps} == {name: on for name, _, _, on in taps}
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(Support.delegate_id, Support.proposal_id)).all()
+    assert [tuple(row) for row in rows] == [(dina.id, pid)]

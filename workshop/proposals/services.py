@@ -29,6 +29,7 @@ from workshop.group_commit import (
     GroupCommit,
     Queued,
     among,
+    drop_later,
     end_callers_reads,
     flush_all,
     held,
@@ -466,14 +467,16 @@ class _Support(_InBatch):
         # (`supports` tries again, and the second attempt reads it).
         given = _supports_of(actor.id)
         existing = [given[i] for i in _members_held(workshop.id, proposal.id) if i in given]
-        # Given and taken back in one batch (a double tap): the row taken back is kept, so
-        # the batch's one flush stays valid.
+        # Given and taken back in one batch (a double tap): a row still queued is dropped
+        # from the queue; a stored row taken back is kept if its deletion is not written
+        # yet, and given anew if it is (a savepoint's release, or another write's flush,
+        # wrote it: the ORM refuses a deleted object back).
         taken_back = held("supports taken back")
         queued = False
         if self.on and not existing:
             row = taken_back.pop((actor.id, proposal.id), None)
-            if row is not None:
-                db.session.add(row)  # a row taken back in this batch: kept after all
+            if row is not None and not sa.inspect(row).was_deleted:
+                db.session.add(row)  # taken back in this batch: kept after all
             else:  # queued, not made an object (`insert_later`)
                 row = Queued({"proposal_id": proposal.id, "delegate_id": actor.id})
                 insert_later(Support.__table__, row.row)
@@ -482,9 +485,10 @@ class _Support(_InBatch):
         elif not self.on:
             for support in existing:
                 del given[support.proposal_id]
-                if isinstance(support, Queued):  # given in this batch: written, read back
-                    flush_all(db.session())
-                    support = db.session.scalars(sa.select(Support).where(
+                if isinstance(support, Queued):  # given in this batch
+                    if drop_later(Support.__table__, support.row):
+                        continue  # never written
+                    support = db.session.scalars(sa.select(Support).where(  # written: read
                         Support.proposal_id == support.proposal_id,
                         Support.delegate_id == actor.id)).one()
                 taken_back[(actor.id, support.proposal_id)] = support
