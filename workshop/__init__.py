@@ -69,9 +69,9 @@ class _Flask(Flask):
         return _RequestContext(self, environ, session=environ.get("saved_session"))
 
     def create_url_adapter(self, request: Any) -> Any:
-        """The URL adapter, made once per socket, at its connection, for its events too
-        (binding one to a request's environ reads its host, scheme and path anew: a fifth of
-        each event's context)."""
+        """The URL adapter, made once per request's environ: once per socket, at its
+        connection, for its events too (binding one to a request's environ reads its host,
+        scheme and path anew: a fifth of each event's context)."""
         environ = getattr(request, "environ", None)
         if environ is None:
             return super().create_url_adapter(request)

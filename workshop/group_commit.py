@@ -183,7 +183,7 @@ def _numbered_table(table: sa.Table) -> bool:
 _LATER = "group_commit.later"
 
 
-def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
+def insert_later(table: sa.Table, row: dict[str, Any]) -> Queued:
     """Have `row` inserted into `table` when the session next flushes the ORM's rows (before
     a statement unless under `no_autoflush`, after a flush that wrote any, at a commit, a
     savepoint's too), after them, with the other rows queued for it in one statement.
@@ -197,11 +197,13 @@ def insert_later(table: sa.Table, row: dict[str, Any]) -> None:
     must outlive it, as a group commit does before each write's savepoint. A row of a
     `number_new_rows` model queued without an id gets one when it is written (`row["id"]`:
     the sequence's on PostgreSQL, drawn first; elsewhere the database's, returned).
+    Returns the row as the batch holds it (`Queued`).
     """
     session = db.session()
     if not session.in_transaction():
         session.begin()  # the row belongs to a transaction: it ends with it, however
     session.info.setdefault(_LATER, {}).setdefault(table, []).append(row)
+    return Queued(row)
 
 
 def drop_later(table: sa.Table, row: dict[str, Any]) -> bool:
@@ -243,9 +245,7 @@ def write_later(session: Session) -> None:
             if numbered and postgresql:
                 unnumbered = [row for row in rows if row.get("id") is None]
                 if unnumbered:
-                    ids = _next_ids(connection, table, len(unnumbered))
-                    for row, row_id in zip(unnumbered, ids, strict=True):
-                        row["id"] = row_id
+                    _give_ids(unnumbered, _next_ids(connection, table, len(unnumbered)))
             alike: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row in rows:  # one statement needs the same columns in every row
                 alike.setdefault(tuple(row), []).append(row)
@@ -253,13 +253,17 @@ def write_later(session: Session) -> None:
                 if postgresql:
                     _copy(connection, table, columns, group)
                 elif numbered and "id" not in columns:
-                    ids = connection.execute(table.insert().returning(
-                        table.c.id, sort_by_parameter_order=True), group).scalars()
-                    for row, row_id in zip(group, ids, strict=True):
-                        row["id"] = row_id
+                    _give_ids(group, connection.execute(table.insert().returning(
+                        table.c.id, sort_by_parameter_order=True), group).scalars())
                 else:
                     connection.execute(table.insert(), group)
         _count_flush(session, None)  # rows written, as by a flush (see `_changes`)
+
+
+def _give_ids(rows: list[dict[str, Any]], ids: Any) -> None:
+    """Tell each queued row its id (the caller holds the dict: `Queued`)."""
+    for row, row_id in zip(rows, ids, strict=True):
+        row["id"] = row_id
 
 
 def _copy(connection: sa.Connection, table: sa.Table, columns: tuple[str, ...],

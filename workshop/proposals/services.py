@@ -287,7 +287,7 @@ class _Line(_InBatch):
             raise Conflict(_l("One delegate may put forward at most %(n)s lines of work.",
                               n=PROPOSALS_PER_DELEGATE))
         org = actor.organisation
-        proposal = Queued({
+        proposal = insert_later(Proposal.__table__, {
             "workshop_id": workshop.id,
             "title": data.title,
             "description": data.description,
@@ -302,7 +302,6 @@ class _Line(_InBatch):
             "region": org.region,
             "request_id": data.request_id,
         })
-        insert_later(Proposal.__table__, proposal.row)
         if data.request_id is not None:
             held("line request")[data.request_id] = proposal
         held("line count")[(workshop.id, actor.id)] += 1
@@ -478,8 +477,8 @@ class _Support(_InBatch):
             if row is not None and not sa.inspect(row).was_deleted:
                 db.session.add(row)  # taken back in this batch: kept after all
             else:  # queued, not made an object (`insert_later`)
-                row = Queued({"proposal_id": proposal.id, "delegate_id": actor.id})
-                insert_later(Support.__table__, row.row)
+                row = insert_later(Support.__table__,
+                                   {"proposal_id": proposal.id, "delegate_id": actor.id})
                 queued = True
             given[proposal.id] = row
         elif not self.on:

@@ -414,17 +414,16 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     cast = {"source": source, "cast_by_kind": getattr(cast_by, "kind", "system"),
             "cast_by_id": cast_by.id}
     if participation is None:
-        row = {"ballot_id": ballot.id, "delegate_id": voter.id, **cast}
-        insert_later(Participation.__table__, row)
-        held("participation")[(ballot.id, voter.id)] = Queued(row)
+        held("participation")[(ballot.id, voter.id)] = insert_later(
+            Participation.__table__, {"ballot_id": ballot.id, "delegate_id": voter.id, **cast})
     else:
         for name, value in cast.items():
             setattr(participation, name, value)
     papers = held("paper")
     if vote is None:
         paper = _new_paper(ballot, voter, choices, source, secret)
-        insert_later(Vote.__table__, paper)
-        papers[_paper_key(ballot, voter, paper.get("secret_hash"))] = Queued(paper)
+        papers[_paper_key(ballot, voter, paper.get("secret_hash"))] = insert_later(
+            Vote.__table__, paper)
         receipt = paper["receipt"]
     else:
         if ballot.secret:
