@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import sqlalchemy as sa
+
 from workshop.agenda import delegates as delegate_services
 from workshop.agenda import services
 from workshop.agenda.models import Delegate, Organisation, Workshop
@@ -222,8 +224,6 @@ def refused_once_logins_ended_elsewhere(sock, event: str, payload: dict) -> None
     """End every login where this process cannot close the socket (as another server process
     would, nobody telling this one), send `event`: it is refused `unauthorized` and the socket
     closed."""
-    import sqlalchemy as sa
-
     from workshop.auth.models import LoginSession
 
     db.session.execute(sa.delete(LoginSession))
@@ -239,3 +239,18 @@ def reads_among(sql: str, column: str) -> bool:
     """Whether `sql` reads the rows whose `column` is among a list: an IN list, or on
     PostgreSQL one array parameter (workshop.group_commit.among)."""
     return f"{column} IN" in sql or f"{column} = ANY" in sql
+
+
+def statements_during(call):
+    """The SQL statements the database was sent while `call` ran, and its result."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        result = call()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return seen, result

@@ -71,6 +71,19 @@ def test_open_offers_every_visible_unmerged_line(room):
     assert "ballot.open" in audit_ops(workshop)
 
 
+def test_option_ids_kept_with_the_ballot_are_handed_out_as_copies(room):
+    """A ballot keeps its option ids once read (a batch of casts asks twice a cast): a
+    caller changing the list it got changes no other caller's."""
+    workshop, _, ids, _ = room
+    ballot_id = open_test_ballot(workshop, "ranking").id
+    db.session.expire_all()
+    ballot = db.session.get(Ballot, ballot_id)
+    got = ballot.option_ids
+    got.append(999_999)
+    assert ballot.option_ids == ids
+    assert ballot.known_options == tuple(ids)
+
+
 def test_open_by_theme_and_by_hand(room):
     workshop, _, ids, _ = room
     health = [p.id for p in create_lines(workshop, 2, theme="health_protection")]

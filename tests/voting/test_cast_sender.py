@@ -16,6 +16,7 @@ from tests.helpers import (
     open_test_ballot,
     reads_among,
     refused_once_logins_ended_elsewhere,
+    statements_during,
 )
 from workshop.agenda.models import Delegate
 from workshop.auth.logins import holds_login, start_login
@@ -42,22 +43,6 @@ def stored(delegate_id: int) -> int:
     db.session.expire_all()
     return db.session.scalar(sa.select(sa.func.count()).select_from(Participation).where(
         Participation.delegate_id == delegate_id))
-
-
-def statements_during(call):
-    """The SQL statements the database was sent while `call` ran, and its result."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        result = call()
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-    return seen, result
 
 
 def test_a_vote_reads_its_login_once_in_its_batch_and_never_by_token(phone):

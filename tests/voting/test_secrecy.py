@@ -7,6 +7,8 @@ organisation types are under k = 5 voters and must not show.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 from itertools import combinations
@@ -259,6 +261,19 @@ def test_k_comes_from_the_configuration_when_the_ballot_opens(app, monkeypatch):
     assert open_test_ballot(workshop).min_cell is None  # named: nothing to hide
     monkeypatch.setattr(secrecy.settings, "min_cell", 9)
     assert secrecy.min_cell(db.session.get(Ballot, ballot.id)) == 2
+
+
+def test_tags_are_hmac_sha256_under_a_key_derived_from_the_secret_key(app):
+    """The tags stored with papers while a ballot is open are found again by recomputing
+    them: their recipe (HMAC-SHA256 of `kind:ballot:value`, hex, under a key derived from
+    SECRET_KEY) may not change under a running workshop."""
+    raw = app.config["SECRET_KEY"].encode()
+    key = hmac.new(raw, b"workshop.voting.secrecy:v1", hashlib.sha256).digest()
+    for tag, kind in ((secrecy.owner_tag, "owner"), (secrecy.proxy_tag, "proxy"),
+                      (secrecy.org_key, "org")):
+        assert tag(12, 345) == hmac.new(key, f"{kind}:12:345".encode(),
+                                        hashlib.sha256).hexdigest()
+    assert secrecy.owner_tag(12, 345) != secrecy.owner_tag(12, 346)
 
 
 # --- Live turnout, results before close ---------------------------------------------------

@@ -305,7 +305,7 @@ def _check_owner(participation: Participation | Queued | None, voter: Delegate,
 
 
 def _find_secret_paper(ballot: Ballot, voter: Delegate,
-                       participation: Participation | Queued | None, secret: str | None,
+                       participation: Participation | Queued | None, wanted: str | None,
                        replace_lost: bool) -> tuple[Vote | Queued | None, bool]:
     """A secret ballot's paper of this voter: (paper, to be replaced?).
 
@@ -313,15 +313,16 @@ def _find_secret_paper(ballot: Ballot, voter: Delegate,
     holder cast is found by its proxy tag and replaced, whoever sends the new one (the
     delegate themself, or a holder with a live proxy: `_voter_for` checked that). A voter
     whose secret is lost finds their paper by its owner tag when they ask to replace it.
+    `wanted` is the hash of the voter's paper with the secret sent (`_hash_of`; None: none
+    was sent).
 
     :raise ValidationFailed: no secret (field `secret`).
     :raise VotedElsewhere: the voter's paper came from another phone, whose secret this is
         not, and the voter did not ask to replace it.
     """
-    if secret is None:
+    if wanted is None:
         raise ValidationFailed(_l("Some fields need correcting."),
                                secret=_l("This field is required."))
-    wanted = secrecy.paper_hash(ballot.id, voter.id, secret)
     vote = held_row("paper", ("hash", ballot.id, wanted), lambda: sa.select(Vote).where(
         Vote.ballot_id == ballot.id, Vote.secret_hash == wanted))
     if vote is not None or participation is None:
@@ -343,9 +344,16 @@ def _find_secret_paper(ballot: Ballot, voter: Delegate,
                             "longer have that phone or browser\u201d and send your vote again."))
 
 
-def _secret_key(ballot: Ballot, voter: Delegate, secret: str) -> dict[str, str]:
-    """What finds a secret paper again and what its voter is shown: its hash and receipt."""
-    return {"secret_hash": secrecy.paper_hash(ballot.id, voter.id, secret),
+def _hash_of(ballot: Ballot, voter: Delegate, secret: str | None) -> str | None:
+    """The hash that finds the voter's secret paper with this secret (once a cast)."""
+    return None if secret is None else secrecy.paper_hash(ballot.id, voter.id, secret)
+
+
+def _secret_key(ballot: Ballot, voter: Delegate, secret: str,
+                secret_hash: str) -> dict[str, str]:
+    """What finds a secret paper again (its hash, `_hash_of` the secret) and what its voter is
+    shown (its receipt)."""
+    return {"secret_hash": secret_hash,
             "receipt": receipt_for(secret_token(ballot.id, voter.id, secret))}
 
 
@@ -356,7 +364,7 @@ def _secret_tags(ballot: Ballot, voter: Delegate, source: str) -> dict[str, str 
 
 
 def _new_paper(ballot: Ballot, voter: Delegate, choices: list, source: str,
-               secret: str | None) -> dict[str, Any]:
+               secret: str | None, secret_hash: str | None) -> dict[str, Any]:
     """A new paper's row, holding only what the ballot may keep (see secrecy.py for a secret
     one). Its id is drawn here: the row goes in with `insert_later`, no id to read back."""
     org = voter.organisation
@@ -371,7 +379,7 @@ def _new_paper(ballot: Ballot, voter: Delegate, choices: list, source: str,
         "region": org.region if ballot.weighting == "region" else None,
         "org_key": secrecy.org_key(ballot.id, org.id) if ballot.weighting == "organisation"
         else None,
-        **_secret_key(ballot, voter, secret or ""),
+        **_secret_key(ballot, voter, secret or "", secret_hash or ""),
         **_secret_tags(ballot, voter, source),
         "choices": choices,
     }
@@ -402,8 +410,10 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
     before = None if participation is None else _Before(participation.source,
                                                        participation.cast_by_id)
     region = voter.organisation.region
+    secret_hash = _hash_of(ballot, voter, secret) if ballot.secret else None
     if ballot.secret:
-        vote, replace = _find_secret_paper(ballot, voter, participation, secret, replace_lost)
+        vote, replace = _find_secret_paper(ballot, voter, participation, secret_hash,
+                                           replace_lost)
     else:
         replace = False
         # Participation and vote are written together: no participation, no vote to find.
@@ -421,7 +431,7 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
             setattr(participation, name, value)
     papers = held("paper")
     if vote is None:
-        paper = _new_paper(ballot, voter, choices, source, secret)
+        paper = _new_paper(ballot, voter, choices, source, secret, secret_hash)
         papers[_paper_key(ballot, voter, paper.get("secret_hash"))] = insert_later(
             Vote.__table__, paper)
         receipt = paper["receipt"]
@@ -430,7 +440,8 @@ def _store(ballot: Ballot, voter: Delegate, choices: list, source: str, cast_by:
             results_module.add_to_region(ballot, region, vote.choices, -1)
             if replace:  # a proxy's paper taken over, or a lost secret's: the sender's secret
                 papers.pop(_paper_key(ballot, voter, vote.secret_hash), None)  # by its new one
-                for name, value in _secret_key(ballot, voter, secret or "").items():
+                for name, value in _secret_key(ballot, voter, secret or "",
+                                               secret_hash or "").items():
                     setattr(vote, name, value)
                 papers[_paper_key(ballot, voter, vote.secret_hash)] = vote
             for name, value in _secret_tags(ballot, voter, source).items():

@@ -10,7 +10,7 @@ workshop/voting/secrecy.py.
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -26,8 +26,9 @@ SOURCES = ("phone", "proxy", "paper")
 
 
 def new_vote_id() -> str:
-    """A random vote key: it says nothing about who voted or when."""
-    return uuid.uuid4().hex
+    """A random vote key (128 random bits, 32 hex digits): it says nothing about who voted or
+    when."""
+    return secrets.token_hex(16)
 
 
 class Ballot(db.Model):
@@ -73,8 +74,17 @@ class Ballot(db.Model):
 
     @property
     def option_ids(self) -> list[int]:
-        """The proposal ids on this ballot, in id order."""
-        return [o.proposal_id for o in self.options]
+        """The proposal ids on this ballot, in id order (a new list: the caller may change it)."""
+        return list(self.known_options)
+
+    @property
+    def known_options(self) -> tuple[int, ...]:
+        """The proposal ids on this ballot, in id order, read once per object: a ballot's
+        options are set when it opens and never change (a batch of casts asks twice a cast)."""
+        known = self.__dict__.get("_known_options")
+        if known is None:
+            known = self.__dict__["_known_options"] = tuple(o.proposal_id for o in self.options)
+        return known
 
     @property
     def is_open(self) -> bool:

