@@ -20,7 +20,8 @@ acknowledgement, which comes after the commit) is recorded. It prints, in the sa
   (`STORED`): the least a durable write costs here, beside `ballot.cast`.
 
 Each row also gives the server's CPU time per event during the burst (its threads' run time,
-from /proc): steadier than the rates, which move with the clients sharing the two cores.
+from /proc): steadier than the rates, which move with the clients sharing the two cores. On
+PostgreSQL also the database's own CPU time per event (its processes on the same cores).
 Every phase starts once the server has counted the previous phase's phones as gone.
 
 A projector screen connected during the burst counts the `ballot.turnout` updates it receives
@@ -316,7 +317,7 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
          processes: int, watch: Any = None, server_pid: int | None = None) -> dict[str, Any]:
     """All clients connect; then all send `event` at once; latencies and throughput, and
     with `server_pid` the CPU time that server used from the send until the last answer."""
-    from common import cpu_seconds  # (common builds on this module)
+    from common import cpu_seconds, database_cpu_seconds  # (common builds on this module)
 
     ctx = mp.get_context("fork")
     ready, results, go, leave = ctx.Queue(), ctx.Queue(), ctx.Event(), ctx.Event()
@@ -331,9 +332,11 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
         connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
         with watch or contextlib.nullcontext():  # e.g. a profiler on the server, for the burst
             cpu_before = cpu_seconds(server_pid) if server_pid else None
+            database_before = database_cpu_seconds()
             go.set()
             parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
             cpu = None if cpu_before is None else cpu_seconds(server_pid) - cpu_before
+            database_cpu = database_cpu_seconds() - database_before
     finally:
         leave.set()  # every client has its answer (or the phase failed): all leave
         for proc in procs:
@@ -345,7 +348,7 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
     sizes = sorted(size for part in parts for size in part["sizes"])
     return {"connected": connected, "sent": sum(p["sent"] for p in parts), "ok": ok,
             "wall": wall, "rate": ok / wall if wall else 0.0, "latencies": latencies,
-            "cpu": cpu,
+            "cpu": cpu, "database_cpu": database_cpu,
             "size": sizes[len(sizes) // 2] if sizes else 0}  # the median answer's, in bytes
 
 
@@ -360,9 +363,11 @@ def line(name: str, r: dict[str, Any]) -> str:
     """One row of the results table."""
     lat = r["latencies"]
     cpu = f"{1e6 * r['cpu'] / r['sent']:>9.0f}" if r.get("cpu") is not None and r["sent"] else ""
+    database = (f"{1e6 * r['database_cpu'] / r['sent']:>9.0f}"
+                if cpu and r.get("database_cpu") else "")
     return (f"{name:<30} {r['rate']:>9,.0f}/s {quantile(lat, .5):>8.0f} "
             f"{quantile(lat, .95):>8.0f} {quantile(lat, .99):>8.0f}   {r['ok']:>5}/{r['sent']}"
-            f"{cpu}")
+            f"{cpu}{database}")
 
 
 def print_head(n: int, processes: int, database_url: str) -> None:
@@ -372,7 +377,7 @@ def print_head(n: int, processes: int, database_url: str) -> None:
           f"websocket) against one gevent server on 127.0.0.1; database: {kind}; "
           f"{os.cpu_count()} cores shared by server and clients.")
     print(f"{'':<30} {'events/s':>11} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}   ok/sent"
-          f"  CPU us/ev")
+          f"  CPU us/ev" + ("  DB us/ev" if kind == "PostgreSQL" else ""))
 
 
 # --- Turnout as a projector sees it -----------------------------------------------------------

@@ -66,6 +66,20 @@ def cpu_seconds(pid: int) -> float:
     return total / 1e9
 
 
+def database_cpu_seconds() -> float:
+    """The CPU seconds the local PostgreSQL's processes (named `postgres`: the server and
+    every backend) have used so far, to the nanosecond: what the database costs on the same
+    cores as the server and the clients (benchmarks target 127.0.0.1 only)."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):  # a process that ended meanwhile
+            if (proc / "comm").read_text().strip() == "postgres":
+                total += int((proc / "schedstat").read_text().split()[0])
+    return total / 1e9
+
+
 def machine_times() -> tuple[float, float, float]:
     """Seconds of CPU time of the whole machine (all cores) so far: (busy, iowait, total)."""
     with open("/proc/stat") as f:
