@@ -13,8 +13,11 @@ from tests.helpers import (
     create_organisation,
     create_user,
     create_workshop,
+    invite,
     open_test_ballot,
 )
+from workshop.agenda.delegates import admit_delegate
+from workshop.agenda.schemas import AdmitIn
 from workshop.audit.models import AuditEntry
 from workshop.auth.models import User
 from workshop.errors import Conflict, PermissionDenied
@@ -190,3 +193,37 @@ def test_taking_papers_back_keeps_the_count_right(proxied):
     if ballot.secret:
         assert region_voters(ballot) == {"west_africa": 2, "asia": 1}
         assert len(results.published_ballots(ballot)) == 3  # receipts only: 3 < k
+
+
+def test_who_counts_as_eligible_in_the_turnout(app):
+    """Delegates who joined, and absent ones whose vote a proxy carries; with a voting
+    register only those admitted and not turned away since; never another workshop's."""
+    organiser = create_user("organiser")
+    workshop = create_workshop(organiser, steps=5)
+    create_lines(workshop, 2)
+    west = create_organisation(region="west_africa")
+    asia = create_organisation(region="asia", country="India")
+    joined = create_delegate(workshop, west)
+    carried, _ = invite(workshop, organiser, asia)  # never joined; a proxy carries their vote
+    invite(workshop, organiser, asia)  # never joined, no proxy: cannot vote
+    give(organiser, workshop, joined, carried)
+    create_delegate(create_workshop(organiser, steps=5), west)  # another workshop's
+    ballot = open_test_ballot(workshop)
+
+    def eligible() -> dict[str, int]:
+        db.session.expire_all()
+        return {region: cell["eligible"]
+                for region, cell in services.turnout(ballot)["by_region"].items()}
+
+    assert eligible() == {"west_africa": 1, "asia": 1}
+    workshop.voting_register = True
+    db.session.commit()
+    assert eligible() == {"asia": 1}  # an invitation admits; a join by code waits
+
+    def admit(delegate, admitted: bool) -> None:
+        admit_delegate(organiser, workshop, AdmitIn(workshop_id=workshop.id,
+                                                    delegate_id=delegate.id, admitted=admitted))
+
+    admit(joined, True)
+    admit(carried, False)
+    assert eligible() == {"west_africa": 1}
