@@ -332,11 +332,13 @@ def load(url: str, people: list, workshop_id: int | None, event: str, payloads: 
         connected = sum(ready.get(timeout=CONNECT_TIMEOUT) for _ in procs)
         with watch or contextlib.nullcontext():  # e.g. a profiler on the server, for the burst
             cpu_before = cpu_seconds(server_pid) if server_pid else None
-            database_before = database_cpu_seconds()
+            # The database's own CPU, when it runs here beside the server (PostgreSQL).
+            database = os.environ.get("DATABASE_URL", "").startswith("postgresql")
+            database_before = database_cpu_seconds() if database else 0.0
             go.set()
             parts = [results.get(timeout=PHASE_TIMEOUT + 30) for _ in procs]
             cpu = None if cpu_before is None else cpu_seconds(server_pid) - cpu_before
-            database_cpu = database_cpu_seconds() - database_before
+            database_cpu = database_cpu_seconds() - database_before if database else None
     finally:
         leave.set()  # every client has its answer (or the phase failed): all leave
         for proc in procs:
@@ -364,7 +366,7 @@ def line(name: str, r: dict[str, Any]) -> str:
     lat = r["latencies"]
     cpu = f"{1e6 * r['cpu'] / r['sent']:>9.0f}" if r.get("cpu") is not None and r["sent"] else ""
     database = (f"{1e6 * r['database_cpu'] / r['sent']:>9.0f}"
-                if cpu and r.get("database_cpu") else "")
+                if cpu and r.get("database_cpu") is not None else "")
     return (f"{name:<30} {r['rate']:>9,.0f}/s {quantile(lat, .5):>8.0f} "
             f"{quantile(lat, .95):>8.0f} {quantile(lat, .99):>8.0f}   {r['ok']:>5}/{r['sent']}"
             f"{cpu}{database}")

@@ -22,7 +22,7 @@ from workshop.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from workshop.extensions import db
 from workshop.validation import parse
 from workshop.voting import casting, proxies, results, secrecy, services, tally
-from workshop.voting.models import Ballot, Participation, ProxyAssignment, Vote
+from workshop.voting.models import Ballot, BallotOption, Participation, ProxyAssignment, Vote
 from workshop.voting.schemas import BallotOpen, PaperIn, ProxyIn, SelectTopIn
 
 SECRET_A = "a" * 32
@@ -73,7 +73,8 @@ def test_open_offers_every_visible_unmerged_line(room):
 
 def test_option_ids_kept_with_the_ballot_are_handed_out_as_copies(room):
     """A ballot keeps its option ids once read (a batch of casts asks twice a cast): a
-    caller changing the list it got changes no other caller's."""
+    caller changing the list it got changes no other caller's, and a change to the options
+    or their expiry drops the kept ids."""
     workshop, _, ids, _ = room
     ballot_id = open_test_ballot(workshop, "ranking").id
     db.session.expire_all()
@@ -82,6 +83,16 @@ def test_option_ids_kept_with_the_ballot_are_handed_out_as_copies(room):
     got.append(999_999)
     assert ballot.option_ids == ids
     assert ballot.known_options == tuple(ids)
+    # Kept ids never hide a change (none is made once a ballot opens, but if one were):
+    extra = create_lines(workshop, 1)[0].id
+    assert ballot.known_options == tuple(ids)
+    ballot.options.append(BallotOption(proposal_id=extra))
+    assert len(ballot.known_options) == len(ids) + 1
+    db.session.rollback()  # expires the ballot: the options are read again
+    assert ballot.known_options == tuple(ids)
+    ballot.options.remove(ballot.options[0])
+    assert ballot.known_options == tuple(ids[1:])
+    db.session.rollback()
 
 
 def test_open_by_theme_and_by_hand(room):

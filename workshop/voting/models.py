@@ -79,8 +79,9 @@ class Ballot(db.Model):
 
     @property
     def known_options(self) -> tuple[int, ...]:
-        """The proposal ids on this ballot, in id order, read once per object: a ballot's
-        options are set when it opens and never change (a batch of casts asks twice a cast)."""
+        """The proposal ids on this ballot, in id order, kept with the object until its
+        options are expired or changed: a ballot's options are set when it opens and never
+        change, and a batch of casts asks for them twice a cast."""
         known = self.__dict__.get("_known_options")
         if known is None:
             known = self.__dict__["_known_options"] = tuple(o.proposal_id for o in self.options)
@@ -90,6 +91,26 @@ class Ballot(db.Model):
     def is_open(self) -> bool:
         """True until the ballot is closed (whether or not its closing time has passed)."""
         return self.status == "open"
+
+
+@sa.event.listens_for(Ballot, "expire")
+def _forget_options_on_expiry(ballot: Ballot, attrs: Any) -> None:
+    """Kept option ids go with an expiry of the ballot's options (or of all of it)."""
+    if attrs is None or "options" in attrs:
+        ballot.__dict__.pop("_known_options", None)
+
+
+@sa.event.listens_for(Ballot, "refresh")
+def _forget_options_on_refresh(ballot: Ballot, _context: Any, attrs: Any) -> None:
+    _forget_options_on_expiry(ballot, attrs)
+
+
+@sa.event.listens_for(Ballot.options, "append")
+@sa.event.listens_for(Ballot.options, "remove")
+def _forget_options_on_change(ballot: Ballot, *_: Any) -> None:
+    """An option added or taken off (none is, once a ballot opens; kept ids must not hide
+    it if a change ever does)."""
+    ballot.__dict__.pop("_known_options", None)
 
 
 class BallotOption(db.Model):
