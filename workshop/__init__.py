@@ -15,6 +15,7 @@ from workshop.auth.logins import load_principal
 from workshop.db import tune_sqlite
 from workshop.errors_http import unauthorized
 from workshop.extensions import babel, csrf, db, login_manager, migrate, socketio
+from workshop.group_commit import end_reads
 from workshop.limits import limiter
 from workshop.models import __all__ as _all_models  # noqa: F401  (the whole schema is known)
 from workshop.rooms import client_manager
@@ -190,6 +191,14 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
     with app.app_context():
         for engine in db.engines.values():
             tune_sqlite(engine)
+
+    @app.teardown_appcontext
+    def _end_reads(exc: BaseException | None) -> None:
+        """A request's or socket event's reads end before Flask-SQLAlchemy removes the
+        session (this runs first: teardowns run last registered first), see end_reads;
+        anything else is rolled back by that removal, as before."""
+        if exc is None and db.session.registry.has():
+            end_reads(db.session())
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     login_manager.init_app(app)
     login_manager.user_loader(load_principal)
