@@ -19,6 +19,7 @@ from tests.helpers import create_workshop
 from workshop.agenda.models import Workshop
 from workshop.extensions import db
 from workshop.group_commit import insert_later
+from workshop.live import queue
 
 
 def endings(app, work: Callable[[], None], fails: bool = False) -> list[str]:
@@ -77,9 +78,9 @@ def test_reads_after_a_commit_end_alike(app, workshop_id):
     assert title_of(workshop_id) == "After"
 
 
-@pytest.mark.parametrize("how", ["flushed", "pending", "statement", "queued"])
+@pytest.mark.parametrize("how", ["flushed", "pending", "statement", "queued", "announced"])
 def test_a_transaction_that_wrote_is_rolled_back(app, workshop_id, how):
-    """Whatever way a change was made and left uncommitted, it is not kept."""
+    """Whatever way a change was made and left uncommitted, it is not kept (nor announced)."""
 
     def write() -> None:
         if how == "flushed":
@@ -90,6 +91,9 @@ def test_a_transaction_that_wrote_is_rolled_back(app, workshop_id, how):
         elif how == "statement":
             db.session.execute(sa.update(Workshop).where(Workshop.id == workshop_id)
                                .values(title="Half-written"))
+        elif how == "announced":  # a broadcast queued for a change then given up
+            db.session.scalar(sa.select(Workshop.id))
+            queue(db.session, "workshop.renamed", {"title": "Half-written"}, "nowhere")
         else:
             db.session.scalar(sa.select(Workshop.id))
             insert_later(Workshop.__table__, {"title": "Half-written", "kind": "global",

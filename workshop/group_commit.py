@@ -38,6 +38,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from workshop.extensions import db
+from workshop.live import has_pending
 
 T = TypeVar("T")
 
@@ -99,11 +100,12 @@ def end_reads(session: Session) -> bool:
     event or group read ended in one, so PostgreSQL planned every statement each time it ran:
     the login's five-table join took 0.44 ms to plan and 0.05 to run, on every socket that
     connects. A read-only transaction ends the same either way; only one that sent nothing
-    but SELECTs, has no ORM change pending and no row queued is committed (so nothing
-    half-written is ever kept), and its objects are not expired (a streamed export goes on
-    reading those its view loaded, as after the session's close)."""
+    but SELECTs, has no ORM change pending, no row queued and nothing waiting for its commit
+    (a broadcast queued by a change that was then given up) is committed, so nothing
+    half-written is ever kept or announced; and its objects are not expired (a streamed
+    export goes on reading those its view loaded, as after the session's close)."""
     if (not session.in_transaction() or session.get_bind().dialect.name != "postgresql"
-            or any(_changes(session)[:4])):
+            or any(_changes(session)[:4]) or has_pending(session)):
         return False
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:

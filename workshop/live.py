@@ -109,6 +109,11 @@ def after_commit(session: Session, call: Callable[[], None]) -> None:
     _pending(session, _CALLS).append(call)
 
 
+def has_pending(session: Session) -> bool:
+    """Whether anything waits for the session's commit (a broadcast, a call)."""
+    return any(session.info.get(key) for key in _QUEUES)
+
+
 def _pending(session: Session, key: str) -> list:
     """The session's queue under `key`, in a transaction begun now if none was: what is
     queued belongs to a transaction, and goes with its rollback."""
