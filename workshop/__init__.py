@@ -198,7 +198,10 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
         session (this runs first: teardowns run last registered first), see end_reads;
         anything else is rolled back by that removal, as before."""
         if exc is None and db.session.registry.has():
-            end_reads(db.session())
+            try:
+                end_reads(db.session())
+            except Exception:  # Flask-SQLAlchemy's removal must still run, and rolls back
+                app.logger.exception("ending a request's reads")
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "..", "migrations"))
     login_manager.init_app(app)
     login_manager.user_loader(load_principal)

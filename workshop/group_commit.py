@@ -632,8 +632,9 @@ class GroupRead(GroupCommit):
     The same queue as a group commit, so every answer comes from a read begun after its
     request arrived (a request made while a batch reads waits for the next one): as fresh as
     reading alone. `prepare(works)` reads what the batch needs; each work then answers from
-    it, or raises its own refusal. Nothing is written: the batch's transaction ends in a
-    rollback, which takes no write lock (a SQLite batch does not begin as a writer).
+    it, or raises its own refusal. Nothing is written: a SQLite batch does not begin as a
+    writer (it takes no write lock); the batch's transaction ends with a COMMIT on PostgreSQL
+    (see `end_reads`), else a rollback.
     """
 
     def __init__(self, prepare: Callable[[list[Callable[[], Any]]], None] | None = None,
