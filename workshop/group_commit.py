@@ -85,8 +85,9 @@ def _began(connection: sa.Connection) -> None:
 
 @sa.event.listens_for(sa.Engine, "before_cursor_execute")
 def _note_writes(connection: sa.Connection, _cursor: Any, statement: str, *_: Any) -> None:
-    """Anything but a SELECT (an INSERT, a flush, a savepoint, a COPY: see `_copy`) marks the
-    transaction as one that may have written."""
+    """Anything but a SELECT (an INSERT, a flush's statements, a savepoint) marks the
+    transaction as one that may have written; a COPY, sent past these events, marks it in
+    `_copy`."""
     if not statement.startswith("SELECT"):
         connection.info[_WROTE] = True
 
@@ -105,7 +106,7 @@ def end_reads(session: Session) -> bool:
     half-written is ever kept or announced; and its objects are not expired (a streamed
     export goes on reading those its view loaded, as after the session's close)."""
     if (not session.in_transaction() or session.get_bind().dialect.name != "postgresql"
-            or any(_changes(session)[:4]) or has_pending(session)):
+            or any(_unwritten(session)) or has_pending(session)):
         return False
     expire, session.expire_on_commit = session.expire_on_commit, False
     try:
@@ -404,14 +405,19 @@ class _Undo(Exception):
     """A refused write left changes in the session: the batch cannot run all at once."""
 
 
-def _changes(session: Session) -> tuple[int, int, int, int, int]:
+def _unwritten(session: Session) -> tuple[int, int, int, int]:
     """How many rows the session holds to insert (by the ORM and by `insert_later`), delete
-    and update, and how many flushes it has made: a write that changed nothing leaves these
-    as they were (a flush, even one a query made by itself, may have written its rows).
-    Counted without building the sets `session.new` and `session.dirty` would, which grow
-    with the batch."""
+    and update, not yet written. Counted without building the sets `session.new` and
+    `session.dirty` would, which grow with the batch."""
     return (len(session._new), _later_count(session), len(session._deleted),
-            len(session.identity_map._modified), session.info.get("flushes", 0))
+            len(session.identity_map._modified))
+
+
+def _changes(session: Session) -> tuple[tuple[int, int, int, int], int]:
+    """The session's unwritten rows (`_unwritten`) and how many flushes it has made: a write
+    that changed nothing leaves these as they were (a flush, even one a query made by
+    itself, may have written its rows)."""
+    return _unwritten(session), session.info.get("flushes", 0)
 
 
 @sa.event.listens_for(Session, "after_flush")

@@ -93,11 +93,16 @@ class Ballot(db.Model):
         return self.status == "open"
 
 
+def _forget_options(ballot: Ballot) -> None:
+    """Drop the kept option ids (`known_options`): read again when next asked."""
+    ballot.__dict__.pop("_known_options", None)
+
+
 @sa.event.listens_for(Ballot, "expire")
 def _forget_options_on_expiry(ballot: Ballot, attrs: Any) -> None:
-    """Kept option ids go with an expiry of the ballot's options (or of all of it)."""
+    """With an expiry of the ballot's options (or of all of it)."""
     if attrs is None or "options" in attrs:
-        ballot.__dict__.pop("_known_options", None)
+        _forget_options(ballot)
 
 
 @sa.event.listens_for(Ballot, "refresh")
@@ -110,7 +115,7 @@ def _forget_options_on_refresh(ballot: Ballot, _context: Any, attrs: Any) -> Non
 def _forget_options_on_change(ballot: Ballot, *_: Any) -> None:
     """An option added or taken off (none is, once a ballot opens; kept ids must not hide
     it if a change ever does)."""
-    ballot.__dict__.pop("_known_options", None)
+    _forget_options(ballot)
 
 
 class BallotOption(db.Model):
