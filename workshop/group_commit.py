@@ -226,8 +226,10 @@ def _numbered_table(table: sa.Table) -> bool:
     return any(model.__table__ is table for model in _NUMBERED)
 
 
-#: Where a session keeps the rows it will insert without the ORM (see `insert_later`).
+#: Where a session keeps the rows it will insert without the ORM (see `insert_later`), and
+#: what its writes added up for rows it will change (see `add_later`).
 _LATER = "group_commit.later"
+_ADDED = "group_commit.added"
 
 
 def insert_later(table: sa.Table, row: dict[str, Any]) -> Queued:
@@ -277,6 +279,48 @@ class Queued:
             return self.row[name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def add_later(key: Any, apply: Callable[[Any], None], start: Callable[[], T]) -> T:
+    """The accumulator this transaction adds to under `key` (made by `start()` at first),
+    handed to `apply` once, just before the session next flushes (before a statement, at a
+    commit, at a savepoint's release), as `insert_later`'s rows are written then.
+
+    For a row that hundreds of a batch's writes each change by a little (a secret ballot's
+    running totals in a region): the writes add to plain numbers and the row is changed once
+    a flush, not once a write. Each call counts as a change not yet written (`_unwritten`),
+    whether or not the caller then adds anything. A rollback of the transaction drops what
+    was added and not yet applied, and so does a savepoint's rollback: apply it first
+    (`flush_all`) if what was added before a savepoint must outlive it, as a group commit
+    does before each write's savepoint.
+    """
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the change belongs to a transaction: it ends with it, however
+    pending = session.info.setdefault(_ADDED, {})
+    entry = pending.get(key)
+    if entry is None:
+        entry = pending[key] = _Added(apply, start())
+    entry.calls += 1
+    return entry.added
+
+
+@dataclass(eq=False)
+class _Added:
+    """An accumulator of `add_later`'s, what applies it, and how many writes were handed it."""
+
+    apply: Callable[[Any], None]
+    added: Any
+    calls: int = 0
+
+
+def _apply_added(session: Session) -> None:
+    """Hand each accumulator `add_later` made to its `apply` (the ORM writes what they
+    change in the flush that follows)."""
+    pending = session.info.pop(_ADDED, None)
+    if pending:
+        for entry in pending.values():
+            entry.apply(entry.added)
 
 
 def write_later(session: Session) -> None:
@@ -348,7 +392,9 @@ def _copy(connection: sa.Connection, table: sa.Table, columns: tuple[str, ...],
 
 
 def flush_all(session: Session) -> None:
-    """Flush the ORM's rows, then the ones `insert_later` queued (which may refer to them)."""
+    """Apply what `add_later` added up, flush the ORM's rows, then the ones `insert_later`
+    queued (which may refer to them)."""
+    _apply_added(session)
     session.flush()  # nothing of the ORM's pending: nothing done (and no after_flush)
     write_later(session)
 
@@ -356,8 +402,10 @@ def flush_all(session: Session) -> None:
 @sa.event.listens_for(Session, "after_transaction_end")
 def _drop_later(session: Session, transaction: Any) -> None:
     """A transaction or savepoint ended: what is still queued was not written in it (closed,
-    rolled back; a commit or a release wrote its rows first) and goes with it."""
+    rolled back; a commit or a release wrote its rows first) and goes with it, as does what
+    `add_later` added up and no flush applied."""
     session.info.pop(_LATER, None)
+    session.info.pop(_ADDED, None)
 
 
 def _later_count(session: Session) -> int:
@@ -372,6 +420,11 @@ def _write_later_before_reading(state: Any) -> None:
     session = state.session
     if session.autoflush and not session._flushing:
         flush_all(session)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _apply_added_before_flush(session: Session, context: Any, instances: Any) -> None:
+    _apply_added(session)  # a flush not made by flush_all: the changes go in it too
 
 
 @sa.event.listens_for(Session, "after_flush")
@@ -405,15 +458,16 @@ class _Undo(Exception):
     """A refused write left changes in the session: the batch cannot run all at once."""
 
 
-def _unwritten(session: Session) -> tuple[int, int, int, int]:
+def _unwritten(session: Session) -> tuple[int, int, int, int, int]:
     """How many rows the session holds to insert (by the ORM and by `insert_later`), delete
-    and update, not yet written. Counted without building the sets `session.new` and
-    `session.dirty` would, which grow with the batch."""
+    and update (by the ORM and by `add_later`), not yet written. Counted without building the
+    sets `session.new` and `session.dirty` would, which grow with the batch."""
     return (len(session._new), _later_count(session), len(session._deleted),
-            len(session.identity_map._modified))
+            len(session.identity_map._modified),
+            sum(entry.calls for entry in session.info.get(_ADDED, {}).values()))
 
 
-def _changes(session: Session) -> tuple[tuple[int, int, int, int], int]:
+def _changes(session: Session) -> tuple[tuple[int, int, int, int, int], int]:
     """The session's unwritten rows (`_unwritten`) and how many flushes it has made: a write
     that changed nothing leaves these as they were (a flush, even one a query made by
     itself, may have written its rows)."""
@@ -570,7 +624,7 @@ class GroupCommit:
         for _ in range(2):
             write.error = None
             try:
-                write_later(session)  # what is queued belongs to no write's savepoint
+                flush_all(session)  # what is queued belongs to no write's savepoint
                 with session.begin_nested():
                     write.result = write.work()
                 return

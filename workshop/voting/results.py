@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from workshop.agenda.models import Delegate, Organisation
 from workshop.db import utcnow
 from workshop.extensions import db
-from workshop.group_commit import held, held_row, hold_rows
+from workshop.group_commit import add_later, held, held_row, hold_rows
 from workshop.proposals.models import Proposal
 from workshop.vocabulary import REGIONS
 from workshop.voting import tally
@@ -77,9 +78,12 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
     """Add a secret paper to its region's totals (`sign` -1: take it off), in this transaction.
 
     The region's row is locked first, so two papers of one region never lose an update; a
-    transaction that locked it already (a batch of casts) uses the row it holds.
+    transaction that locked it already (a batch of casts) uses the row it holds. The papers
+    of one transaction are added up in plain numbers and the row changed once, before the
+    next flush (group_commit.add_later): a batch of 200 casts changes it once, not 200 times.
     """
-    row = held_row("region_tally", (ballot.id, region), lambda: (
+    key = (ballot.id, region)
+    row = held_row("region_tally", key, lambda: (
         sa.select(RegionTally)
         .where(RegionTally.ballot_id == ballot.id, RegionTally.region == region)
         .with_for_update().execution_options(populate_existing=True)))
@@ -89,13 +93,24 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
         row = RegionTally(ballot_id=ballot.id, region=region, voters=0,
                           sums=[[0] * len(part) for part in parts])
         db.session.add(row)
-        held("region_tally")[(ballot.id, region)] = row
+        held("region_tally")[key] = row
+    voters, sums = add_later(("region_tally", key), partial(_add_up, row),
+                             lambda: ([0], [[0] * len(totals) for totals in row.sums]))
+    voters[0] += sign
     # Totals begun before a component was added (a ranking's consensus part) keep the
     # components they have; the tally reads such totals by its earlier definition.
-    parts = parts[:len(row.sums)]
-    row.voters = (row.voters or 0) + sign
-    row.sums = [[total + sign * value for total, value in zip(totals, part, strict=True)]
-                for totals, part in zip(row.sums, parts, strict=True)]
+    for totals, part in zip(sums, parts, strict=False):
+        for i, value in enumerate(part):
+            if value:
+                totals[i] += sign * value
+
+
+def _add_up(row: RegionTally, added: tuple[list[int], list[list[int]]]) -> None:
+    """Change a region's totals by what a transaction's papers added up (see add_to_region)."""
+    voters, sums = added
+    row.voters = (row.voters or 0) + voters[0]
+    row.sums = [[total + value for total, value in zip(totals, more, strict=True)]
+                for totals, more in zip(row.sums, sums, strict=True)]
 
 
 def hold_regions(ballot: Ballot) -> None:
