@@ -187,20 +187,32 @@ def _prefetch(works: list[Callable[[], Any]]) -> None:
                       Participation.ballot_id == ballot_id,
                       among(Participation.delegate_id, voters))),
                   lambda row: (row.ballot_id, row.delegate_id))
+        # A voter's papers are written with their participation: one who has none yet has
+        # no paper (a secret paper's hash holds its voter's id), and nothing is read for them.
+        taken_part = {voter for voter in voters
+                      if held("participation")[(ballot_id, voter)] is not None}
         if ballot.secret:
-            wanted = {secrecy.paper_hash(ballot_id, work.voter_id(), work.data.secret)
+            hashes = {(secrecy.paper_hash(ballot_id, voter, work.data.secret), voter)
                       for work in these if isinstance(work.data, CastIn) and work.data.secret
-                      and work.voter_id() is not None}
-            hold_rows("paper", (("hash", ballot_id, h) for h in wanted),
-                      db.session.scalars(sa.select(Vote).where(
-                          Vote.ballot_id == ballot_id, among(Vote.secret_hash, wanted))),
-                      lambda vote: ("hash", vote.ballot_id, vote.secret_hash))
+                      and (voter := work.voter_id()) is not None}
+            _hold_papers(("hash", ballot_id, h) for h, _ in hashes)
+            if wanted := {h for h, voter in hashes if voter in taken_part}:
+                _hold_papers(((("hash", ballot_id, h) for h in wanted)), sa.select(Vote).where(
+                    Vote.ballot_id == ballot_id, among(Vote.secret_hash, wanted)))
             results_module.hold_regions(ballot)
         else:
-            hold_rows("paper", (("voter", ballot_id, v) for v in voters),
-                      db.session.scalars(sa.select(Vote).where(
-                          Vote.ballot_id == ballot_id, among(Vote.delegate_id, voters))),
-                      lambda vote: ("voter", vote.ballot_id, vote.delegate_id))
+            _hold_papers(("voter", ballot_id, v) for v in voters)
+            if taken_part:
+                _hold_papers((("voter", ballot_id, v) for v in taken_part), sa.select(Vote).where(
+                    Vote.ballot_id == ballot_id, among(Vote.delegate_id, taken_part)))
+
+
+def _hold_papers(keys: Any, query: sa.Select | None = None) -> None:
+    """Hold the papers `query` reads under these keys (see `_paper_key`); without a query,
+    hold the keys as known to have no paper."""
+    hold_rows("paper", keys, db.session.scalars(query) if query is not None else (),
+              lambda vote: (("hash", vote.ballot_id, vote.secret_hash) if vote.secret_hash
+                            else ("voter", vote.ballot_id, vote.delegate_id)))
 
 
 # --------------------------------------------------------------------------------------------
