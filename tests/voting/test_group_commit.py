@@ -184,6 +184,32 @@ def test_casts_queued_together_are_one_batch_and_each_gets_its_own_answer(app, r
     assert totals == {"west_africa": 2}
 
 
+def test_a_batch_of_first_casts_reads_no_paper(app, room):
+    """Voters who have not taken part have no paper (a paper is written with its voter's
+    participation): the batch does not look for theirs. Bongani's second paper, in the next
+    batch, is looked for (and found, and changed)."""
+    _workshop_id, ballot_id, lines, (_amina, bongani, chitra) = room
+    group = casting.casts()
+    paper_reads: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute",
+                    lambda conn, cursor, sql, *args: paper_reads.append(sql)
+                    if sql.lstrip().startswith("SELECT") and "FROM ballot_vote" in sql else None)
+    callers = Callers(app, group)
+    callers.add("bongani", casting_as(bongani, ballot_id, lines, SECRET_B))
+    callers.add("chitra", casting_as(chitra, ballot_id, lines[::-1], SECRET_A))
+    outcomes = callers.finish()
+    assert not isinstance(outcomes["bongani"], Exception)
+    assert not isinstance(outcomes["chitra"], Exception)
+    assert list(group.modes) == ["at once", "at once"]
+    assert paper_reads == []
+    with app.app_context():
+        again = casting_as(bongani, ballot_id, lines[:1], SECRET_B)()
+        assert again.changed
+        assert len(paper_reads) == 1
+        papers = db.session.scalars(sa.select(Vote.choices).where(Vote.ballot_id == ballot_id))
+        assert sorted(papers) == sorted([lines[:1], lines[::-1]])
+
+
 def cast_and_retry(app: Flask, ballot_id: int, lines: list[int], amina: int, bongani: int,
                    secrets: tuple[str | None, str | None]) -> GroupCommit:
     """Amina's paper (`lines`), Bongani's (reversed) and Amina's retry (the first two lines,
