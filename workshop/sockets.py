@@ -58,7 +58,7 @@ from workshop.permissions import Actor, ProjectorViewer, facilitates, watches
 from workshop.proposals.services import open_discussion
 from workshop.steps import page_marks
 from workshop.throttle import BudgetFilter, LogBudget, Throttle, where
-from workshop.validation import MAX_ID, parse, whole_number
+from workshop.validation import MAX_ID, SharedAnswer, parse, whole_number
 
 
 def projector_session_key(workshop_id: int) -> str:
@@ -311,6 +311,8 @@ def operation(schema: type[BaseModel], *, checked_in_batch: bool = False) -> Cal
             except WorkshopError as exc:
                 db.session.rollback()
                 return exc.to_dict()
+            if isinstance(result, SharedAnswer):  # many askers' answer: its JSON made once
+                return result.acknowledgement()
             return {"ok": True, **(result or {})}
 
         wrapper.schema = schema  # what the event takes (the tests walk every event's ids)

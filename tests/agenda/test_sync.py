@@ -78,6 +78,7 @@ def test_syncs_asked_together_share_one_read_and_are_each_answered(app):
     assert list(group.batches)[-2:] == [1, 5]
     answers = [outcome for name, outcome in outcomes.items() if name != "leader"]
     assert len(answers) == 5
+    assert all(answer is answers[0] for answer in answers)  # drawn once, shared (read-only)
     assert all(answer["state"]["workshop_id"] == wid for answer in answers), answers
     assert {answer["state"]["version"] for answer in answers} == {version(wid)}
     assert sum("FROM login_session" in sql for sql in reads) == 1

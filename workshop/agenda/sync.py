@@ -23,6 +23,7 @@ from workshop.extensions import db, one_per_app
 from workshop.group_commit import GroupRead, end_callers_reads, held, hold_by_ids
 from workshop.permissions import Actor, ProjectorViewer, require
 from workshop.sockets import shows_projector_key
+from workshop.validation import SharedAnswer
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ class Sync:
         require(self.operation, person, workshop)
         answers = held("answers")
         if self.key() not in answers:
-            answers[self.key()] = self.answer(workshop)
-        return dict(answers[self.key()])  # each asker its own (the parts are not changed)
+            answers[self.key()] = SharedAnswer(self.answer(workshop))
+        return answers[self.key()]  # the same for every asker of the batch: read-only
 
     def _person(self) -> Actor:
         """Who sent it, if under a login: that login still open and theirs.
