@@ -132,8 +132,7 @@ class _Cast:
         db.session.info[_FROM_SOCKET] = self.from_socket  # for this write (see _tell_pages)
         actor = person_in_batch("delegate" if self.kind is Delegate else "user", self.actor_id,
                                 self.login_session_id)
-        workshop = held("workshop").get(self.workshop_id)  # as the batch's prefetch read it
-        return self.once(actor, workshop or get_workshop(self.workshop_id), self.data)
+        return self.once(actor, get_workshop(self.workshop_id), self.data)
 
     def voter_id(self) -> int | None:
         """The delegate whose paper this is (as far as can be told before any check)."""
