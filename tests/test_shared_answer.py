@@ -9,7 +9,8 @@ import pytest
 import socketio
 
 from workshop import validation
-from workshop.validation import SharedAnswer, SocketJSON
+from workshop.extensions import socketio as flask_socketio
+from workshop.validation import SharedAnswer, SocketJSON, SocketPacket
 
 ANSWER = {"ballot": {"id": 7, "title": "Rang des lignes \u00e9t\u00e9 \u2014 \u201cA\u201d",
                      "options": [1, 2, 3]},
@@ -18,9 +19,8 @@ ANSWER = {"ballot": {"id": 7, "title": "Rang des lignes \u00e9t\u00e9 \u2014 \u2
 
 def test_a_shared_answer_goes_out_as_the_standard_encoder_writes_it():
     shared = SharedAnswer(ANSWER).acknowledgement()
-    packet = socketio.packet.Packet(socketio.packet.ACK, data=[shared], id=3)
+    packet = SocketPacket(socketio.packet.ACK, data=[shared], id=3)
     plain = socketio.packet.Packet(socketio.packet.ACK, data=[{"ok": True, **ANSWER}], id=3)
-    packet.json = plain.json = SocketJSON
     assert packet.encode() == plain.encode()
     assert SocketJSON.dumps([shared], separators=(",", ":")) == json.dumps(
         [{"ok": True, **ANSWER}], separators=(",", ":"))
@@ -68,3 +68,28 @@ def test_anything_else_is_encoded_as_the_standard_library_does():
         assert SocketJSON.dumps(data, separators=(",", ":")) == json.dumps(
             data, separators=(",", ":"))
     assert SocketJSON.dumps([SharedAnswer(ANSWER)]) == json.dumps([ANSWER])
+
+
+BINARY_OR_NOT = [b"x", [1, {"a": [bytearray(b"y")]}], {"a": {"b": b"z"}}, [], {}, [1, "b", None],
+                 {"a": [1, 2, {"c": "d"}]}, "bytes", 3, None, [[[[b""]]]]]
+
+
+@pytest.mark.parametrize("data", BINARY_OR_NOT)
+def test_our_packets_find_binary_parts_as_python_socketio_does(data):
+    assert SocketPacket.data_is_binary(data) is socketio.packet.Packet.data_is_binary(data)
+
+
+def test_a_shared_answer_is_not_searched_for_binary_parts(monkeypatch):
+    searched: list = []
+    original = SocketPacket.data_is_binary.__func__
+    monkeypatch.setattr(SocketPacket, "data_is_binary", classmethod(
+        lambda cls, data: searched.append(data) or original(cls, data)))
+    shared = SharedAnswer(ANSWER).acknowledgement()
+    packet = SocketPacket(socketio.packet.ACK, data=[shared], id=1)
+    assert packet.packet_type == socketio.packet.ACK  # not BINARY_ACK
+    assert searched == [[shared], shared]  # the list and the answer, nothing inside it
+
+
+def test_the_app_sends_our_packets(app):
+    assert flask_socketio.server.packet_class is SocketPacket
+    assert SocketPacket.json is SocketJSON

@@ -19,7 +19,7 @@ from workshop.group_commit import end_reads
 from workshop.limits import limiter
 from workshop.models import __all__ as _all_models  # noqa: F401  (the whole schema is known)
 from workshop.rooms import client_manager
-from workshop.validation import IdConverter, JSONProvider, SocketJSON
+from workshop.validation import IdConverter, JSONProvider, SocketJSON, SocketPacket
 from workshop.vocabulary import LANGUAGES
 
 #: Where a request's environ keeps what its URL gave its context: the URL adapter and the
@@ -221,6 +221,7 @@ def create_app(config: Any = None, instance_path: str | None = None) -> Flask:
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=queue,
         json=SocketJSON,
+        serializer=SocketPacket,  # (json above sets its JSON too: the same SocketJSON)
         ping_interval=10,
         ping_timeout=20,
         **({"client_manager": manager} if manager is not None else {}),
