@@ -1,12 +1,18 @@
 """Benchmark casting: 1,000 delegates on real Socket.IO clients each cast a ballot at once.
 
-Run with `python bench/bench_votes.py [--clients 1000] [--processes 4]`. It migrates a fresh
-database (SQLite in a temporary folder, or DATABASE_URL if it names PostgreSQL), starts the real
-gevent server (`serve.py`) on 127.0.0.1, makes a workshop with that many joined delegates and a
-secret ranking ballot on 10 lines of work, and opens one python-socketio AsyncClient per delegate
-(websocket transport), spread over several processes so the load client is not the bottleneck.
-Once every client is connected, all send at once and the time from sending to the receipt (the
-acknowledgement, which comes after the commit) is recorded. It prints, in the same run:
+Run with `python bench/bench_votes.py [--clients 1000] [--processes 4] [--rounds 3]
+[--repeat 3]`. It migrates a fresh database (SQLite in a temporary folder, or DATABASE_URL if
+it names PostgreSQL), starts the real gevent server (`serve.py`) on 127.0.0.1, makes a workshop
+with that many joined delegates and secret ranking ballots on 10 lines of work (one for each
+cast a phone makes), and opens one python-socketio AsyncClient per delegate (websocket
+transport), spread over several processes so the load client is not the bottleneck.
+Once every client is connected, all send at once, each `--repeat` events one after another
+(a cast on each of the round's ballots), and the time from sending to the receipt (the
+acknowledgement, which comes after the commit) is recorded. The bare server and ours both run
+throughout; each of `--rounds` rounds measures the bare ack, then each of ours, and the table
+shows each phase's round of median rate (a burst lasts about a second: the machine's moods,
+which move either server's rate by half from one second to the next, are what the rounds and
+the repeats even out). It prints:
 
 * bare Flask-SocketIO (gevent): the same clients sending an event answered by a trivial handler;
 * ours, `state.sync`: an authenticated, validated read of the workshop state (no write);
@@ -278,6 +284,11 @@ async def connect_clients(url: str, people: list, workshop_id: int | None,
     return clients, list(connected)
 
 
+class Series(list):
+    """The payloads one client sends one after the other, each once the previous one is
+    answered (a phase of `--repeat` events per client); a plain payload is sent once."""
+
+
 async def _clients(url: str, people: list, workshop_id: int | None, event: str,
                    payloads: list, ready, go, leave, results) -> None:
     clients, connected = await connect_clients(url, people, workshop_id)
@@ -287,19 +298,24 @@ async def _clients(url: str, people: list, workshop_id: int | None, event: str,
 
     sizes: list[int] = []
 
-    async def one(sio, payload) -> tuple[float | None, bool]:
-        start = time.perf_counter()
-        try:
-            ack = await sio.call(event, payload, timeout=PHASE_TIMEOUT)
-        except Exception:
-            return None, False
-        took = time.perf_counter() - start
-        sizes.append(len(json.dumps(ack, separators=(",", ":"))))
-        return took, bool(ack and ack.get("ok"))
+    async def one(sio, payload) -> list[tuple[float | None, bool]]:
+        answers = []
+        for sent in payload if isinstance(payload, Series) else [payload]:
+            start = time.perf_counter()
+            try:
+                ack = await sio.call(event, sent, timeout=PHASE_TIMEOUT)
+            except Exception:
+                answers.append((None, False))
+                continue
+            took = time.perf_counter() - start
+            sizes.append(len(json.dumps(ack, separators=(",", ":"))))
+            answers.append((took, bool(ack and ack.get("ok"))))
+        return answers
 
     started = time.perf_counter()
-    answers = await asyncio.gather(*(one(c, p) for c, p, ok in zip(clients, payloads, connected,
-                                                                   strict=True) if ok))
+    answers = [answer for each in await asyncio.gather(
+        *(one(c, p) for c, p, ok in zip(clients, payloads, connected, strict=True) if ok))
+        for answer in each]
     finished = time.perf_counter()
     results.put({"latencies": [t for t, ok in answers if ok and t is not None],
                  "ok": sum(1 for _, ok in answers if ok), "sent": len(answers),
@@ -413,8 +429,16 @@ def watch_turnout(url: str, workshop_id: int, screen: tuple[str, str], done, cou
     asyncio.run(run())
 
 
-#: The phases of each round: the bare server's ack, then ours (the first is the baseline).
-ROUND_PHASES = ("bare", "state.sync", "ballot.cast", "ballot.sync")
+#: Our events, measured in each round after the bare ack.
+OURS = ("state.sync", "ballot.cast", "ballot.sync")
+
+
+def cast_payload(rng: random.Random, workshop_id: int, ballot_id: int,
+                 options: list[int]) -> dict[str, Any]:
+    """A phone's secret ranking of some of the options, with its secret."""
+    ranking = rng.sample(options, rng.randint(1, len(options)))
+    return {"workshop_id": workshop_id, "ballot_id": ballot_id, "choices": ranking,
+            "secret": f"{rng.getrandbits(256):064x}"}
 
 
 def median_round(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -423,19 +447,13 @@ def median_round(results: list[dict[str, Any]]) -> dict[str, Any]:
     return ranked[(len(ranked) - 1) // 2]
 
 
-def round_ratios(rounds: dict[str, list[dict[str, Any]]], baseline: str = "bare") -> str:
-    """Each of ours to the bare rate of the same round: the median over the rounds, and the
-    lowest and highest (a round's bare and ours run seconds apart, so they share the
-    machine's mood; rounds apart, the rates of either move by half)."""
-    parts = []
-    for name, results in rounds.items():
-        if name == baseline:
-            continue
-        ratios = sorted(r["rate"] / max(b["rate"], 1e-9)
-                        for r, b in zip(results, rounds[baseline], strict=True))
-        parts.append(f"{name} {statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})")
-    return (f"ratio to the bare rate of the same round, median of {len(rounds[baseline])} "
-            "(lowest-highest): " + ", ".join(parts))
+def round_ratio(rounds: dict[str, list[dict[str, Any]]], name: str, baseline: str) -> str:
+    """`name`'s rate to `baseline`'s in each round: the median over the rounds, and the
+    lowest and highest (a round's phases run seconds apart, so they share the machine's
+    mood; rounds apart, the rates of either move by half)."""
+    ratios = sorted(r["rate"] / max(b["rate"], 1e-9)
+                    for r, b in zip(rounds[name], rounds[baseline], strict=True))
+    return f"{name} {statistics.median(ratios):.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
 
 
 # --- Main -------------------------------------------------------------------------------------
@@ -483,15 +501,19 @@ def print_profile(name: str, folded: Path, top: int = 25) -> None:
         print(f"  {100 * count / max(total, 1):5.1f}%  {key}")
 
 
-def burst_arguments(doc: str, profiles: str) -> argparse.Namespace:
+def burst_arguments(doc: str, profiles: str, rounds: bool = False) -> argparse.Namespace:
     """The options of a burst benchmark (this one, bench_events): clients, their processes,
-    and where py-spy writes the server's samples (`profiles` names its files)."""
+    where py-spy writes the server's samples (`profiles` names its files), and with `rounds`
+    how many rounds and how many events each client sends in one."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="measure the bare server and ours this many times, alternately, "
-                             "and print the median (3)")
+    if rounds:
+        parser.add_argument("--repeat", type=int, default=3,
+                            help="events each client sends in a burst, one after another (3)")
+        parser.add_argument("--rounds", type=int, default=3,
+                            help="measure the bare server and ours this many times, "
+                                 "alternately, and print the median (3)")
     parser.add_argument("--profile", metavar="DIR", type=Path,
                         help="record the server with py-spy during each burst (folded stacks "
                              f"in DIR: {profiles})")
@@ -514,21 +536,23 @@ def burst_setup(prefix: str, **settings: str) -> tuple[Path, str, dict[str, str]
 
 def main() -> None:
     """Run the phases, in rounds, and print them side by side."""
-    args = burst_arguments(__doc__, "read.txt, cast.txt, ballot-sync.txt (the first round)")
+    args = burst_arguments(__doc__, "read.txt, cast.txt, ballot-sync.txt (the first round)",
+                           rounds=True)
     tmp, database_url, env = burst_setup("bench-votes-")
     procs: list[subprocess.Popen] = []
     from common import fresh_database, start_bare  # (common builds on this module)
 
-    rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ROUND_PHASES}
+    rounds: dict[str, list[dict[str, Any]]] = {}
     stored: list[int] = []
     try:
         fresh_database(database_url, env)
-        setup = prepare(database_url, args.clients, args.rounds)
+        setup = prepare(database_url, args.clients, args.rounds * args.repeat)
         people = setup["people"]
         n = len(people)
 
-        # Both servers run throughout; each round measures the bare one, then ours.
-        bare, bare_url = start_bare("", env, tmp / "bare.log")
+        # Both servers run throughout; each round measures the bare one, then ours, then the
+        # bare one answering as much as ours did and storing a row per event.
+        bare, bare_url = start_bare(STORED, env, tmp / "bare.log")
         procs.append(bare)
         port = free_port()
         server = start_server(env, port, tmp / "server.log")
@@ -542,53 +566,53 @@ def main() -> None:
         watcher.start()
         counts.get(timeout=CONNECT_TIMEOUT)
         rng = random.Random(7)
-        for k, bid in enumerate(setup["ballot_ids"]):
+        times = range(args.repeat)
+
+        def measure(name: str, url: str, people: list, workshop_id: int | None, event: str,
+                    payloads: list, watch: Any = None, server_pid: int | None = None
+                    ) -> dict[str, Any]:
+            result = load(url, people, workshop_id, event, payloads, args.processes, watch,
+                          server_pid)
+            rounds.setdefault(name, []).append(result)
+            return result
+
+        for k in range(args.rounds):
             def spied(name: str, first: bool = k == 0) -> Any:
                 return profiled(server.pid, args.profile if first else None, name)
 
-            rounds["bare"].append(load(bare_url, [None] * n, None, "ack",
-                                       [{"n": i} for i in range(n)], args.processes,
-                                       server_pid=bare.pid))
-            rounds["state.sync"].append(load(url, people, wid, "state.sync",
-                                             [{"workshop_id": wid}] * n, args.processes,
-                                             spied("read"), server.pid))
+            # Each client sends `repeat` events one after another: a cast on each of the
+            # round's ballots, a re-read of each.
+            ballots = setup["ballot_ids"][k * args.repeat:(k + 1) * args.repeat]
+            measure("bare", bare_url, [None] * n, None, "ack",
+                    [Series({"n": i} for _ in times) for i in range(n)], server_pid=bare.pid)
+            ours = {"state.sync": measure(
+                "state.sync", url, people, wid, "state.sync",
+                [Series({"workshop_id": wid} for _ in times)] * n, spied("read"), server.pid)}
             wait_until_gone(database_url, wid)
-            payloads = []
-            for _ in range(n):
-                ranking = rng.sample(setup["options"], rng.randint(1, len(setup["options"])))
-                payloads.append({"workshop_id": wid, "ballot_id": bid, "choices": ranking,
-                                 "secret": f"{rng.getrandbits(256):064x}"})
-            rounds["ballot.cast"].append(load(url, people, wid, "ballot.cast", payloads,
-                                              args.processes, spied("cast"), server.pid))
-            stored.append(count_votes(database_url, bid))
+            payloads = [Series(cast_payload(rng, wid, bid, setup["options"]) for bid in ballots)
+                        for _ in range(n)]
+            ours["ballot.cast"] = measure("ballot.cast", url, people, wid, "ballot.cast",
+                                          payloads, spied("cast"), server.pid)
+            stored.append(sum(count_votes(database_url, bid) for bid in ballots))
             wait_until_gone(database_url, wid)
-            rounds["ballot.sync"].append(load(url, people, wid, "ballot.sync",
-                                              [{"workshop_id": wid, "ballot_id": bid}] * n,
-                                              args.processes, spied("ballot-sync"),
-                                              server.pid))
+            ours["ballot.sync"] = measure(
+                "ballot.sync", url, people, wid, "ballot.sync",
+                [Series({"workshop_id": wid, "ballot_id": bid} for bid in ballots)] * n,
+                spied("ballot-sync"), server.pid)
             wait_until_gone(database_url, wid)
+            # The bare server answering as much as each of ours did (the clients read it), and
+            # storing one row per event, group-committed: the least durable write.
+            for name, result in ours.items():
+                measure(f"as much as {name}", bare_url, [None] * n, None, "ack_sized",
+                        [Series({"size": result["size"]} for _ in times)] * n,
+                        server_pid=bare.pid)
+            measure("stored", bare_url, [None] * n, None, "ack_stored",
+                    [Series({"value": cast["secret"]} for cast in series)
+                     for series in payloads], server_pid=bare.pid)
         done.set()
         seen = counts.get(timeout=30)
         watcher.join(timeout=5)
         stop(server)
-        stop(bare)
-
-        # The bare server again, answering as much as each of ours did (the clients read it).
-        ours = {name: median_round(rounds[name]) for name in ROUND_PHASES[1:]}
-        bare, bare_url = start_bare("", env, tmp / "bare-sized.log")
-        procs.append(bare)
-        sized = {name: load(bare_url, [None] * n, None, "ack_sized",
-                            [{"size": result["size"]}] * n, args.processes,
-                            server_pid=bare.pid)
-                 for name, result in ours.items()}
-        stop(bare)
-
-        # The bare server storing one row per event, group-committed: the least durable write.
-        bare, bare_url = start_bare(STORED, env, tmp / "bare-stored.log")
-        procs.append(bare)
-        floor = load(bare_url, [None] * n, None, "ack_stored",
-                     [{"value": payload["secret"]} for payload in payloads], args.processes,
-                     server_pid=bare.pid)
         stop(bare)
         floor_rows = count_rows(database_url, "bare_write")
     finally:
@@ -597,22 +621,22 @@ def main() -> None:
                 stop(proc)
 
     casts = rounds["ballot.cast"]
-    bare_result = median_round(rounds["bare"])
-    cast = ours["ballot.cast"]
+    median = {name: median_round(results) for name, results in rounds.items()}
+    bare_result, cast = median["bare"], median["ballot.cast"]
     print_head(n, args.processes, database_url)
-    print(f"{len(casts)} rounds, each measuring the bare server then ours; each row is the "
-          "round of median rate.")
+    print(f"{len(casts)} rounds, each measuring the bare server then ours, each client sending "
+          f"{args.repeat} events one after another; each row is the round of median rate.")
     print(line("bare Flask-SocketIO ack", bare_result))
-    print(line("ours: state.sync (read)", ours["state.sync"]))
+    print(line("ours: state.sync (read)", median["state.sync"]))
     print(line("ours: ballot.cast (stored)", cast))
-    print(line("ours: ballot.sync (read)", ours["ballot.sync"]))
-    for name, result in sized.items():
-        print(line(f"bare: answer of {ours[name]['size']:,} B", result))
-    print(line("bare: one row stored (floor)", floor))
+    print(line("ours: ballot.sync (read)", median["ballot.sync"]))
+    for name in OURS:
+        print(line(f"bare: answer of {median[name]['size']:,} B", median[f"as much as {name}"]))
+    print(line("bare: one row stored (floor)", median["stored"]))
     sent, ok = sum(r["sent"] for r in casts), sum(r["ok"] for r in casts)
     lost = sent - sum(stored)
     print(f"votes durably stored: {sum(stored):,} in the database for {sent:,} sent "
-          f"({ok:,} receipts) over {len(casts)} ballots -> "
+          f"({ok:,} receipts) over {len(setup['ballot_ids'])} ballots -> "
           f"{'nothing lost' if lost == 0 else f'{lost} LOST'}; median "
           f"{cast['rate']:,.0f} votes/s")
     print(f"turnout on the projector during the bursts: {seen['events']} updates (coalesced), "
@@ -622,14 +646,19 @@ def main() -> None:
                                                           1e-9)
         print(f"ratio: ballot.cast runs at {cast['rate'] / bare_result['rate']:.2f}x the bare "
               f"framework's rate, with {p50_ratio:.1f}x its p50 (the median rounds)")
-        print(round_ratios(rounds))
-        print("ratio to the bare server answering as much: " + ", ".join(
-            f"{name} ({result['size']:,} B) {result['rate'] / max(sized[name]['rate'], 1e-9):.2f}x"
-            for name, result in ours.items()))
+        print("ratio to the bare rate of the same round, median of "
+              f"{len(casts)} (lowest-highest): "
+              + ", ".join(round_ratio(rounds, name, "bare") for name in OURS))
+        print("ratio to the bare server answering as much, same round: " + ", ".join(
+            f"{name} ({median[name]['size']:,} B) "
+            + round_ratio(rounds, name, f"as much as {name}").removeprefix(f"{name} ")
+            for name in OURS))
+        stored_ok = sum(r["ok"] for r in rounds["stored"])
         print(f"ratio to the bare server storing one row per event ({floor_rows:,} stored for "
-              f"{floor['ok']:,} acks), the least durable write: ballot.cast "
-              f"{cast['rate'] / max(floor['rate'], 1e-9):.2f}x; that write itself runs at "
-              f"{floor['rate'] / bare_result['rate']:.2f}x the bare ack")
+              f"{stored_ok:,} acks), the least durable write, same round: "
+              + round_ratio(rounds, "ballot.cast", "stored") + "; that write itself: "
+              + round_ratio(rounds, "stored", "bare").removeprefix("stored ")
+              + " the bare ack")
     shutil.rmtree(tmp, ignore_errors=True)
     if sum(stored) != ok or ok != sent:
         sys.exit(1)
