@@ -1,19 +1,23 @@
 """Benchmark the delegates' other socket events: a thousand phones giving a +1, commenting and
 putting forward a line of work at once, each beside a bare server doing the same broadcast.
 
-Run with `python bench/bench_events.py [--clients 1000] [--processes 4]`. It migrates a fresh
+Run with `python bench/bench_events.py [--clients 1000] [--processes 4] [--rounds 3]
+[--repeat 1]`. It migrates a fresh
 database (SQLite in a temporary folder, or DATABASE_URL if it names PostgreSQL, whose public
 schema is dropped and made again), starts the real gevent server (`serve.py`) on 127.0.0.1,
 makes a workshop on a propose step with 10 lines of work and that many joined delegates, and
 opens one python-socketio AsyncClient per delegate (websocket), spread over several processes.
-Once every client is connected, all send at once; the time from sending to the
-acknowledgement (after the commit) is recorded. Each of these events also tells every phone of
+Once every client is connected, all send at once, each `--repeat` events one after another;
+the time from sending to the acknowledgement (after the commit) is recorded. Both servers run
+throughout, and each of `--rounds` rounds measures the bare server's phases, then ours: each
+ratio is taken within its round and printed as the median over the rounds, with the lowest
+and highest. Each of these events also tells every phone of
 the workshop what changed (`proposal.counts`, `comment.created`, `proposal.card`), so a
 thousand events mean up to a million messages: the bare server is measured twice, answering
 `ack` alone and answering after broadcasting a message of the same size to every client, and
 each of ours is printed with its ratio to both. Phases, in this order:
 
-* `proposal.support`: each phone gives a +1 to one of the 10 lines (random);
+* `proposal.support`: each phone gives a +1 to one of the 10 lines (another one each time);
 * `proposal.comment`: each phone, on the discussion page of one of them (a tenth of the
   phones on each), comments there: the comment goes to the phones on that page (the bare
   server broadcasts to a room of a tenth of its clients);
@@ -26,7 +30,6 @@ writes within seconds, which the limit exists to refuse. Bounded: every phase ha
 
 from __future__ import annotations
 
-import random
 import shutil
 import sys
 from pathlib import Path
@@ -37,12 +40,15 @@ sys.path.insert(0, str(ROOT))
 
 from bench_votes import (  # noqa: E402
     SECRET_KEY,
+    Series,
     burst_arguments,
     burst_setup,
     line,
     load,
+    median_round,
     print_head,
     profiled,
+    round_ratio,
     stop,
     wait_until_gone,
 )
@@ -123,91 +129,107 @@ def stored(database_url: str, workshop_id: int) -> dict[str, int]:
     return counts
 
 
-def payloads(event: str, n: int, workshop_id: int, lines: list[int]) -> list[dict]:
-    """What each phone sends in a phase."""
-    rng = random.Random(event)
+def payloads(event: str, n: int, workshop_id: int, lines: list[int], k: int,
+             repeat: int) -> list[Series]:
+    """What each phone sends in round `k`: `repeat` events one after another (a +1 to a line
+    it has not supported yet: round and repeat pick a different one each time)."""
+    times = range(repeat)
     if event == "proposal.support":
-        return [{"workshop_id": workshop_id, "proposal_id": rng.choice(lines)}
-                for _ in range(n)]
+        return [Series({"workshop_id": workshop_id,
+                        "proposal_id": lines[(i + k * repeat + j) % len(lines)]} for j in times)
+                for i in range(n)]
     if event == "proposal.comment":  # on the line whose discussion the phone shows
-        return [{"workshop_id": workshop_id, "proposal_id": lines[i % len(lines)],
-                 "body": f"Comment {i}: the informal economy needs this line of work.",
-                 "request_id": f"comment-{i:06d}"} for i in range(n)]
-    return [{"workshop_id": workshop_id, "title": f"Health cover for street vendors {i}",
-             "description": "Extend mutual health insurance to street vendors, fishers and "
-                            "domestic workers.", "theme": "decent_work", "level": "national",
-             "request_id": f"line-{i:06d}"} for i in range(n)]
+        return [Series({"workshop_id": workshop_id, "proposal_id": lines[i % len(lines)],
+                        "body": f"Comment {i}: the informal economy needs this line of work.",
+                        "request_id": f"comment-{k}-{j}-{i:06d}"} for j in times)
+                for i in range(n)]
+    return [Series({"workshop_id": workshop_id,
+                    "title": f"Health cover for street vendors {k}-{j}-{i}",
+                    "description": "Extend mutual health insurance to street vendors, fishers "
+                                   "and domestic workers.", "theme": "decent_work",
+                    "level": "national", "request_id": f"line-{k}-{j}-{i:06d}"} for j in times)
+            for i in range(n)]
 
 
 def main() -> None:
-    """Bare (ack, ack with broadcast) then each of our events; a table and the ratios."""
-    args = burst_arguments(__doc__, "one file per event")
+    """Rounds of: the bare ack, the bare ack with each broadcast, each of our events; a table
+    (each phase's round of median rate) and the ratios, each taken within its round."""
+    # One event a client: a burst of a thousand broadcasts to a thousand phones lasts seconds
+    # already (three would swamp the load clients' own event loops, bare or ours).
+    args = burst_arguments(__doc__, "one file per event (the first round)", rounds=True,
+                           repeat=1)
+    if args.rounds * args.repeat > LINES:
+        sys.exit(f"--rounds x --repeat is at most {LINES}: each +1 goes to another line")
     tmp, database_url, env = burst_setup("bench-events-", SOCKET_LIMIT_WRITE="100/10")
     procs = []
-    rows: list[tuple[str, dict]] = []
-    ours: dict[str, dict] = {}
+    rounds: dict[str, list[dict]] = {}
     try:
         fresh_database(database_url, env)
         setup = prepare(database_url, args.clients)
-        people, wid = setup["people"], setup["workshop_id"]
+        people, wid, lines = setup["people"], setup["workshop_id"], setup["lines"]
         n = len(people)
+        times = range(args.repeat)
+        # The i-th client of the comment phases joins room `l<i mod LINES>` as it connects
+        # (the bare server's) or follows that line's discussion (ours).
+        on_line = [("", "", {"line": i % LINES}) for i in range(n)]
+        following = [(*person, {"line": lines[i % LINES]}) for i, person in enumerate(people)]
 
         bare, bare_url = start_bare(BROADCAST, env, tmp / "bare.log")
         procs.append(bare)
-        bare_ack = load(bare_url, [None] * n, None, "ack", [{}] * n, args.processes,
-                        server_pid=bare.pid)
-        rows.append(("bare: ack", bare_ack))
-        bare_all = {}
-        for event, size in SIZES.items():
-            if event == "proposal.comment":  # to the phones on the same discussion page
-                # The i-th client joins room `l<i mod LINES>` as it connects.
-                clients = [("", "", {"line": i % LINES}) for i in range(n)]
-                bare_all[event] = load(bare_url, clients, None, "ack_all",
-                                       [{"size": size, "room": f"l{i % LINES}"}
-                                        for i in range(n)], args.processes,
-                                       server_pid=bare.pid)
-                rows.append((f"bare: ack + {size} B to 1/{LINES}", bare_all[event]))
-                continue
-            bare_all[event] = load(bare_url, [None] * n, None, "ack_all", [{"size": size}] * n,
-                                   args.processes, server_pid=bare.pid)
-            rows.append((f"bare: ack + {size} B to all", bare_all[event]))
-        stop(bare)
-
         port = free_port()
         server = start_server(env, port, tmp / "server.log")
         procs.append(server)
         url = f"http://127.0.0.1:{port}"
-        lines = setup["lines"]
-        for event in SIZES:
-            # Each phone commenting shows that line's discussion: it follows it from the start.
-            phones = ([(*person, {"line": lines[i % LINES]}) for i, person in enumerate(people)]
-                      if event == "proposal.comment" else people)
-            ours[event] = load(url, phones, wid, event,
-                               payloads(event, n, wid, lines), args.processes,
-                               profiled(server.pid, args.profile, event), server.pid)
-            wait_until_gone(database_url, wid)
-            rows.append((f"ours: {event}", ours[event]))
+
+        def measure(name: str, *how: Any, watch: Any = None, pid: int) -> None:
+            rounds.setdefault(name, []).append(
+                load(*how, args.processes, watch, server_pid=pid))
+
+        for k in range(args.rounds):
+            measure("bare: ack", bare_url, [None] * n, None, "ack",
+                    [Series({} for _ in times)] * n, pid=bare.pid)
+            for event, size in SIZES.items():
+                room = event == "proposal.comment"  # to the phones on that discussion page
+                measure(f"bare: {event}", bare_url, on_line if room else [None] * n, None,
+                        "ack_all", [Series({"size": size, **({"room": f"l{i % LINES}"}
+                                                           if room else {})} for _ in times)
+                                    for i in range(n)], pid=bare.pid)
+            for event in SIZES:
+                measure(event, url, following if event == "proposal.comment" else people, wid,
+                        event, payloads(event, n, wid, lines, k, args.repeat),
+                        watch=profiled(server.pid, args.profile if k == 0 else None, event),
+                        pid=server.pid)
+                wait_until_gone(database_url, wid)
         stop(server)
+        stop(bare)
         counts = stored(database_url, wid)
     finally:
         for proc in procs:
             if proc.poll() is None:
                 stop(proc)
 
+    median = {name: median_round(results) for name, results in rounds.items()}
     print_head(n, args.processes, database_url)
-    for name, result in rows:
-        print(line(name, result))
-    lost = {event: ours[event]["ok"] - counts[event] for event in SIZES}
-    print("stored: " + ", ".join(f"{event} {counts[event]:,} for {ours[event]['ok']:,} acks"
+    print(f"{args.rounds} rounds, each measuring the bare server then ours, each client sending "
+          f"{args.repeat} events one after another; each row is the round of median rate.")
+    print(line("bare: ack", median["bare: ack"]))
+    for event, size in SIZES.items():
+        to = f"1/{LINES}" if event == "proposal.comment" else "all"
+        print(line(f"bare: ack + {size} B to {to}", median[f"bare: {event}"]))
+    for event in SIZES:
+        print(line(f"ours: {event}", median[event]))
+    acks = {event: sum(r["ok"] for r in rounds[event]) for event in SIZES}
+    lost = {event: acks[event] - counts[event] for event in SIZES}
+    print("stored: " + ", ".join(f"{event} {counts[event]:,} for {acks[event]:,} acks"
                                  for event in SIZES)
           + (" -> nothing lost" if not any(lost.values()) else f" -> MISMATCH {lost}"))
-    if bare_ack["rate"]:
-        print("ratio to the bare ack rate / to the bare ack with the same broadcast: " + ", ".join(
-            f"{event} {ours[event]['rate'] / bare_ack['rate']:.2f}x / "
-            f"{ours[event]['rate'] / max(bare_all[event]['rate'], 1e-9):.2f}x"
-            for event in SIZES))
+    print(f"ratio to the bare ack / to the bare ack with the same broadcast, same round, median "
+          f"of {args.rounds} (lowest-highest): " + ", ".join(
+              f"{round_ratio(rounds, event, 'bare: ack')} / "
+              + round_ratio(rounds, event, f"bare: {event}").removeprefix(f"{event} ")
+              for event in SIZES))
     shutil.rmtree(tmp, ignore_errors=True)
-    if any(lost.values()) or any(r["ok"] != r["sent"] for r in ours.values()):
+    if any(lost.values()) or any(r["ok"] != r["sent"] for rs in rounds.values() for r in rs):
         sys.exit(1)
 
 

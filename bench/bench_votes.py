@@ -501,16 +501,18 @@ def print_profile(name: str, folded: Path, top: int = 25) -> None:
         print(f"  {100 * count / max(total, 1):5.1f}%  {key}")
 
 
-def burst_arguments(doc: str, profiles: str, rounds: bool = False) -> argparse.Namespace:
+def burst_arguments(doc: str, profiles: str, rounds: bool = False,
+                    repeat: int = 3) -> argparse.Namespace:
     """The options of a burst benchmark (this one, bench_events): clients, their processes,
     where py-spy writes the server's samples (`profiles` names its files), and with `rounds`
-    how many rounds and how many events each client sends in one."""
+    how many rounds and how many events each client sends in one (`repeat` by default)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=4)
     if rounds:
-        parser.add_argument("--repeat", type=int, default=3,
-                            help="events each client sends in a burst, one after another (3)")
+        parser.add_argument("--repeat", type=int, default=repeat,
+                            help="events each client sends in a burst, one after another "
+                                 f"({repeat})")
         parser.add_argument("--rounds", type=int, default=3,
                             help="measure the bare server and ours this many times, "
                                  "alternately, and print the median (3)")
