@@ -140,3 +140,24 @@ def test_a_refused_write_that_added_something_runs_the_batch_one_by_one(app):
     assert [write.error is None for write in batch] == [True, False, True]
     assert list(group.modes) == ["one by one"]
     assert _stored_title(workshop_id) == "Plan one two"
+
+
+def test_an_accumulator_whose_start_reads_the_database_is_kept(app):
+    """`start` may query (or read an expired row): that applies what was pending, and the
+    new accumulator must still be the one the transaction applies and counts."""
+    workshop = _workshop()
+    _add_word(workshop, "first")
+    other = create_workshop()
+    db.session.commit()
+    other_id = other.id
+    applied: list[Any] = []
+
+    def start() -> list:
+        _stored_title(other_id)  # a query: flushes, applies "first"
+        return []
+
+    add_later("read while starting", applied.append, start).append("kept")
+    assert any(_unwritten(db.session()))
+    db.session.commit()
+    assert applied == [["kept"]]
+    assert _stored_title(workshop.id) == "Plan first"

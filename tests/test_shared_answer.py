@@ -93,3 +93,18 @@ def test_a_shared_answer_is_not_searched_for_binary_parts(monkeypatch):
 def test_the_app_sends_our_packets(app):
     assert flask_socketio.server.packet_class is SocketPacket
     assert SocketPacket.json is SocketJSON
+
+
+def test_a_copy_of_a_shared_answer_is_a_plain_dict_to_change():
+    import copy
+    import pickle
+
+    shared = SharedAnswer(ANSWER)
+    for copied in (shared.copy(), copy.copy(shared), copy.deepcopy(shared),
+                   pickle.loads(pickle.dumps(shared))):  # noqa: S301 (our own bytes)
+        assert type(copied) is dict
+        assert copied == ANSWER
+        copied["changed"] = True
+    deep = copy.deepcopy(shared)
+    deep["ballot"]["options"].append(99)
+    assert shared["ballot"]["options"] == [1, 2, 3]

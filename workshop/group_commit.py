@@ -297,10 +297,10 @@ def add_later(key: Any, apply: Callable[[Any], None], start: Callable[[], T]) ->
     session = db.session()
     if not session.in_transaction():
         session.begin()  # the change belongs to a transaction: it ends with it, however
-    pending = session.info.setdefault(_ADDED, {})
-    entry = pending.get(key)
+    entry = session.info.get(_ADDED, {}).get(key)
     if entry is None:
-        entry = pending[key] = _Added(apply, start())
+        added = start()  # first: a query it makes applies (and so empties) what is pending
+        entry = session.info.setdefault(_ADDED, {})[key] = _Added(apply, added)
     entry.calls += 1
     return entry.added
 

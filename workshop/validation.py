@@ -16,6 +16,7 @@ What every door shares is typed here once:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import unicodedata
@@ -272,6 +273,19 @@ class SharedAnswer(dict):
 
     __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only
     __ior__ = _read_only
+
+    def copy(self) -> dict[str, Any]:
+        """A plain dict of the same items, to change."""
+        return dict(self)
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict) -> dict[str, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+    def __reduce__(self) -> tuple:
+        return dict, (dict(self),)  # pickled (a message queue, say) as the plain dict it is
 
     def acknowledgement(self) -> SharedAnswer:
         """The answer as a socket event acknowledges with it (`"ok": true` first), the same

@@ -99,7 +99,9 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
     voters[0] += sign
     # Totals begun before a component was added (a ranking's consensus part) keep the
     # components they have; the tally reads such totals by its earlier definition.
-    for totals, part in zip(sums, parts, strict=False):
+    for totals, part in zip(sums, parts[:len(sums)], strict=True):
+        if len(part) != len(totals):
+            raise ValueError("a paper's components do not match its region's totals")
         for i, value in enumerate(part):
             if value:
                 totals[i] += sign * value
