@@ -74,16 +74,23 @@ class Fanout:
 
 
 @contextlib.contextmanager
+def drawing() -> Iterator[None]:
+    """Where fragments are drawn: the request, or outside one (the clock, a batch, a command,
+    a test calling a service) a request context of the public address, so that links resolve
+    alike. Made once for several drawings (every language's, every card's): making one costs
+    about as much as drawing a card."""
+    if has_request_context():
+        yield
+        return
+    with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL")):
+        yield
+
+
+@contextlib.contextmanager
 def for_room(language: str) -> Iterator[None]:
-    """Drawing in `language`, for a language's room. Outside a request (the clock, a command,
-    a test calling a service) in a request context of the public address, so that links
-    resolve alike."""
-    with force_locale(language):
-        if has_request_context():
-            yield
-            return
-        with current_app.test_request_context(base_url=current_app.config.get("PUBLIC_URL")):
-            yield
+    """Drawing in `language`, for a language's room (in `drawing`'s context)."""
+    with drawing(), force_locale(language):
+        yield
 
 
 def from_socket() -> bool:

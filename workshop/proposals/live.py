@@ -11,10 +11,20 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from flask import render_template
+
 from workshop.agenda.models import Workshop
 from workshop.coalesce import Coalescer
 from workshop.extensions import db
-from workshop.live import discussion_room, language_room, queue, render_for_room, workshop_room
+from workshop.live import (
+    discussion_room,
+    drawing,
+    for_room,
+    language_room,
+    queue,
+    render_for_room,
+    workshop_room,
+)
 from workshop.permissions import Actor
 from workshop.proposals.lines import Line, lines_of, read_lines
 from workshop.proposals.models import Comment, Proposal
@@ -64,11 +74,18 @@ def _cards(workshop_id: Hashable, line_ids: frozenset) -> list[tuple[str, Any, s
     lines = _committed_lines(workshop_id, line_ids)
     if not lines:
         return []
-    return [_one_or_many("proposal.card", "proposal.cards", "cards", [
-        {**line_payload(line), "html": render_for_room(
-            "proposals/_card.html", language, line=line, lang=language, **card_context())}
-        for line in lines], language_room(int(workshop_id), language))
-        for language in LANGUAGES]
+    payloads = [line_payload(line) for line in lines]
+    context = card_context()
+    messages = []
+    with drawing():  # one context for every card, one locale switch a language
+        for language in LANGUAGES:
+            with for_room(language):
+                cards = [{**payload, "html": render_template(
+                    "proposals/_card.html", line=line, lang=language, **context)}
+                    for line, payload in zip(lines, payloads, strict=True)]
+            messages.append(_one_or_many("proposal.card", "proposal.cards", "cards", cards,
+                                         language_room(int(workshop_id), language)))
+    return messages
 
 
 #: New and changed lines: the first after a quiet spell at once, the next half second's
@@ -105,9 +122,11 @@ def queue_comment(workshop: Workshop, line_id: int, comment: Comment) -> None:
     line = db.session.get(Proposal, line_id)
     if line is None or line.hidden:
         return
-    for language in LANGUAGES:
-        html = render_for_room("proposals/_comment.html", language, comment=comment, replies={},
-                       languages=LANGUAGES, can_reply=True, can_moderate=False)
-        queue(db.session, "comment.created", {"line_id": line_id, "parent_id": comment.parent_id,
-                                              "id": comment.id, "html": html},
-              discussion_room(line_id, language))
+    with drawing():  # one context for the four languages' drawings
+        for language in LANGUAGES:
+            html = render_for_room("proposals/_comment.html", language, comment=comment,
+                                   replies={}, languages=LANGUAGES, can_reply=True,
+                                   can_moderate=False)
+            queue(db.session, "comment.created",
+                  {"line_id": line_id, "parent_id": comment.parent_id, "id": comment.id,
+                   "html": html}, discussion_room(line_id, language))
