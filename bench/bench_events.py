@@ -63,6 +63,11 @@ LINES = 10
 BROADCAST = """
 from flask_socketio import join_room
 
+# A thousand broadcasts to every client keep the load clients busy for half a minute: their
+# answers to the server's pings come late, and the default 20 s would drop them mid-phase
+# (measuring nothing of the server's own speed).
+sio.server.eio.ping_timeout = 120
+
 @sio.on("connect")
 def connect(auth=None):
     if isinstance(auth, dict) and "line" in auth:
