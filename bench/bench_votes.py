@@ -18,12 +18,14 @@ the repeats even out). It prints:
 * ours, `state.sync`: an authenticated, validated read of the workshop state (no write);
 * ours, `ballot.cast`: votes durably stored per second, p50/p95/p99 from send to receipt, and
   whether the number of ballot papers in the database equals the number sent;
-* ours, `ballot.sync`: each phone then asks for its own paper's state (a read per delegate);
-* bare again, answering each of our events with an answer of the same size (the median of
-  ours, padded): what carrying that answer costs the framework and the clients, which share
-  the machine's cores; each of ours is printed with its ratio to both bare rates;
-* bare again, storing one row per event in the same database, group-committed as ours are
-  (`STORED`): the least a durable write costs here, beside `ballot.cast`.
+* ours, `ballot.sync`: each phone then asks for the ballot's state and turnout (a read per
+  phone, answered in groups as every re-read is);
+* bare again in the same round, answering each of our events with an answer of the same size
+  (the median of ours, padded): what carrying that answer costs the framework and the
+  clients, which share the machine's cores; each of ours is printed with its ratio to both;
+* bare again in the same round, storing one row per event in the same database,
+  group-committed as ours are (`STORED`): the least a durable write costs here, beside
+  `ballot.cast`.
 
 Each row also gives the server's CPU time per event during the burst (its threads' run time,
 from /proc): steadier than the rates, which move with the clients sharing the two cores. On

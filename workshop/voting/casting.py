@@ -194,24 +194,22 @@ def _prefetch(works: list[Callable[[], Any]]) -> None:
             hashes = {(secrecy.paper_hash(ballot_id, voter, work.data.secret), voter)
                       for work in these if isinstance(work.data, CastIn) and work.data.secret
                       and (voter := work.voter_id()) is not None}
-            _hold_papers(("hash", ballot_id, h) for h, _ in hashes)
-            if wanted := {h for h, voter in hashes if voter in taken_part}:
-                _hold_papers(((("hash", ballot_id, h) for h in wanted)), sa.select(Vote).where(
-                    Vote.ballot_id == ballot_id, among(Vote.secret_hash, wanted)))
+            _hold_papers(ballot, Vote.secret_hash, {h for h, _ in hashes},
+                         {h for h, voter in hashes if voter in taken_part})
             results_module.hold_regions(ballot)
         else:
-            _hold_papers(("voter", ballot_id, v) for v in voters)
-            if taken_part:
-                _hold_papers((("voter", ballot_id, v) for v in taken_part), sa.select(Vote).where(
-                    Vote.ballot_id == ballot_id, among(Vote.delegate_id, taken_part)))
+            _hold_papers(ballot, Vote.delegate_id, voters, taken_part)
 
 
-def _hold_papers(keys: Any, query: sa.Select | None = None) -> None:
-    """Hold the papers `query` reads under these keys (see `_paper_key`); without a query,
-    hold the keys as known to have no paper."""
-    hold_rows("paper", keys, db.session.scalars(query) if query is not None else (),
-              lambda vote: (("hash", vote.ballot_id, vote.secret_hash) if vote.secret_hash
-                            else ("voter", vote.ballot_id, vote.delegate_id)))
+def _hold_papers(ballot: Ballot, column: Any, keys: set, to_read: set) -> None:
+    """Hold the ballot's papers whose `column` (the secret hash, or the voter) is one of
+    `keys`, under their `_paper_key`: read in one query for the values in `to_read` (nothing
+    read when it is empty), the other keys held as known to have no paper."""
+    kind = "hash" if ballot.secret else "voter"
+    found = db.session.scalars(sa.select(Vote).where(
+        Vote.ballot_id == ballot.id, among(column, to_read))) if to_read else ()
+    hold_rows("paper", ((kind, ballot.id, key) for key in keys), found,
+              lambda vote: (kind, vote.ballot_id, getattr(vote, column.key)))
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -94,25 +95,28 @@ def add_to_region(ballot: Ballot, region: str, stored: list, sign: int = 1) -> N
                           sums=[[0] * len(part) for part in parts])
         db.session.add(row)
         held("region_tally")[key] = row
-    voters, sums = add_later(("region_tally", key), partial(_add_up, row),
-                             lambda: ([0], [[0] * len(totals) for totals in row.sums]))
-    voters[0] += sign
+    added = add_later(("region_tally", key), partial(_add_up, row),
+                      lambda: _Added(0, [[0] * len(totals) for totals in row.sums]))
+    added.voters += sign
     # Totals begun before a component was added (a ranking's consensus part) keep the
     # components they have; the tally reads such totals by its earlier definition.
-    for totals, part in zip(sums, parts[:len(sums)], strict=True):
-        if len(part) != len(totals):
-            raise ValueError("a paper's components do not match its region's totals")
-        for i, value in enumerate(part):
-            if value:
-                totals[i] += sign * value
+    for totals, part in zip(added.sums, parts[:len(added.sums)], strict=True):
+        totals[:] = [total + sign * value for total, value in zip(totals, part, strict=True)]
 
 
-def _add_up(row: RegionTally, added: tuple[list[int], list[list[int]]]) -> None:
+@dataclass
+class _Added:
+    """What a transaction's papers added to a region's totals (see add_to_region)."""
+
+    voters: int
+    sums: list[list[int]]
+
+
+def _add_up(row: RegionTally, added: _Added) -> None:
     """Change a region's totals by what a transaction's papers added up (see add_to_region)."""
-    voters, sums = added
-    row.voters = (row.voters or 0) + voters[0]
+    row.voters = (row.voters or 0) + added.voters
     row.sums = [[total + value for total, value in zip(totals, more, strict=True)]
-                for totals, more in zip(row.sums, sums, strict=True)]
+                for totals, more in zip(row.sums, added.sums, strict=True)]
 
 
 def hold_regions(ballot: Ballot) -> None:
